@@ -1,0 +1,208 @@
+//! Verifies an access token: RS256 only, a key id from the trusted key set,
+//! then `exp`, `nbf`, `iss` and `aud`. Permissions come from the
+//! `permissions` claim that Auth0 adds when RBAC is enabled.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, Validation};
+use serde::Deserialize;
+
+use super::jwks::{KeyLookup, KeyStore};
+use crate::config::AuthSettings;
+use crate::domain::{Permission, Permissions};
+
+/// Why a request is not authorised. Mapped to 401, 403 or 503 by `ApiError`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// 401: no usable credentials. `token_presented` picks the `WWW-Authenticate` error.
+    #[error("{message}")]
+    Unauthenticated {
+        message: &'static str,
+        token_presented: bool,
+    },
+    /// 403: a valid token without the permission.
+    #[error("this token does not grant the `{0}` permission")]
+    MissingPermission(Permission),
+    /// 403: a valid token with no `permissions` claim at all.
+    #[error(
+        "the token has no `permissions` claim: in Auth0, enable RBAC and \"Add Permissions in \
+         the Access Token\" in the API's settings"
+    )]
+    NoPermissionsClaim,
+    /// 503: sign-in is not configured.
+    #[error(
+        "sign-in is not configured: set auth.issuer (or auth.domain / AUTH0_DOMAIN) and \
+         auth.audience (or API_AUDIENCE)"
+    )]
+    NotConfigured,
+    /// 503: the signing keys have not been loaded yet.
+    #[error("the identity provider's signing keys are not available yet; try again shortly")]
+    KeysUnavailable,
+}
+
+impl AuthError {
+    pub(crate) fn invalid_token(message: &'static str) -> Self {
+        Self::Unauthenticated {
+            message,
+            token_presented: true,
+        }
+    }
+}
+
+/// Who made a request, and what they may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The token's `sub`, recorded in the activity log.
+    pub subject: String,
+    /// `None` when the token had no `permissions` claim.
+    pub permissions: Option<Permissions>,
+}
+
+impl Principal {
+    /// Succeeds when the token grants `permission`.
+    pub fn require(&self, permission: Permission) -> Result<(), AuthError> {
+        match self.permissions {
+            None => Err(AuthError::NoPermissionsClaim),
+            Some(granted) if granted.contains(permission) => Ok(()),
+            Some(_) => Err(AuthError::MissingPermission(permission)),
+        }
+    }
+}
+
+/// The claims we read beyond the ones `Validation` checks.
+#[derive(Deserialize)]
+struct AccessClaims {
+    #[serde(default)]
+    sub: Option<String>,
+    #[serde(default)]
+    permissions: Option<serde_json::Value>,
+}
+
+/// Whether the signing keys can be used, for `/readyz` and the start-up log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeysStatus {
+    NotConfigured,
+    Loading { url: String },
+    Loaded { keys: usize },
+}
+
+/// Checks bearer tokens against the configured provider (if any).
+pub struct TokenVerifier {
+    provider: Option<ProviderVerifier>,
+}
+
+struct ProviderVerifier {
+    keys: Arc<KeyStore>,
+    validation: Validation,
+    max_token_bytes: usize,
+}
+
+impl TokenVerifier {
+    /// A verifier for the provider in `settings`, or one that refuses every
+    /// token with `NotConfigured` when no issuer is set.
+    pub fn from_settings(settings: &AuthSettings) -> Result<Self, crate::config::SettingsError> {
+        let Some(provider) = settings.identity_provider()? else {
+            return Ok(Self { provider: None });
+        };
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[&provider.issuer]);
+        validation.set_audience(&[&provider.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        validation.validate_nbf = true;
+        validation.leeway = settings.leeway_secs;
+        let keys = KeyStore::new(
+            provider.jwks_url,
+            Duration::from_secs(settings.refresh_cooldown_secs),
+            Duration::from_secs(settings.refresh_interval_secs),
+        );
+        Ok(Self {
+            provider: Some(ProviderVerifier {
+                keys: Arc::new(keys),
+                validation,
+                max_token_bytes: settings.max_token_bytes,
+            }),
+        })
+    }
+
+    pub fn is_configured(&self) -> bool {
+        self.provider.is_some()
+    }
+
+    /// The key store, when a provider is configured (to start its refresher).
+    pub fn key_store(&self) -> Option<&Arc<KeyStore>> {
+        self.provider.as_ref().map(|p| &p.keys)
+    }
+
+    pub fn keys_status(&self) -> KeysStatus {
+        match &self.provider {
+            None => KeysStatus::NotConfigured,
+            Some(provider) => match provider.keys.loaded_keys() {
+                Some(keys) => KeysStatus::Loaded { keys },
+                None => KeysStatus::Loading {
+                    url: provider.keys.url().to_owned(),
+                },
+            },
+        }
+    }
+
+    /// Verifies `token` and returns who it speaks for.
+    pub async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        let provider = self.provider.as_ref().ok_or(AuthError::NotConfigured)?;
+        if token.len() > provider.max_token_bytes {
+            return Err(AuthError::invalid_token("The token is too large."));
+        }
+        // The header is checked before any key lookup: only RS256 with a key id
+        // goes further, so `alg: none` and HS256-with-the-public-key fail here,
+        // and `jku`/`x5u`/`jwk` headers are never looked at.
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| AuthError::invalid_token("Unable to parse authentication token."))?;
+        if header.alg != Algorithm::RS256 {
+            return Err(AuthError::invalid_token(
+                "Unsupported token algorithm: only RS256 is accepted.",
+            ));
+        }
+        let kid = header.kid.ok_or(AuthError::invalid_token(
+            "The token header has no key id (kid).",
+        ))?;
+        let key = match provider.keys.lookup(&kid) {
+            KeyLookup::Found(key) => key,
+            KeyLookup::NotLoaded => return Err(AuthError::KeysUnavailable),
+            KeyLookup::Unknown => {
+                provider.keys.refresh_for_unknown_kid(&kid).await;
+                match provider.keys.lookup(&kid) {
+                    KeyLookup::Found(key) => key,
+                    _ => {
+                        return Err(AuthError::invalid_token(
+                            "Unable to find the appropriate key.",
+                        ));
+                    }
+                }
+            }
+        };
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, &key, &provider.validation)
+            .map_err(|error| AuthError::invalid_token(describe(error.kind())))?
+            .claims;
+        Ok(Principal {
+            subject: claims.sub.unwrap_or_default(),
+            permissions: claims.permissions.and_then(|value| {
+                let names = value.as_array()?;
+                Some(names.iter().filter_map(serde_json::Value::as_str).collect())
+            }),
+        })
+    }
+}
+
+fn describe(kind: &ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::ExpiredSignature => "Token expired.",
+        ErrorKind::ImmatureSignature => "Token is not valid yet (nbf).",
+        ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => {
+            "Incorrect claims. Please, check the audience and issuer."
+        }
+        ErrorKind::MissingRequiredClaim(_) => "The token lacks a required claim (exp, iss or aud).",
+        ErrorKind::InvalidSignature => "The token signature is invalid.",
+        _ => "Unable to parse authentication token.",
+    }
+}

@@ -1,0 +1,123 @@
+//! The `drinks` table. Every change writes its activity row in the same transaction.
+
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior};
+
+use super::activity::{self, Action};
+use super::{DbError, title_conflict};
+use crate::domain::{Drink, DrinkChanges, DrinkId, DrinkTitle, NewDrink, Recipe};
+
+/// Every drink, in id order (the order the Flask API lists them).
+pub fn list_drinks(conn: &Connection) -> Result<Vec<Drink>, DbError> {
+    let mut statement = conn.prepare_cached("SELECT id, title, recipe FROM drinks ORDER BY id")?;
+    let rows = statement.query_map([], read_row)?;
+    rows.map(|row| row?).collect()
+}
+
+pub fn find_drink(conn: &Connection, id: DrinkId) -> Result<Option<Drink>, DbError> {
+    conn.prepare_cached("SELECT id, title, recipe FROM drinks WHERE id = ?1")?
+        .query_row([id], read_row)
+        .optional()?
+        .transpose()
+}
+
+/// Creates a drink; `TitleTaken` when the title exists ignoring case.
+pub fn create_drink(
+    conn: &mut Connection,
+    drink: &NewDrink,
+    actor: &str,
+) -> Result<Drink, DbError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let id = insert_row(&tx, &drink.title, &drink.recipe)?;
+    let created = Drink {
+        id,
+        title: drink.title.clone(),
+        recipe: drink.recipe.clone(),
+    };
+    activity::record(&tx, actor, Action::Create, None, Some(&created))?;
+    tx.commit()?;
+    Ok(created)
+}
+
+/// Applies a partial update; `None` when there is no such drink. An empty
+/// change set writes nothing and returns the drink as it is.
+pub fn update_drink(
+    conn: &mut Connection,
+    id: DrinkId,
+    changes: &DrinkChanges,
+    actor: &str,
+) -> Result<Option<Drink>, DbError> {
+    // IMMEDIATE takes the write lock up front, so the read below cannot go stale.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let Some(before) = find_drink(&tx, id)? else {
+        return Ok(None);
+    };
+    let after = changes.apply_to(&before);
+    if after == before {
+        return Ok(Some(before));
+    }
+    tx.execute(
+        "UPDATE drinks SET title = ?1, title_key = ?2, recipe = ?3,
+                updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         WHERE id = ?4",
+        (
+            after.title.as_str(),
+            after.title.uniqueness_key(),
+            recipe_json(&after.recipe)?,
+            id,
+        ),
+    )
+    .map_err(title_conflict)?;
+    activity::record(&tx, actor, Action::Update, Some(&before), Some(&after))?;
+    tx.commit()?;
+    Ok(Some(after))
+}
+
+/// Deletes a drink; `None` when there is no such drink.
+pub fn delete_drink(
+    conn: &mut Connection,
+    id: DrinkId,
+    actor: &str,
+) -> Result<Option<Drink>, DbError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let Some(before) = find_drink(&tx, id)? else {
+        return Ok(None);
+    };
+    tx.execute("DELETE FROM drinks WHERE id = ?1", [id])?;
+    activity::record(&tx, actor, Action::Delete, Some(&before), None)?;
+    tx.commit()?;
+    Ok(Some(before))
+}
+
+/// Inserts the row alone (no activity): the caller owns the transaction.
+pub(super) fn insert_row(
+    conn: &Connection,
+    title: &DrinkTitle,
+    recipe: &Recipe,
+) -> Result<DrinkId, DbError> {
+    conn.prepare_cached("INSERT INTO drinks (title, title_key, recipe) VALUES (?1, ?2, ?3)")?
+        .execute((title.as_str(), title.uniqueness_key(), recipe_json(recipe)?))
+        .map_err(title_conflict)?;
+    Ok(conn.last_insert_rowid())
+}
+
+fn recipe_json(recipe: &Recipe) -> Result<String, DbError> {
+    serde_json::to_string(recipe).map_err(|e| DbError::Corrupt(format!("recipe: {e}")))
+}
+
+/// Reads a row back through the domain parsers, so a hand-edited database
+/// cannot smuggle an invalid color into the pages.
+fn read_row(row: &Row<'_>) -> rusqlite::Result<Result<Drink, DbError>> {
+    let id: DrinkId = row.get(0)?;
+    let title: String = row.get(1)?;
+    let recipe: String = row.get(2)?;
+    Ok(parse_stored(id, &title, &recipe))
+}
+
+fn parse_stored(id: DrinkId, title: &str, recipe: &str) -> Result<Drink, DbError> {
+    let corrupt = |what: String| DbError::Corrupt(format!("drink {id}: {what}"));
+    let title = DrinkTitle::parse(title).map_err(|rule| corrupt(format!("title {rule}")))?;
+    let recipe: serde_json::Value =
+        serde_json::from_str(recipe).map_err(|e| corrupt(format!("recipe is not JSON: {e}")))?;
+    let recipe = Recipe::from_json(&recipe).map_err(|e| corrupt(format!("recipe: {e}")))?;
+    Ok(Drink { id, title, recipe })
+}

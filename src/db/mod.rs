@@ -1,0 +1,217 @@
+//! SQLite storage: a pool of connections with the pragmas set at connection
+//! init, embedded migrations, and one module per table family. Every call runs
+//! on actix's blocking thread pool, never on an async worker.
+
+mod activity;
+mod drinks;
+pub mod migrations;
+mod sample_menu;
+
+use std::path::Path;
+use std::time::Duration;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::Connection;
+use rusqlite_migration::SchemaVersion;
+
+use crate::config::{DatabaseSettings, Synchronous};
+
+pub use drinks::{create_drink, delete_drink, find_drink, list_drinks, update_drink};
+
+/// Why a database call failed. Wrapped into `ApiError` by the routes.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("a drink with this title already exists")]
+    TitleTaken,
+    #[error("cannot open the database {path}")]
+    Open {
+        path: String,
+        #[source]
+        source: r2d2::Error,
+    },
+    #[error("no database connection available")]
+    Pool(#[from] r2d2::Error),
+    #[error("SQLite failed")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot migrate the database")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error(
+        "the database has schema version {found}, newer than this binary's {supported}: \
+         run a newer coffee-shop, or restore a backup made for this version"
+    )]
+    TooNew { found: usize, supported: usize },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("the blocking thread pool is gone")]
+    Blocking,
+}
+
+/// A pool of SQLite connections to one database file.
+#[derive(Clone)]
+pub struct Database {
+    pool: r2d2::Pool<SqliteConnectionManager>,
+}
+
+impl Database {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    /// A database created here gets the sample menu when `sample_menu` is on.
+    pub fn open(settings: &DatabaseSettings) -> Result<Self, DbError> {
+        if let Some(parent) = settings.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            // A missing folder surfaces as the pool's open error below.
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let database = Self::connect(settings)?;
+        let mut conn = database.pool.get()?;
+        let created = migrate(&mut conn)?;
+        if created && settings.sample_menu {
+            sample_menu::insert(&mut conn)?;
+        }
+        Ok(database)
+    }
+
+    fn connect(settings: &DatabaseSettings) -> Result<Self, DbError> {
+        let busy_timeout = Duration::from_millis(settings.busy_timeout_ms);
+        let synchronous = settings.synchronous;
+        let manager = SqliteConnectionManager::file(&settings.path)
+            .with_init(move |conn| configure_connection(conn, busy_timeout, synchronous));
+        let pool = r2d2::Pool::builder()
+            .max_size(settings.pool_size)
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)
+            .map_err(|source| DbError::Open {
+                path: display_path(&settings.path),
+                source,
+            })?;
+        Ok(Self { pool })
+    }
+
+    /// Runs `job` with a pooled connection on the blocking thread pool.
+    pub async fn run<T, F>(&self, job: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            job(&mut conn)
+        })
+        .await
+        .map_err(|_| DbError::Blocking)?
+    }
+
+    /// True when the database answers a query.
+    pub async fn is_ready(&self) -> bool {
+        self.run(|conn| Ok(conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?))
+            .await
+            .is_ok()
+    }
+}
+
+/// Pragmas for every connection: `busy_timeout` first so the others can wait
+/// for a lock, then WAL (readers never block the writer), the durability
+/// level, and foreign keys.
+fn configure_connection(
+    conn: &mut Connection,
+    busy_timeout: Duration,
+    synchronous: Synchronous,
+) -> Result<(), rusqlite::Error> {
+    conn.busy_timeout(busy_timeout)?;
+    conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))?;
+    conn.pragma_update(None, "synchronous", synchronous.pragma_value())?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// Applies pending migrations; returns true when the database was new.
+fn migrate(conn: &mut Connection) -> Result<bool, DbError> {
+    let version = migrations::MIGRATIONS.current_version(conn)?;
+    if let SchemaVersion::Outside(found) = version {
+        return Err(DbError::TooNew {
+            found: found.get(),
+            supported: migrations::LATEST_VERSION,
+        });
+    }
+    migrations::MIGRATIONS.to_latest(conn)?;
+    Ok(version == SchemaVersion::NoneSet)
+}
+
+fn display_path(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// Maps a uniqueness violation on the title to `TitleTaken`.
+fn title_conflict(error: rusqlite::Error) -> DbError {
+    match &error {
+        rusqlite::Error::SqliteFailure(failure, _)
+            if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+        {
+            DbError::TitleTaken
+        }
+        _ => DbError::Sqlite(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DatabaseSettings;
+
+    fn settings(dir: &Path, sample_menu: bool) -> DatabaseSettings {
+        DatabaseSettings {
+            path: dir.join("nested/menu.db"),
+            sample_menu,
+            pool_size: 2,
+            busy_timeout_ms: 1000,
+            synchronous: Synchronous::Full,
+        }
+    }
+
+    #[test]
+    fn migrations_reach_the_latest_version() {
+        let mut conn = Connection::open_in_memory().expect("memory db");
+        assert!(migrate(&mut conn).expect("migrates"));
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .expect("version");
+        assert_eq!(version, migrations::LATEST_VERSION as i64);
+        assert!(
+            !migrate(&mut conn).expect("idempotent"),
+            "second run is not a new database"
+        );
+    }
+
+    #[test]
+    fn a_database_from_a_newer_binary_is_refused() {
+        let mut conn = Connection::open_in_memory().expect("memory db");
+        conn.pragma_update(None, "user_version", 99)
+            .expect("set version");
+        assert!(matches!(
+            migrate(&mut conn),
+            Err(DbError::TooNew { found: 99, .. })
+        ));
+    }
+
+    #[test]
+    fn pragmas_are_set_on_pooled_connections() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = Database::open(&settings(dir.path(), false)).expect("opens");
+        let conn = database.pool.get().expect("connection");
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |row| row.get(0))
+            .expect("journal_mode");
+        let synchronous: i64 = conn
+            .pragma_query_value(None, "synchronous", |row| row.get(0))
+            .expect("synchronous");
+        let foreign_keys: i64 = conn
+            .pragma_query_value(None, "foreign_keys", |row| row.get(0))
+            .expect("foreign_keys");
+        assert_eq!(mode, "wal");
+        assert_eq!(synchronous, 2, "FULL");
+        assert_eq!(foreign_keys, 1);
+        assert!(
+            list_drinks(&conn).expect("lists").is_empty(),
+            "sample menu was off"
+        );
+    }
+}

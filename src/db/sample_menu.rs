@@ -1,0 +1,72 @@
+//! The small menu a new database starts with, so the app shows something at once.
+
+use rusqlite::Connection;
+use serde_json::{Value, json};
+
+use super::{DbError, drinks};
+use crate::domain::NewDrink;
+
+/// Written as the seed's `water` first (id 1: the Postman collection relies on it).
+fn sample_drinks() -> Value {
+    json!([
+        {"title": "water", "recipe": [{"name": "water", "color": "blue", "parts": 1}]},
+        {"title": "Espresso", "recipe": [{"name": "espresso", "color": "#3b1f0e", "parts": 1}]},
+        {"title": "Cappuccino", "recipe": [
+            {"name": "espresso", "color": "#3b1f0e", "parts": 1},
+            {"name": "steamed milk", "color": "#f3e5ce", "parts": 1},
+            {"name": "milk foam", "color": "#fffaf0", "parts": 1}
+        ]},
+        {"title": "Latte", "recipe": [
+            {"name": "espresso", "color": "#3b1f0e", "parts": 1},
+            {"name": "steamed milk", "color": "#f3e5ce", "parts": 3},
+            {"name": "milk foam", "color": "#fffaf0", "parts": 1}
+        ]},
+        {"title": "Flat White", "recipe": [
+            {"name": "espresso", "color": "#3b1f0e", "parts": 2},
+            {"name": "microfoam", "color": "#efe3cf", "parts": 3}
+        ]},
+        {"title": "Mocha", "recipe": [
+            {"name": "chocolate sauce", "color": "#5a3825", "parts": 1},
+            {"name": "espresso", "color": "#3b1f0e", "parts": 1},
+            {"name": "steamed milk", "color": "#f3e5ce", "parts": 2},
+            {"name": "whipped cream", "color": "white", "parts": 1}
+        ]},
+        {"title": "Matcha Latte", "recipe": [
+            {"name": "matcha", "color": "#8db255", "parts": 1},
+            {"name": "steamed milk", "color": "#f3e5ce", "parts": 3}
+        ]}
+    ])
+}
+
+/// Inserts the sample menu in one transaction (no activity rows: nobody made these changes).
+pub fn insert(conn: &mut Connection) -> Result<(), DbError> {
+    let drinks = sample_drinks();
+    let tx = conn.transaction()?;
+    for drink in drinks.as_array().into_iter().flatten() {
+        let drink = NewDrink::from_json(drink)
+            .map_err(|e| DbError::Corrupt(format!("sample menu: {e}")))?;
+        drinks::insert_row(&tx, &drink.title, &drink.recipe)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sample_drink_is_valid_and_water_comes_first() {
+        let drinks = sample_drinks();
+        let drinks = drinks.as_array().expect("a list");
+        assert!(drinks.len() >= 4);
+        for drink in drinks {
+            NewDrink::from_json(drink).expect("sample drinks are valid");
+        }
+        assert_eq!(drinks[0]["title"], "water");
+        assert_eq!(
+            drinks[0]["recipe"],
+            json!([{"name": "water", "color": "blue", "parts": 1}])
+        );
+    }
+}

@@ -1,0 +1,341 @@
+//! A CSS color from a strict grammar. Colors are drawn into HTML and SVG by
+//! the admin pages, so only these shapes get through:
+//! a named color, `#rgb`, `#rgba`, `#rrggbb`, `#rrggbbaa`, or
+//! `rgb()`/`rgba()`/`hsl()`/`hsla()` with numeric arguments.
+
+use serde::Serialize;
+
+/// The CSS Color Module Level 4 named colors, plus `transparent`.
+const NAMED_COLORS: &[&str] = &[
+    "aliceblue",
+    "antiquewhite",
+    "aqua",
+    "aquamarine",
+    "azure",
+    "beige",
+    "bisque",
+    "black",
+    "blanchedalmond",
+    "blue",
+    "blueviolet",
+    "brown",
+    "burlywood",
+    "cadetblue",
+    "chartreuse",
+    "chocolate",
+    "coral",
+    "cornflowerblue",
+    "cornsilk",
+    "crimson",
+    "cyan",
+    "darkblue",
+    "darkcyan",
+    "darkgoldenrod",
+    "darkgray",
+    "darkgreen",
+    "darkgrey",
+    "darkkhaki",
+    "darkmagenta",
+    "darkolivegreen",
+    "darkorange",
+    "darkorchid",
+    "darkred",
+    "darksalmon",
+    "darkseagreen",
+    "darkslateblue",
+    "darkslategray",
+    "darkslategrey",
+    "darkturquoise",
+    "darkviolet",
+    "deeppink",
+    "deepskyblue",
+    "dimgray",
+    "dimgrey",
+    "dodgerblue",
+    "firebrick",
+    "floralwhite",
+    "forestgreen",
+    "fuchsia",
+    "gainsboro",
+    "ghostwhite",
+    "gold",
+    "goldenrod",
+    "gray",
+    "green",
+    "greenyellow",
+    "grey",
+    "honeydew",
+    "hotpink",
+    "indianred",
+    "indigo",
+    "ivory",
+    "khaki",
+    "lavender",
+    "lavenderblush",
+    "lawngreen",
+    "lemonchiffon",
+    "lightblue",
+    "lightcoral",
+    "lightcyan",
+    "lightgoldenrodyellow",
+    "lightgray",
+    "lightgreen",
+    "lightgrey",
+    "lightpink",
+    "lightsalmon",
+    "lightseagreen",
+    "lightskyblue",
+    "lightslategray",
+    "lightslategrey",
+    "lightsteelblue",
+    "lightyellow",
+    "lime",
+    "limegreen",
+    "linen",
+    "magenta",
+    "maroon",
+    "mediumaquamarine",
+    "mediumblue",
+    "mediumorchid",
+    "mediumpurple",
+    "mediumseagreen",
+    "mediumslateblue",
+    "mediumspringgreen",
+    "mediumturquoise",
+    "mediumvioletred",
+    "midnightblue",
+    "mintcream",
+    "mistyrose",
+    "moccasin",
+    "navajowhite",
+    "navy",
+    "oldlace",
+    "olive",
+    "olivedrab",
+    "orange",
+    "orangered",
+    "orchid",
+    "palegoldenrod",
+    "palegreen",
+    "paleturquoise",
+    "palevioletred",
+    "papayawhip",
+    "peachpuff",
+    "peru",
+    "pink",
+    "plum",
+    "powderblue",
+    "purple",
+    "rebeccapurple",
+    "red",
+    "rosybrown",
+    "royalblue",
+    "saddlebrown",
+    "salmon",
+    "sandybrown",
+    "seagreen",
+    "seashell",
+    "sienna",
+    "silver",
+    "skyblue",
+    "slateblue",
+    "slategray",
+    "slategrey",
+    "snow",
+    "springgreen",
+    "steelblue",
+    "tan",
+    "teal",
+    "thistle",
+    "tomato",
+    "transparent",
+    "turquoise",
+    "violet",
+    "wheat",
+    "white",
+    "whitesmoke",
+    "yellow",
+    "yellowgreen",
+];
+
+/// Longer input cannot be a color of the grammar; refuse it before parsing.
+const MAX_COLOR_LEN: usize = 64;
+
+/// A CSS color that matched the strict grammar; safe to draw into HTML.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Color(String);
+
+/// Why a string is not a color of the grammar.
+const COLOR_RULE: &str = "must be a CSS color: a named color, #rgb, #rgba, #rrggbb, #rrggbbaa, \
+                          or rgb()/rgba()/hsl()/hsla() with numeric arguments";
+
+impl Color {
+    /// Parses a color, keeping the caller's spelling (trimmed).
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let trimmed = raw.trim();
+        if trimmed.len() > MAX_COLOR_LEN || !is_valid_color(trimmed) {
+            return Err(COLOR_RULE);
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn is_valid_color(color: &str) -> bool {
+    if let Some(hex) = color.strip_prefix('#') {
+        return matches!(hex.len(), 3 | 4 | 6 | 8) && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    }
+    let lower = color.to_ascii_lowercase();
+    if NAMED_COLORS.binary_search(&lower.as_str()).is_ok() {
+        return true;
+    }
+    let Some((function, rest)) = lower.split_once('(') else {
+        return false;
+    };
+    let Some(arguments) = rest.strip_suffix(')') else {
+        return false;
+    };
+    match function {
+        "rgb" | "rgba" => are_valid_arguments(arguments, ChannelKind::Rgb),
+        "hsl" | "hsla" => are_valid_arguments(arguments, ChannelKind::Hsl),
+        _ => false,
+    }
+}
+
+#[derive(Clone, Copy)]
+enum ChannelKind {
+    Rgb,
+    Hsl,
+}
+
+/// Accepts both the legacy comma syntax `rgb(1, 2, 3, 0.5)` and the modern
+/// space syntax `rgb(1 2 3 / 50%)`, with three channels and an optional alpha.
+fn are_valid_arguments(arguments: &str, kind: ChannelKind) -> bool {
+    let (channels, alpha): (Vec<&str>, Option<&str>) = if arguments.contains(',') {
+        let parts: Vec<&str> = arguments.split(',').map(str::trim).collect();
+        match parts.len() {
+            3 => (parts, None),
+            4 => (parts[..3].to_vec(), Some(parts[3])),
+            _ => return false,
+        }
+    } else {
+        let (channels, alpha) = match arguments.split_once('/') {
+            Some((channels, alpha)) => (channels, Some(alpha.trim())),
+            None => (arguments, None),
+        };
+        (channels.split_whitespace().collect(), alpha)
+    };
+    if channels.len() != 3 {
+        return false;
+    }
+    let channels_ok = match kind {
+        ChannelKind::Rgb => channels.iter().all(|c| is_rgb_channel(c)),
+        ChannelKind::Hsl => {
+            is_hue(channels[0]) && is_percentage(channels[1]) && is_percentage(channels[2])
+        }
+    };
+    channels_ok && alpha.is_none_or(is_alpha)
+}
+
+/// A plain non-negative decimal such as `12`, `0.5` or `.5`.
+fn parse_number(text: &str) -> Option<f64> {
+    let well_formed = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && text.bytes().filter(|&b| b == b'.').count() <= 1
+        && text != ".";
+    if well_formed { text.parse().ok() } else { None }
+}
+
+fn parse_percentage(text: &str) -> Option<f64> {
+    text.strip_suffix('%').and_then(parse_number)
+}
+
+fn is_percentage(text: &str) -> bool {
+    parse_percentage(text).is_some_and(|p| p <= 100.0)
+}
+
+fn is_rgb_channel(text: &str) -> bool {
+    is_percentage(text) || parse_number(text).is_some_and(|n| n <= 255.0)
+}
+
+fn is_hue(text: &str) -> bool {
+    parse_number(text.strip_suffix("deg").unwrap_or(text)).is_some_and(|h| h <= 360.0)
+}
+
+fn is_alpha(text: &str) -> bool {
+    is_percentage(text) || parse_number(text).is_some_and(|a| a <= 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_colors_are_sorted_for_binary_search() {
+        assert!(NAMED_COLORS.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+
+    #[test]
+    fn accepts_every_shape_of_the_grammar() {
+        for color in [
+            "blue",
+            "Blue",
+            "rebeccapurple",
+            "transparent",
+            "#abc",
+            "#abcd",
+            "#A0B1C2",
+            "#a0b1c2ff",
+            "rgb(255, 0, 0)",
+            "rgba(255,0,0,0.5)",
+            "rgb(100% 0% 0%)",
+            "rgb(255 0 0 / 50%)",
+            "hsl(120, 100%, 50%)",
+            "hsla(120deg, 100%, 25%, .5)",
+            "hsl(120 100% 50% / 0.3)",
+            "  #fff  ",
+        ] {
+            assert!(Color::parse(color).is_ok(), "{color} should be accepted");
+        }
+    }
+
+    #[test]
+    fn rejects_everything_else() {
+        for color in [
+            "",
+            "#",
+            "#ab",
+            "#abcde",
+            "#ggg",
+            "bluish",
+            "url(javascript:alert(1))",
+            "red;background:url(x)",
+            "\"><script>alert(1)</script>",
+            "rgb(256, 0, 0)",
+            "rgb(1, 2)",
+            "rgb(1, 2, 3, 4, 5)",
+            "rgb(-1, 0, 0)",
+            "rgb(1e3, 0, 0)",
+            "rgb(a, b, c)",
+            "rgba(0,0,0,2)",
+            "hsl(400, 50%, 50%)",
+            "hsl(120, 50, 50)",
+            "rgb(1 2 3",
+            "calc(1)",
+            "var(--x)",
+            "currentcolor",
+        ] {
+            assert!(Color::parse(color).is_err(), "{color} should be rejected");
+        }
+    }
+
+    #[test]
+    fn overlong_input_is_rejected_before_parsing() {
+        let long = format!("rgb({}1, 2, 3)", " ".repeat(100));
+        assert!(Color::parse(&long).is_err());
+    }
+}

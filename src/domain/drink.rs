@@ -1,0 +1,260 @@
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::{FieldError, Recipe, ValidationErrors};
+
+/// Longest drink title, in characters.
+pub const MAX_TITLE_CHARS: usize = 80;
+
+/// A drink's id: assigned by the database, never reused after a delete.
+pub type DrinkId = i64;
+
+/// A drink title: trimmed, 1–80 characters, unique ignoring case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct DrinkTitle(String);
+
+impl DrinkTitle {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let trimmed = raw.trim();
+        let length = trimmed.chars().count();
+        if length == 0 {
+            return Err("must not be empty".into());
+        }
+        if length > MAX_TITLE_CHARS {
+            return Err(format!("must be at most {MAX_TITLE_CHARS} characters"));
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err("must not contain control characters".into());
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The key that makes titles unique ignoring case (full Unicode lowercase,
+    /// which SQLite's `NOCASE` would not do).
+    pub fn uniqueness_key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+/// A drink as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drink {
+    pub id: DrinkId,
+    pub title: DrinkTitle,
+    pub recipe: Recipe,
+}
+
+/// The public ("short") form: each ingredient without its name.
+#[derive(Serialize)]
+pub struct ShortDrink<'a> {
+    id: DrinkId,
+    title: &'a str,
+    recipe: Vec<ShortIngredient<'a>>,
+}
+
+#[derive(Serialize)]
+struct ShortIngredient<'a> {
+    color: &'a str,
+    parts: u8,
+}
+
+/// The detailed ("long") form: the whole recipe.
+#[derive(Serialize)]
+pub struct LongDrink<'a> {
+    id: DrinkId,
+    title: &'a str,
+    recipe: &'a Recipe,
+}
+
+impl Drink {
+    pub fn short(&self) -> ShortDrink<'_> {
+        ShortDrink {
+            id: self.id,
+            title: self.title.as_str(),
+            recipe: self
+                .recipe
+                .ingredients()
+                .iter()
+                .map(|i| ShortIngredient {
+                    color: i.color.as_str(),
+                    parts: i.parts.get(),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn long(&self) -> LongDrink<'_> {
+        LongDrink {
+            id: self.id,
+            title: self.title.as_str(),
+            recipe: &self.recipe,
+        }
+    }
+}
+
+/// A drink to create. Any `id` in the body is ignored: the Ionic app sends
+/// `-1` for a new drink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDrink {
+    pub title: DrinkTitle,
+    pub recipe: Recipe,
+}
+
+impl NewDrink {
+    pub fn from_json(body: &Value) -> Result<Self, ValidationErrors> {
+        let object = as_object(body)?;
+        let mut errors = ValidationErrors::default();
+        let title = match object.get("title") {
+            None => {
+                errors.push(FieldError::new("title", "is required"));
+                None
+            }
+            Some(value) => errors.collect(parse_title(value)),
+        };
+        let recipe = match object.get("recipe") {
+            None => {
+                errors.push(FieldError::new("recipe", "is required"));
+                None
+            }
+            Some(value) => Recipe::from_json(value)
+                .map_err(|e| errors.0.extend(e.0))
+                .ok(),
+        };
+        match (title, recipe) {
+            (Some(title), Some(recipe)) if errors.is_empty() => Ok(Self { title, recipe }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A partial update: only the fields present change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DrinkChanges {
+    pub title: Option<DrinkTitle>,
+    pub recipe: Option<Recipe>,
+}
+
+impl DrinkChanges {
+    pub fn from_json(body: &Value) -> Result<Self, ValidationErrors> {
+        let object = as_object(body)?;
+        let mut errors = ValidationErrors::default();
+        let title = object
+            .get("title")
+            .and_then(|value| errors.collect(parse_title(value)));
+        let recipe = object.get("recipe").and_then(|value| {
+            Recipe::from_json(value)
+                .map_err(|e| errors.0.extend(e.0))
+                .ok()
+        });
+        if errors.is_empty() {
+            Ok(Self { title, recipe })
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none() && self.recipe.is_none()
+    }
+
+    /// The drink as it will be once these changes are applied.
+    pub fn apply_to(&self, drink: &Drink) -> Drink {
+        Drink {
+            id: drink.id,
+            title: self.title.clone().unwrap_or_else(|| drink.title.clone()),
+            recipe: self.recipe.clone().unwrap_or_else(|| drink.recipe.clone()),
+        }
+    }
+}
+
+fn as_object(body: &Value) -> Result<&Map<String, Value>, ValidationErrors> {
+    body.as_object()
+        .ok_or_else(|| FieldError::new("body", "must be a JSON object").into())
+}
+
+fn parse_title(value: &Value) -> Result<DrinkTitle, FieldError> {
+    match value {
+        Value::String(raw) => DrinkTitle::parse(raw).map_err(|rule| FieldError::new("title", rule)),
+        _ => Err(FieldError::new("title", "must be a string")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn titles_are_trimmed_verbatim_and_bounded() {
+        let title = DrinkTitle::parse("  <b>Latte</b> & Co ").expect("valid title");
+        assert_eq!(title.as_str(), "<b>Latte</b> & Co");
+        assert!(DrinkTitle::parse("").is_err());
+        assert!(DrinkTitle::parse("   ").is_err());
+        assert!(DrinkTitle::parse(&"ß".repeat(80)).is_ok());
+        assert!(DrinkTitle::parse(&"ß".repeat(81)).is_err());
+    }
+
+    #[test]
+    fn uniqueness_ignores_unicode_case() {
+        let a = DrinkTitle::parse("CAFÉ").expect("valid");
+        let b = DrinkTitle::parse("café").expect("valid");
+        assert_eq!(a.uniqueness_key(), b.uniqueness_key());
+    }
+
+    #[test]
+    fn new_drink_ignores_id_and_reports_all_fields() {
+        let drink = NewDrink::from_json(&json!({
+            "id": -1, "title": "Latte",
+            "recipe": [{"name": "milk", "color": "#fff", "parts": 3}]
+        }))
+        .expect("valid drink");
+        assert_eq!(drink.title.as_str(), "Latte");
+
+        let errors = NewDrink::from_json(&json!({"title": 5})).expect_err("invalid");
+        let fields: Vec<&str> = errors.fields().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["title", "recipe"]);
+        assert!(NewDrink::from_json(&json!([1, 2])).is_err());
+    }
+
+    #[test]
+    fn changes_keep_what_was_not_sent() {
+        let changes = DrinkChanges::from_json(&json!({"title": "Water5"})).expect("valid");
+        let before = Drink {
+            id: 1,
+            title: DrinkTitle::parse("water").expect("valid"),
+            recipe: Recipe::from_json(&json!([{"name": "water", "color": "blue", "parts": 1}]))
+                .expect("valid"),
+        };
+        let after = changes.apply_to(&before);
+        assert_eq!(after.title.as_str(), "Water5");
+        assert_eq!(after.recipe, before.recipe);
+        assert!(DrinkChanges::from_json(&json!({"title": null})).is_err());
+        assert!(
+            DrinkChanges::from_json(&json!({}))
+                .expect("valid")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn short_form_hides_ingredient_names() {
+        let drink = Drink {
+            id: 7,
+            title: DrinkTitle::parse("Mocha").expect("valid"),
+            recipe: Recipe::from_json(&json!([{"name": "secret", "color": "brown", "parts": 2}]))
+                .expect("valid"),
+        };
+        let short = serde_json::to_value(drink.short()).expect("serialises");
+        assert_eq!(
+            short,
+            json!({"id": 7, "title": "Mocha", "recipe": [{"color": "brown", "parts": 2}]})
+        );
+        let long = serde_json::to_value(drink.long()).expect("serialises");
+        assert_eq!(long["recipe"][0]["name"], "secret");
+    }
+}

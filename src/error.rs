@@ -1,0 +1,180 @@
+//! Which error type is used where:
+//! - `domain::ValidationErrors`: a request body broke a rule (built in `domain/`);
+//! - `db::DbError`: wraps `rusqlite`/`r2d2`/migration errors (built in `db/`);
+//! - `auth::AuthError`: a request is not authorised (built in `auth/`);
+//! - `ApiError` (here): what a JSON route answers. Every other error converts
+//!   into it, and it alone decides the status and the JSON body
+//!   `{"success": false, "error": <status>, "message": "...", "code": "..."}`.
+//!   Internal causes are logged with their whole chain, never shown.
+
+use std::fmt::Write as _;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{ALLOW, RETRY_AFTER, WWW_AUTHENTICATE};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::auth::AuthError;
+use crate::db::DbError;
+use crate::domain::{FieldError, ValidationErrors};
+
+/// Seconds a client should wait before retrying while signing keys load.
+const KEYS_RETRY_AFTER_SECS: u32 = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("this route allows only {allowed}")]
+    MethodNotAllowed { allowed: &'static str },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("the drink is invalid: {0}")]
+    Validation(ValidationErrors),
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    success: bool,
+    error: u16,
+    message: &'a str,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<&'a [FieldError]>,
+}
+
+impl ApiError {
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound(message.into())
+    }
+
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal(cause.into())
+    }
+
+    /// A short machine-readable name for the error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::Auth(AuthError::Unauthenticated { .. }) => "unauthorized",
+            ApiError::Auth(AuthError::MissingPermission(_) | AuthError::NoPermissionsClaim) => {
+                "forbidden"
+            }
+            ApiError::Auth(AuthError::NotConfigured) => "auth_not_configured",
+            ApiError::Auth(AuthError::KeysUnavailable) => "signing_keys_unavailable",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::Validation(_) => "validation_failed",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::TitleTaken => {
+                ApiError::Conflict("a drink with this title already exists".into())
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(errors: ValidationErrors) -> Self {
+        ApiError::Validation(errors)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Auth(AuthError::Unauthenticated { .. }) => StatusCode::UNAUTHORIZED,
+            ApiError::Auth(AuthError::MissingPermission(_) | AuthError::NoPermissionsClaim) => {
+                StatusCode::FORBIDDEN
+            }
+            ApiError::Auth(AuthError::NotConfigured | AuthError::KeysUnavailable) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(error = %error_chain(cause.as_ref()), "request failed");
+        }
+        let message = match self {
+            ApiError::Internal(_) => "internal server error".to_owned(),
+            other => other.to_string(),
+        };
+        let fields = match self {
+            ApiError::Validation(errors) => Some(errors.fields()),
+            _ => None,
+        };
+        let mut response = HttpResponse::build(status);
+        match self {
+            ApiError::Auth(AuthError::Unauthenticated {
+                message,
+                token_presented,
+            }) => {
+                let challenge = if *token_presented {
+                    format!(
+                        "Bearer realm=\"coffee-shop\", error=\"invalid_token\", error_description=\"{}\"",
+                        message.replace('"', "'")
+                    )
+                } else {
+                    "Bearer realm=\"coffee-shop\"".to_owned()
+                };
+                response.insert_header((WWW_AUTHENTICATE, challenge));
+            }
+            ApiError::Auth(AuthError::KeysUnavailable) => {
+                response.insert_header((RETRY_AFTER, KEYS_RETRY_AFTER_SECS));
+            }
+            ApiError::MethodNotAllowed { allowed } => {
+                response.insert_header((ALLOW, *allowed));
+            }
+            _ => {}
+        }
+        response.json(ErrorBody {
+            success: false,
+            error: status.as_u16(),
+            message: &message,
+            code: self.code(),
+            fields,
+        })
+    }
+}
+
+/// "outer: cause: root cause", for logs.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let _ = write!(chain, ": {cause}");
+        source = cause.source();
+    }
+    chain
+}

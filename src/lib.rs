@@ -1,0 +1,11 @@
+//! coffee-shop: a café's drinks menu server (JSON API on embedded SQLite).
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

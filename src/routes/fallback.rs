@@ -1,0 +1,68 @@
+//! What answers when no route does, and the safety net that turns any
+//! remaining non-JSON error (from actix itself or a middleware) into the API's
+//! JSON error shape.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpRequest, HttpResponse, Route, web};
+use serde_json::json;
+
+use crate::error::ApiError;
+
+/// The app's default service: no such route.
+pub async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(format!(
+        "there is no route {} {}",
+        request.method(),
+        request.path()
+    )))
+}
+
+/// A resource's default service: the path exists, the method does not.
+pub fn method_not_allowed(allowed: &'static str) -> Route {
+    web::to(move || async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allowed }) })
+}
+
+/// Middleware: rewrites error responses that are not JSON yet.
+pub async fn json_errors(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    // Handlers and the CORS middleware turn their errors into responses, so
+    // everything arrives here as `Ok` and can be rewritten.
+    let response = next.call(request).await?.map_into_boxed_body();
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return Ok(response);
+    }
+    let message = match response.response().error() {
+        Some(error) if status.is_client_error() => error.to_string(),
+        _ => status.canonical_reason().unwrap_or("error").to_lowercase(),
+    };
+    if status.is_server_error() {
+        tracing::error!(%status, %message, "a framework error reached the client");
+    }
+    Ok(response.map_body(|head, _| {
+        head.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        BoxBody::new(json_error_body(status, &message))
+    }))
+}
+
+fn json_error_body(status: StatusCode, message: &str) -> String {
+    json!({
+        "success": false,
+        "error": status.as_u16(),
+        "message": message,
+        "code": "http_error",
+    })
+    .to_string()
+}

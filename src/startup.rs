@@ -1,0 +1,149 @@
+//! Builds the application from settings: opens the database, loads the
+//! signing keys (bounded wait), binds the port (0 picks a free one) and wires
+//! the routes and middleware.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use actix_web::middleware::{Logger, from_fn};
+use actix_web::{App, HttpServer, web};
+
+use crate::auth::{KeysStatus, TokenVerifier};
+use crate::config::{CorsSettings, Settings, SettingsError};
+use crate::db::{Database, DbError};
+use crate::routes::{self, api::BodyLimit, fallback};
+
+/// How long in-flight requests may take to finish after SIGTERM/SIGINT.
+const SHUTDOWN_GRACE_SECS: u64 = 10;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("cannot open the database")]
+    Database(#[from] DbError),
+    #[error("cannot listen on {address}")]
+    Bind {
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Must be called inside an actix system (it spawns the key refresher).
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let database = Database::open(&settings.database)?;
+        let verifier = web::Data::new(TokenVerifier::from_settings(&settings.auth)?);
+        load_signing_keys(
+            &verifier,
+            Duration::from_millis(settings.auth.startup_wait_ms),
+        )
+        .await;
+
+        let bind_error = |source| StartupError::Bind {
+            address: settings.server.bind.clone(),
+            source,
+        };
+        let listener = TcpListener::bind(&settings.server.bind).map_err(bind_error)?;
+        let address = listener.local_addr().map_err(bind_error)?;
+        tracing::info!(
+            api = %format!("http://{address}/drinks"),
+            database = %settings.database.path.display(),
+            "coffee-shop {} is listening",
+            env!("CARGO_PKG_VERSION")
+        );
+
+        let database = web::Data::new(database);
+        let body_limit = BodyLimit(settings.server.max_body_bytes);
+        let cors_settings = settings.cors.clone();
+        let mut server = HttpServer::new(move || {
+            // The last `.wrap()` is outermost: the logger sees the final
+            // status, `json_errors` sees every error (CORS refusals included),
+            // and CORS headers are added to every answer, errors too.
+            App::new()
+                .app_data(database.clone())
+                .app_data(verifier.clone())
+                .app_data(body_limit)
+                .configure(routes::configure)
+                .default_service(web::to(fallback::not_found))
+                .wrap(cors(&cors_settings))
+                .wrap(from_fn(fallback::json_errors))
+                .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+        })
+        .shutdown_timeout(SHUTDOWN_GRACE_SECS);
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        let server = server.listen(listener).map_err(bind_error)?.run();
+        Ok(Self {
+            port: address.port(),
+            server,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server from elsewhere (tests, service managers).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/SIGINT, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Waits (bounded) for the first key set, then keeps it fresh in the
+/// background; an unreachable provider does not stop the server.
+async fn load_signing_keys(verifier: &TokenVerifier, startup_wait: Duration) {
+    let Some(key_store) = verifier.key_store() else {
+        tracing::warn!(
+            "sign-in is not configured: the public menu works, protected routes answer 503. \
+             Set auth.issuer (or auth.domain / AUTH0_DOMAIN) and auth.audience."
+        );
+        return;
+    };
+    match tokio::time::timeout(startup_wait, key_store.refresh()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => {
+            tracing::warn!(%error, url = key_store.url(), "signing keys not loaded at start-up; retrying in the background")
+        }
+        Err(_) => tracing::warn!(
+            url = key_store.url(),
+            "signing keys not loaded within the start-up wait; retrying in the background"
+        ),
+    }
+    if let KeysStatus::Loaded { keys } = verifier.keys_status() {
+        tracing::info!(keys, "sign-in is ready");
+    }
+    actix_web::rt::spawn(std::sync::Arc::clone(key_store).keep_fresh());
+}
+
+/// CORS for the mobile app, which is served from another origin.
+fn cors(settings: &CorsSettings) -> Cors {
+    let cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([AUTHORIZATION, CONTENT_TYPE])
+        .max_age(3600);
+    if settings.allowed_origins.iter().any(|origin| origin == "*") {
+        cors.allow_any_origin().send_wildcard()
+    } else {
+        settings
+            .allowed_origins
+            .iter()
+            .fold(cors, |cors, origin| cors.allowed_origin(origin))
+    }
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real binary's application on a real port, a real
+//! SQLite file in a temp dir, and a real HTTP JWKS server on loopback.
+
+mod auth;
+mod cors;
+mod drinks;
+mod errors;
+mod health;
+mod helpers;
+mod jwks;
+mod storage;
