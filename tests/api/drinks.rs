@@ -1,1 +1,385 @@
+use serde_json::{Value, json};
+
 use crate::helpers::*;
+
+fn latte() -> Value {
+    json!({
+        "id": -1,
+        "title": "Oat Latte",
+        "recipe": [
+            {"name": "espresso", "color": "#3b1f0e", "parts": 1},
+            {"name": "oat milk", "color": "rgb(240, 228, 205)", "parts": 3}
+        ]
+    })
+}
+
+#[test]
+fn the_public_menu_is_the_short_form_of_the_sample_menu() {
+    let app = spawn_app();
+    let body = app.get("/drinks", None).assert_ok();
+    let drinks = body["drinks"].as_array().expect("a list");
+    assert!(drinks.len() >= 4, "sample menu: {body}");
+    assert_eq!(
+        drinks[0],
+        json!({"id": 1, "title": "water", "recipe": [{"color": "blue", "parts": 1}]})
+    );
+    for drink in drinks {
+        for ingredient in drink["recipe"].as_array().expect("recipe") {
+            assert!(
+                ingredient.get("name").is_none(),
+                "short form has no names: {drink}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_public_menu_ignores_any_authorization_header() {
+    let app = spawn_app();
+    app.request("GET", "/drinks", &[("Authorization", "Bearer null")], None)
+        .assert_ok();
+    app.request("GET", "/drinks", &[("Authorization", "garbage")], None)
+        .assert_ok();
+}
+
+#[test]
+fn the_detailed_menu_needs_the_detail_permission() {
+    let app = spawn_app();
+    let response = app.get("/drinks-detail", None);
+    response.assert_error(401);
+    assert!(
+        response
+            .header("WWW-Authenticate")
+            .is_some_and(|h| h.starts_with("Bearer"))
+    );
+
+    app.get("/drinks-detail", Some(&app.token(&["post:drinks"])))
+        .assert_error(403);
+
+    let body = app
+        .get("/drinks-detail", Some(&app.token(BARISTA)))
+        .assert_ok();
+    assert_eq!(
+        body["drinks"][0],
+        json!({"id": 1, "title": "water", "recipe": [{"name": "water", "color": "blue", "parts": 1}]})
+    );
+}
+
+#[test]
+fn a_manager_creates_a_drink_and_gets_its_long_form() {
+    let app = spawn_app();
+    let body = app
+        .post("/drinks", Some(&app.token(MANAGER)), &latte())
+        .assert_ok();
+    let drinks = body["drinks"].as_array().expect("a list");
+    assert_eq!(drinks.len(), 1);
+    let created = &drinks[0];
+    assert!(
+        created["id"].as_i64().is_some_and(|id| id > 1),
+        "the body's id is ignored"
+    );
+    assert_eq!(created["title"], "Oat Latte");
+    assert_eq!(created["recipe"], latte()["recipe"]);
+
+    let menu = app
+        .get("/drinks-detail", Some(&app.token(BARISTA)))
+        .assert_ok();
+    assert!(menu["drinks"].as_array().expect("list").contains(created));
+
+    let (actor, action, after): (String, String, String) = app
+        .database()
+        .query_row(
+            "SELECT actor, action, after FROM activity WHERE drink_id = ?1",
+            [created["id"].as_i64()],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .expect("an activity row");
+    assert_eq!(
+        (actor.as_str(), action.as_str()),
+        ("auth0|tester", "create")
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&after).expect("JSON"),
+        *created
+    );
+}
+
+#[test]
+fn a_single_recipe_object_is_accepted_as_a_one_item_list() {
+    let app = spawn_app();
+    let body = app
+        .post(
+            "/drinks",
+            Some(&app.token(MANAGER)),
+            &json!({"title": "Water3", "recipe": {"name": "Water", "color": "blue", "parts": 1}}),
+        )
+        .assert_ok();
+    assert_eq!(
+        body["drinks"][0]["recipe"],
+        json!([{"name": "Water", "color": "blue", "parts": 1}])
+    );
+}
+
+#[test]
+fn titles_and_names_are_stored_verbatim() {
+    let app = spawn_app();
+    let drink = json!({"title": "  <b>Tom & Jerry's</b> \"latte\" ", "recipe": [{"name": "<i>milk</i>", "color": "white", "parts": 1}]});
+    let body = app
+        .post("/drinks", Some(&app.token(MANAGER)), &drink)
+        .assert_ok();
+    assert_eq!(
+        body["drinks"][0]["title"], "<b>Tom & Jerry's</b> \"latte\"",
+        "trimmed, not escaped"
+    );
+    assert_eq!(body["drinks"][0]["recipe"][0]["name"], "<i>milk</i>");
+}
+
+#[test]
+fn titles_are_unique_ignoring_case() {
+    let app = spawn_app();
+    let token = app.token(MANAGER);
+    let message = app
+        .post(
+            "/drinks",
+            Some(&token),
+            &json!({"title": "WATER", "recipe": [{"name": "w", "color": "blue", "parts": 1}]}),
+        )
+        .assert_error(409);
+    assert!(message.contains("title"), "{message}");
+    app.post("/drinks", Some(&token), &latte()).assert_ok();
+    app.patch("/drinks/1", Some(&token), &json!({"title": "oat latte"}))
+        .assert_error(409);
+    // A drink may keep its own title in another case.
+    let renamed = app
+        .patch("/drinks/1", Some(&token), &json!({"title": "Water"}))
+        .assert_ok();
+    assert_eq!(renamed["drinks"][0]["title"], "Water");
+}
+
+#[test]
+fn patch_changes_only_the_fields_sent() {
+    let app = spawn_app();
+    let token = app.token(MANAGER);
+    let body = app
+        .patch("/drinks/1", Some(&token), &json!({"title": "Water5"}))
+        .assert_ok();
+    assert_eq!(
+        body["drinks"],
+        json!([{"id": 1, "title": "Water5", "recipe": [{"name": "water", "color": "blue", "parts": 1}]}])
+    );
+    let new_recipe = json!([{"name": "sparkling water", "color": "#e0f7ff", "parts": 2}]);
+    let body = app
+        .patch(
+            "/drinks/1",
+            Some(&token),
+            &json!({"id": 99, "recipe": new_recipe}),
+        )
+        .assert_ok();
+    assert_eq!(
+        body["drinks"],
+        json!([{"id": 1, "title": "Water5", "recipe": new_recipe}])
+    );
+
+    let (before, after): (String, String) = app
+        .database()
+        .query_row(
+            "SELECT before, after FROM activity WHERE drink_id = 1 AND action = 'update' ORDER BY id DESC LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .expect("activity row");
+    assert!(before.contains("\"water\""), "{before}");
+    assert!(after.contains("sparkling water"), "{after}");
+}
+
+#[test]
+fn delete_answers_the_id_and_ids_are_never_reused() {
+    let app = spawn_app();
+    let token = app.token(MANAGER);
+    let created = app.post("/drinks", Some(&token), &latte()).assert_ok();
+    let id = created["drinks"][0]["id"].as_i64().expect("id");
+
+    let body = app
+        .delete(&format!("/drinks/{id}"), Some(&token))
+        .assert_ok();
+    assert_eq!(body, json!({"success": true, "delete": id}));
+    app.delete(&format!("/drinks/{id}"), Some(&token))
+        .assert_error(404);
+    app.patch(
+        &format!("/drinks/{id}"),
+        Some(&token),
+        &json!({"title": "Ghost"}),
+    )
+    .assert_error(404);
+
+    let again = app.post("/drinks", Some(&token), &latte()).assert_ok();
+    assert!(
+        again["drinks"][0]["id"].as_i64().expect("id") > id,
+        "a deleted id is not reused"
+    );
+    let deletions: i64 = app
+        .database()
+        .query_row(
+            "SELECT count(*) FROM activity WHERE action = 'delete' AND drink_id = ?1",
+            [id],
+            |row| row.get(0),
+        )
+        .expect("count");
+    assert_eq!(deletions, 1);
+}
+
+#[test]
+fn permission_is_checked_before_the_drink_is_looked_up() {
+    let app = spawn_app();
+    let missing = "/drinks/424242";
+    let body = json!({"title": "Nope"});
+    app.patch(missing, None, &body).assert_error(401);
+    app.delete(missing, None).assert_error(401);
+    app.patch(missing, Some(&app.token(BARISTA)), &body)
+        .assert_error(403);
+    app.delete(missing, Some(&app.token(BARISTA)))
+        .assert_error(403);
+    app.patch(missing, Some(&app.token(MANAGER)), &body)
+        .assert_error(404);
+    app.delete(missing, Some(&app.token(MANAGER)))
+        .assert_error(404);
+}
+
+#[test]
+fn permission_is_checked_before_the_body_is_read() {
+    let app = spawn_app();
+    // The Postman collection's barista POSTs and PATCHes with no body at all.
+    app.send("POST", "/drinks", None, None).assert_error(401);
+    app.send("POST", "/drinks", Some(&app.token(BARISTA)), None)
+        .assert_error(403);
+    app.send(
+        "PATCH",
+        "/drinks/1",
+        Some(&app.token(BARISTA)),
+        Some(("text/plain", "x".into())),
+    )
+    .assert_error(403);
+    app.send(
+        "POST",
+        "/drinks",
+        Some(&app.token(BARISTA)),
+        Some(("application/json", "{nope".into())),
+    )
+    .assert_error(403);
+}
+
+#[test]
+fn every_permission_guards_its_route() {
+    let app = spawn_app();
+    let only = |permission: &str| app.token(&[permission]);
+    app.post("/drinks", Some(&only("patch:drinks")), &latte())
+        .assert_error(403);
+    app.patch(
+        "/drinks/1",
+        Some(&only("post:drinks")),
+        &json!({"title": "x"}),
+    )
+    .assert_error(403);
+    app.delete("/drinks/1", Some(&only("patch:drinks")))
+        .assert_error(403);
+    app.post("/drinks", Some(&only("post:drinks")), &latte())
+        .assert_ok();
+    app.patch(
+        "/drinks/1",
+        Some(&only("patch:drinks")),
+        &json!({"title": "x"}),
+    )
+    .assert_ok();
+    app.delete("/drinks/1", Some(&only("delete:drinks")))
+        .assert_ok();
+}
+
+#[test]
+fn invalid_drinks_are_refused_with_the_fields_that_failed() {
+    let app = spawn_app();
+    let token = app.token(MANAGER);
+    let long_title = "t".repeat(81);
+    let long_name = "n".repeat(61);
+    let eleven: Vec<Value> = (0..11)
+        .map(|i| json!({"name": format!("i{i}"), "color": "red", "parts": 1}))
+        .collect();
+    let ok_recipe = json!([{"name": "milk", "color": "white", "parts": 1}]);
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"recipe": ok_recipe}), "title"),
+        (json!({"title": "", "recipe": ok_recipe}), "title"),
+        (json!({"title": "   ", "recipe": ok_recipe}), "title"),
+        (json!({"title": long_title, "recipe": ok_recipe}), "title"),
+        (json!({"title": 12, "recipe": ok_recipe}), "title"),
+        (json!({"title": "A"}), "recipe"),
+        (json!({"title": "A", "recipe": []}), "recipe"),
+        (json!({"title": "A", "recipe": eleven}), "recipe"),
+        (json!({"title": "A", "recipe": "water"}), "recipe"),
+        (
+            json!({"title": "A", "recipe": [{"name": "", "color": "red", "parts": 1}]}),
+            "recipe[0].name",
+        ),
+        (
+            json!({"title": "A", "recipe": [{"name": long_name, "color": "red", "parts": 1}]}),
+            "recipe[0].name",
+        ),
+        (
+            json!({"title": "A", "recipe": [{"name": "m", "color": "red", "parts": "1"}]}),
+            "recipe[0].parts",
+        ),
+        (
+            json!({"title": "A", "recipe": [{"name": "m", "color": "red", "parts": null}]}),
+            "recipe[0].parts",
+        ),
+        (
+            json!({"title": "A", "recipe": [{"name": "m", "color": "red", "parts": 0}]}),
+            "recipe[0].parts",
+        ),
+        (
+            json!({"title": "A", "recipe": [{"name": "m", "color": "red", "parts": 101}]}),
+            "recipe[0].parts",
+        ),
+        (
+            json!({"title": "A", "recipe": [{"name": "m", "color": "red", "parts": 2.5}]}),
+            "recipe[0].parts",
+        ),
+        (
+            json!({"title": "A", "recipe": [{"name": "m", "color": "red\" onload=\"x", "parts": 1}]}),
+            "recipe[0].color",
+        ),
+        (
+            json!({"title": "A", "recipe": [{"name": "m", "color": "url(x)", "parts": 1}]}),
+            "recipe[0].color",
+        ),
+        (
+            json!({"title": "A", "recipe": [{"name": "m", "parts": 1}]}),
+            "recipe[0].color",
+        ),
+        (json!({"title": "A", "recipe": [5]}), "recipe[0]"),
+        (json!(["not", "an", "object"]), "body"),
+    ];
+    for (drink, field) in cases {
+        let response = app.post("/drinks", Some(&token), &drink);
+        let message = response.assert_error(422);
+        let body = response.json();
+        let fields: Vec<&str> = body["fields"]
+            .as_array()
+            .expect("fields list")
+            .iter()
+            .filter_map(|f| f["field"].as_str())
+            .collect();
+        assert!(
+            fields.contains(&field),
+            "{drink} should fail on {field}: {body}"
+        );
+        assert!(
+            message.contains(field),
+            "the message names the field: {message}"
+        );
+    }
+    app.patch("/drinks/1", Some(&token), &json!({"title": null}))
+        .assert_error(422);
+    app.patch("/drinks/1", Some(&token), &json!({"recipe": []}))
+        .assert_error(422);
+    let menu = app.get("/drinks", None).assert_ok();
+    assert_eq!(menu["drinks"][0]["title"], "water", "nothing was changed");
+}

@@ -1,1 +1,106 @@
+//! Every error, from the routes or from the framework, is the JSON error shape.
+
+use serde_json::json;
+
 use crate::helpers::*;
+
+#[test]
+fn unknown_routes_are_json_404s() {
+    let app = spawn_app();
+    app.get("/nope", None).assert_error(404);
+    app.get("/drinks/1/extra", None).assert_error(404);
+    app.send("POST", "/", None, None).assert_error(404);
+}
+
+#[test]
+fn wrong_methods_are_json_405s_with_allow() {
+    let app = spawn_app();
+    let response = app.send("PUT", "/drinks", None, None);
+    response.assert_error(405);
+    assert_eq!(response.header("Allow"), Some("GET, POST"));
+    app.send("GET", "/drinks/1", None, None).assert_error(405);
+    app.send("POST", "/drinks-detail", None, None)
+        .assert_error(405);
+    app.send("DELETE", "/healthz", None, None).assert_error(404);
+}
+
+#[test]
+fn a_bad_path_parameter_names_no_drink() {
+    let app = spawn_app();
+    let token = app.token(MANAGER);
+    for path in [
+        "/drinks/abc",
+        "/drinks/-1",
+        "/drinks/0",
+        "/drinks/99999999999999999999999",
+        "/drinks/1.5",
+    ] {
+        app.delete(path, Some(&token)).assert_error(404);
+        app.patch(path, Some(&token), &json!({"title": "x"}))
+            .assert_error(404);
+    }
+}
+
+#[test]
+fn malformed_json_is_a_400() {
+    let app = spawn_app();
+    let token = app.token(MANAGER);
+    for body in [
+        "{",
+        "{\"title\": }",
+        "",
+        "nul",
+        "{\"title\": \"a\"} trailing",
+    ] {
+        let message = app
+            .send(
+                "POST",
+                "/drinks",
+                Some(&token),
+                Some(("application/json", body.to_owned())),
+            )
+            .assert_error(400);
+        assert!(message.contains("JSON"), "{message}");
+    }
+}
+
+#[test]
+fn a_body_that_is_not_json_is_a_415() {
+    let app = spawn_app();
+    let token = app.token(MANAGER);
+    app.send(
+        "POST",
+        "/drinks",
+        Some(&token),
+        Some(("text/plain", "{}".into())),
+    )
+    .assert_error(415);
+    app.send("POST", "/drinks", Some(&token), None)
+        .assert_error(415);
+    app.send(
+        "PATCH",
+        "/drinks/1",
+        Some(&token),
+        Some(("application/x-www-form-urlencoded", "title=x".into())),
+    )
+    .assert_error(415);
+}
+
+#[test]
+fn an_oversized_body_is_a_413_and_changes_nothing() {
+    let app = spawn_app();
+    let token = app.token(MANAGER);
+    let huge = json!({"title": "Big", "recipe": [{"name": "x".repeat(70_000), "color": "red", "parts": 1}]});
+    app.post("/drinks", Some(&token), &huge).assert_error(413);
+    let menu = app.get("/drinks", None).assert_ok();
+    assert!(!menu.to_string().contains("\"Big\""));
+}
+
+#[test]
+fn a_body_at_the_limit_is_read_and_validated() {
+    let app = spawn_app();
+    let token = app.token(MANAGER);
+    // Just under 64 KiB of valid JSON: read, then refused by validation, not by size.
+    let padded = json!({"title": "Padded", "padding": "p".repeat(60_000), "recipe": [{"name": "m", "color": "red", "parts": 1}]});
+    app.post("/drinks", Some(&token), &padded).assert_ok();
+}

@@ -1,6 +1,9 @@
 //! Integration tests: the real binary's application on a real port, a real
 //! SQLite file in a temp dir, and a real HTTP JWKS server on loopback.
 
+// Panicking on a broken expectation is how a test fails.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod auth;
 mod cors;
 mod drinks;
