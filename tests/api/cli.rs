@@ -1,0 +1,135 @@
+//! The binary itself: subcommands, config errors and graceful shutdown.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use crate::helpers::*;
+
+/// The binary with a clean environment, run from `dir` (so no stray config.toml).
+fn coffee_shop(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_coffee-shop"));
+    command.env_clear().current_dir(dir).env("RUST_LOG", "warn");
+    command
+}
+
+fn run(command: &mut Command) -> (Output, String, String) {
+    let output = command.output().expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output, stdout, stderr)
+}
+
+#[test]
+fn version_and_help() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (output, stdout, _) = run(coffee_shop(dir.path()).arg("--version"));
+    assert!(output.status.success());
+    assert!(stdout.contains(env!("CARGO_PKG_VERSION")), "{stdout}");
+    let (output, stdout, _) = run(coffee_shop(dir.path()).arg("--help"));
+    assert!(output.status.success());
+    for word in ["serve", "migrate", "--config"] {
+        assert!(stdout.contains(word), "{stdout}");
+    }
+}
+
+#[test]
+fn migrate_creates_the_database_and_is_idempotent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for _ in 0..2 {
+        let (output, stdout, stderr) = run(coffee_shop(dir.path())
+            .arg("migrate")
+            .env("COFFEE_SHOP__DATABASE__PATH", "data/menu.db"));
+        assert!(output.status.success(), "{stderr}");
+        assert!(stdout.contains("schema version"), "{stdout}");
+    }
+    let conn = rusqlite::Connection::open(dir.path().join("data/menu.db")).expect("created");
+    let drinks: i64 = conn
+        .query_row("SELECT count(*) FROM drinks", [], |row| row.get(0))
+        .expect("count");
+    assert!(drinks > 0, "a new database gets the sample menu once");
+    let water: String = conn
+        .query_row("SELECT title FROM drinks WHERE id = 1", [], |row| {
+            row.get(0)
+        })
+        .expect("water");
+    assert_eq!(water, "water");
+}
+
+#[test]
+fn invalid_configuration_stops_start_up_naming_the_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (output, _, stderr) =
+        run(coffee_shop(dir.path()).env("COFFEE_SHOP__SERVER__BIND", "nonsense"));
+    assert!(!output.status.success());
+    assert!(stderr.contains("server.bind"), "{stderr}");
+
+    let file = dir.path().join("custom.toml");
+    std::fs::write(&file, "[auth]\nissuer = \"http://idp.example.com/\"\n").expect("write");
+    let (output, _, stderr) = run(coffee_shop(dir.path()).arg("--config").arg(&file));
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("auth.issuer") && stderr.contains("https"),
+        "{stderr}"
+    );
+
+    std::fs::write(&file, "[server]\nbnid = \"127.0.0.1:1\"\n").expect("write");
+    let (output, _, stderr) = run(coffee_shop(dir.path()).env("COFFEE_SHOP_CONFIG", &file));
+    assert!(!output.status.success());
+    assert!(stderr.contains("bnid"), "a misspelt key is named: {stderr}");
+
+    let (output, _, stderr) = run(coffee_shop(dir.path())
+        .arg("--config")
+        .arg(dir.path().join("missing.toml")));
+    assert!(!output.status.success());
+    assert!(stderr.contains("missing.toml"), "{stderr}");
+}
+
+#[test]
+fn serve_is_the_default_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut child = coffee_shop(dir.path())
+        .env("COFFEE_SHOP__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let url = format!("http://127.0.0.1:{port}/drinks");
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let served = wait_until(Duration::from_secs(10), || {
+        agent.get(&url).call().is_ok_and(|r| r.status() == 200)
+    });
+    assert!(
+        served,
+        "the server answers /drinks with its embedded defaults"
+    );
+    assert!(
+        dir.path().join("coffee-shop.db").is_file(),
+        "database created in the working directory"
+    );
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let mut status = None;
+    assert!(
+        wait_until(Duration::from_secs(15), || {
+            status = child.try_wait().expect("wait");
+            status.is_some()
+        }),
+        "stops after SIGTERM"
+    );
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "exit status {status:?}"
+    );
+}
