@@ -62,11 +62,11 @@ fn serve(settings: Settings) -> CommandResult {
 }
 
 fn migrate(settings: &Settings) -> CommandResult {
-    Database::open(&settings.database)?;
+    let database = Database::open(&settings.database)?;
     println!(
         "{} is at schema version {}",
         settings.database.path.display(),
-        crate::db::migrations::LATEST_VERSION
+        database.schema_version()?
     );
     Ok(())
 }

@@ -24,7 +24,7 @@ pub enum SettingsError {
     Invalid {
         key: &'static str,
         problem: String,
-        fix: &'static str,
+        fix: String,
     },
 }
 
@@ -186,24 +186,39 @@ impl Settings {
                 "use a level such as \"info\" or a filter such as \"coffee_shop=debug,info\"",
             ));
         }
-        if self.auth.max_token_bytes < 512 {
-            return Err(invalid(
-                "auth.max_token_bytes",
-                "is below 512 bytes".into(),
-                "use a limit of at least 512 bytes (default 8192)",
-            ));
-        }
-        self.auth.identity_provider().map(|_| ())
+        let auth = &self.auth;
+        check_range(
+            "auth.max_token_bytes",
+            auth.max_token_bytes as u64,
+            512,
+            65_536,
+        )?;
+        check_range("auth.leeway_secs", auth.leeway_secs, 0, 300)?;
+        check_range("auth.startup_wait_ms", auth.startup_wait_ms, 0, 60_000)?;
+        // Zero would turn off the flood protection, or refetch without pause.
+        check_range(
+            "auth.refresh_cooldown_secs",
+            auth.refresh_cooldown_secs,
+            1,
+            3600,
+        )?;
+        check_range(
+            "auth.refresh_interval_secs",
+            auth.refresh_interval_secs,
+            1,
+            86_400,
+        )?;
+        auth.identity_provider().map(|_| ())
     }
 }
 
 impl AuthSettings {
     /// The provider to trust, or `None` when no issuer is configured.
     pub fn identity_provider(&self) -> Result<Option<IdentityProvider>, SettingsError> {
-        let domain = non_empty(&self.domain);
+        let domain = non_empty(&self.domain).map(bare_domain).transpose()?;
         let issuer = match (non_empty(&self.issuer), domain) {
             (Some(issuer), _) => issuer.to_owned(),
-            (None, Some(domain)) => format!("https://{}/", domain.trim_end_matches('/')),
+            (None, Some(domain)) => format!("https://{domain}/"),
             (None, None) => return Ok(None),
         };
         check_url("auth.issuer", &issuer)?;
@@ -231,6 +246,38 @@ impl AuthSettings {
             jwks_url,
         }))
     }
+}
+
+/// The Auth0 domain as a bare host; a pasted `https://…/` is forgiven.
+fn bare_domain(domain: &str) -> Result<&str, SettingsError> {
+    let host = domain
+        .strip_prefix("https://")
+        .unwrap_or(domain)
+        .trim_end_matches('/');
+    let is_host = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    if is_host {
+        Ok(host)
+    } else {
+        Err(invalid(
+            "auth.domain",
+            format!("`{domain}` is not a domain name"),
+            "use the tenant's domain alone, e.g. example.eu.auth0.com",
+        ))
+    }
+}
+
+fn check_range(key: &'static str, value: u64, min: u64, max: u64) -> Result<(), SettingsError> {
+    if (min..=max).contains(&value) {
+        return Ok(());
+    }
+    Err(invalid(
+        key,
+        format!("{value} is out of range"),
+        format!("use a value from {min} to {max} (config.toml shows the default)"),
+    ))
 }
 
 /// https is required, except for loopback hosts (local test providers).
@@ -265,7 +312,7 @@ fn is_origin(origin: &str) -> bool {
 }
 
 /// True for `localhost` and loopback IP addresses (with or without IPv6 brackets).
-pub fn is_loopback_host(host: &str) -> bool {
+fn is_loopback_host(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     bare.eq_ignore_ascii_case("localhost")
         || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
@@ -275,8 +322,12 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn invalid(key: &'static str, problem: String, fix: &'static str) -> SettingsError {
-    SettingsError::Invalid { key, problem, fix }
+fn invalid(key: &'static str, problem: String, fix: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        key,
+        problem,
+        fix: fix.into(),
+    }
 }
 
 fn config_file_path(explicit: Option<&Path>, env: &HashMap<String, String>) -> Option<PathBuf> {
@@ -391,6 +442,78 @@ mod tests {
         assert!(error.to_string().contains("auth.issuer"), "{error}");
         assert!(load(&[("COFFEE_SHOP__AUTH__ISSUER", "http://127.0.0.1:9999/")]).is_ok());
         assert!(load(&[("COFFEE_SHOP__AUTH__ISSUER", "http://[::1]:9999/")]).is_ok());
+    }
+
+    #[test]
+    fn a_pasted_auth0_url_is_forgiven_and_garbage_refused() {
+        let settings = load(&[("AUTH0_DOMAIN", "https://cafe.auth0.com/")]).expect("valid");
+        let provider = settings
+            .auth
+            .identity_provider()
+            .expect("valid")
+            .expect("configured");
+        assert_eq!(provider.issuer, "https://cafe.auth0.com/");
+        let error = load(&[("AUTH0_DOMAIN", "cafe.auth0.com/path?x")]).expect_err("invalid");
+        assert!(error.to_string().contains("auth.domain"), "{error}");
+    }
+
+    #[test]
+    fn the_jwks_url_needs_https_outside_loopback() {
+        let error = load(&[
+            ("COFFEE_SHOP__AUTH__ISSUER", "https://idp.example.com/"),
+            ("COFFEE_SHOP__AUTH__JWKS_URL", "http://idp.example.com/keys"),
+        ])
+        .expect_err("http is refused");
+        assert!(error.to_string().contains("auth.jwks_url"), "{error}");
+        let settings =
+            load(&[("COFFEE_SHOP__AUTH__ISSUER", "https://idp.example.com")]).expect("valid");
+        let provider = settings
+            .auth
+            .identity_provider()
+            .expect("valid")
+            .expect("configured");
+        assert_eq!(
+            provider.jwks_url,
+            "https://idp.example.com/.well-known/jwks.json"
+        );
+    }
+
+    #[test]
+    fn refetch_timings_are_bounded() {
+        for (key, value) in [
+            ("COFFEE_SHOP__AUTH__REFRESH_COOLDOWN_SECS", "0"),
+            ("COFFEE_SHOP__AUTH__REFRESH_INTERVAL_SECS", "0"),
+            ("COFFEE_SHOP__AUTH__LEEWAY_SECS", "100000"),
+            ("COFFEE_SHOP__AUTH__STARTUP_WAIT_MS", "600000"),
+        ] {
+            let error = load(&[(key, value)]).expect_err("out of range");
+            let setting = key.trim_start_matches("COFFEE_SHOP__AUTH__").to_lowercase();
+            assert!(error.to_string().contains(&setting), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_file_overrides_the_defaults_and_variables_override_the_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("cafe.toml");
+        std::fs::write(&file, "[server]\nbind = \"127.0.0.1:7000\"\nworkers = 3\n").expect("write");
+        let env: HashMap<String, String> =
+            [("COFFEE_SHOP__SERVER__WORKERS".to_owned(), "5".to_owned())].into();
+        let settings = Settings::load_from(Some(&file), &env).expect("valid");
+        assert_eq!(
+            settings.server.bind, "127.0.0.1:7000",
+            "file beats defaults"
+        );
+        assert_eq!(settings.server.workers, 5, "environment beats file");
+        assert_eq!(settings.auth.audience, "bar", "defaults fill the rest");
+
+        let env: HashMap<String, String> =
+            [(CONFIG_PATH_VAR.to_owned(), file.display().to_string())].into();
+        let settings = Settings::load_from(None, &env).expect("valid");
+        assert_eq!(
+            settings.server.workers, 3,
+            "COFFEE_SHOP_CONFIG names the file"
+        );
     }
 
     #[test]

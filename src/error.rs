@@ -12,11 +12,11 @@ use std::fmt::Write as _;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{ALLOW, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::{HttpResponse, ResponseError};
-use serde::Serialize;
+use serde_json::{Value, json};
 
 use crate::auth::AuthError;
 use crate::db::DbError;
-use crate::domain::{FieldError, ValidationErrors};
+use crate::domain::ValidationErrors;
 
 /// Seconds a client should wait before retrying while signing keys load.
 const KEYS_RETRY_AFTER_SECS: u32 = 5;
@@ -43,14 +43,15 @@ pub enum ApiError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    success: bool,
-    error: u16,
-    message: &'a str,
-    code: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fields: Option<&'a [FieldError]>,
+/// The API's error body, `{"success": false, "error", "message", "code"}`:
+/// the one place its shape is written. Callers may add keys (`fields`, `checks`).
+pub fn error_body(status: StatusCode, code: &str, message: &str) -> Value {
+    json!({
+        "success": false,
+        "error": status.as_u16(),
+        "message": message,
+        "code": code,
+    })
 }
 
 impl ApiError {
@@ -130,10 +131,10 @@ impl ResponseError for ApiError {
             ApiError::Internal(_) => "internal server error".to_owned(),
             other => other.to_string(),
         };
-        let fields = match self {
-            ApiError::Validation(errors) => Some(errors.fields()),
-            _ => None,
-        };
+        let mut body = error_body(status, self.code(), &message);
+        if let ApiError::Validation(errors) = self {
+            body["fields"] = json!(errors.fields());
+        }
         let mut response = HttpResponse::build(status);
         match self {
             ApiError::Auth(AuthError::Unauthenticated {
@@ -158,13 +159,7 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        response.json(ErrorBody {
-            success: false,
-            error: status.as_u16(),
-            message: &message,
-            code: self.code(),
-            fields,
-        })
+        response.json(body)
     }
 }
 

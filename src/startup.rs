@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::middleware::{Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 
@@ -137,6 +137,8 @@ fn cors(settings: &CorsSettings) -> Cors {
     let cors = Cors::default()
         .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
         .allowed_headers([AUTHORIZATION, CONTENT_TYPE])
+        // So the app can read why it was refused and when to retry.
+        .expose_headers([WWW_AUTHENTICATE, RETRY_AFTER])
         .max_age(3600);
     if settings.allowed_origins.iter().any(|origin| origin == "*") {
         cors.allow_any_origin().send_wildcard()

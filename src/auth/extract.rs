@@ -28,22 +28,25 @@ impl FromRequest for Principal {
     }
 }
 
+/// The Flask API's words for a header that is not `Bearer <token>`.
+const NOT_BEARER: &str = "Authorization header must be bearer token.";
+
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
 fn bearer_token(request: &HttpRequest) -> Result<&str, AuthError> {
-    let missing = AuthError::Unauthenticated {
-        message: "Authorization header is expected.",
-        token_presented: false,
-    };
-    let header = request.headers().get(AUTHORIZATION).ok_or(missing)?;
+    let header = request
+        .headers()
+        .get(AUTHORIZATION)
+        .ok_or(AuthError::Unauthenticated {
+            message: "Authorization header is expected.",
+            token_presented: false,
+        })?;
     let value = header
         .to_str()
-        .map_err(|_| AuthError::invalid_token("Authorization header must be bearer token."))?;
+        .map_err(|_| AuthError::invalid_token(NOT_BEARER))?;
     let (scheme, token) = value
         .trim()
         .split_once(' ')
-        .ok_or(AuthError::invalid_token(
-            "Authorization header must be bearer token.",
-        ))?;
+        .ok_or(AuthError::invalid_token(NOT_BEARER))?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(AuthError::invalid_token(
             "Authorization header must start with \"Bearer\".",
@@ -51,9 +54,7 @@ fn bearer_token(request: &HttpRequest) -> Result<&str, AuthError> {
     }
     let token = token.trim();
     if token.is_empty() || token.contains(' ') {
-        return Err(AuthError::invalid_token(
-            "Authorization header must be bearer token.",
-        ));
+        return Err(AuthError::invalid_token(NOT_BEARER));
     }
     Ok(token)
 }

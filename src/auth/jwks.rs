@@ -80,16 +80,14 @@ impl KeySet {
         Ok(Self { keys })
     }
 
+    /// The key with this id, if trusted.
     pub fn get(&self, kid: &str) -> Option<Arc<DecodingKey>> {
         self.keys.get(kid).cloned()
     }
 
-    pub fn len(&self) -> usize {
+    /// How many keys are trusted.
+    pub fn key_count(&self) -> usize {
         self.keys.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
     }
 }
 
@@ -127,7 +125,9 @@ fn usable_rsa_key(key: RawKey) -> Option<(String, DecodingKey)> {
 pub enum KeyLookup {
     /// No key set has been loaded yet.
     NotLoaded,
+    /// The loaded set has no key with this id.
     Unknown,
+    /// The key to verify with.
     Found(Arc<DecodingKey>),
 }
 
@@ -180,6 +180,7 @@ pub struct KeyStore {
 }
 
 impl KeyStore {
+    /// A store that has loaded nothing yet; `refresh` or `keep_fresh` load it.
     pub fn new(
         jwks_url: String,
         unknown_kid_cooldown: Duration,
@@ -194,15 +195,17 @@ impl KeyStore {
         }
     }
 
+    /// Where the keys are fetched from (a public URL, safe to log).
     pub fn url(&self) -> &str {
         &self.source.url
     }
 
     /// The number of trusted keys, or `None` before the first successful fetch.
     pub fn loaded_keys(&self) -> Option<usize> {
-        self.current.load().as_ref().map(|set| set.len())
+        self.current.load().as_ref().map(|set| set.key_count())
     }
 
+    /// Finds the trusted key with this id.
     pub fn lookup(&self, kid: &str) -> KeyLookup {
         match self.current.load().as_ref() {
             None => KeyLookup::NotLoaded,
@@ -210,27 +213,43 @@ impl KeyStore {
         }
     }
 
-    /// Fetches the key set now (waiting for a fetch already in flight first).
-    pub async fn refresh(&self) -> Result<(), JwksError> {
-        let _gate = self.fetch_gate.lock().await;
-        self.fetch_and_install().await
+    /// Fetches the key set now (after any fetch already in flight).
+    pub async fn refresh(self: &Arc<Self>) -> Result<(), JwksError> {
+        let store = Arc::clone(self);
+        // A detached task owns the fetch: a caller that gives up (a client
+        // hanging up, the start-up timeout) cannot cancel it half-way, so the
+        // gate is never released while a fetch is still in flight.
+        actix_web::rt::spawn(async move {
+            let _gate = store.fetch_gate.lock().await;
+            store.fetch_and_install().await
+        })
+        .await
+        .map_err(|_| JwksError::Cancelled)?
     }
 
     /// Called when a token names a key id we do not know. Concurrent callers
     /// share one fetch; across all key ids there is at most one such fetch per
     /// cool-down, so a flood of random key ids cannot hammer the provider.
-    pub async fn refresh_for_unknown_kid(&self, kid: &str) {
-        let mut last_unknown_kid_fetch = self.fetch_gate.lock().await;
-        if matches!(self.lookup(kid), KeyLookup::Found(_)) {
-            return; // The fetch we waited for brought it.
-        }
-        if last_unknown_kid_fetch.is_some_and(|at| at.elapsed() < self.unknown_kid_cooldown) {
-            return;
-        }
-        *last_unknown_kid_fetch = Some(Instant::now());
-        if let Err(error) = self.fetch_and_install().await {
-            tracing::warn!(%error, url = self.url(), "refetching the signing keys failed; keeping the last good set");
-        }
+    pub async fn refresh_for_unknown_kid(self: &Arc<Self>, kid: &str) {
+        let store = Arc::clone(self);
+        let kid = kid.to_owned();
+        let task = actix_web::rt::spawn(async move {
+            let mut last_unknown_kid_fetch = store.fetch_gate.lock().await;
+            if matches!(store.lookup(&kid), KeyLookup::Found(_)) {
+                return; // The fetch we waited for brought it.
+            }
+            let cooling_down =
+                last_unknown_kid_fetch.is_some_and(|at| at.elapsed() < store.unknown_kid_cooldown);
+            if cooling_down {
+                return;
+            }
+            *last_unknown_kid_fetch = Some(Instant::now());
+            if let Err(error) = store.fetch_and_install().await {
+                tracing::warn!(%error, url = store.url(), "refetching the signing keys failed; keeping the last good set");
+            }
+        });
+        // Only a panic in the task could fail this; the lookup after it says no.
+        let _ = task.await;
     }
 
     /// Runs for the life of the server: retries with backoff until a fetch
@@ -247,28 +266,88 @@ impl KeyStore {
             tokio::time::sleep(wait).await;
             match self.refresh().await {
                 Ok(()) => retry = FIRST_RETRY,
+                Err(error) if self.loaded_keys().is_some() => {
+                    tracing::warn!(%error, url = self.url(), "refetching the signing keys failed; keeping the last good set");
+                }
                 Err(error) => {
+                    retry = (retry * 2).min(MAX_RETRY);
                     tracing::warn!(%error, url = self.url(), retry_in_secs = retry.as_secs(), "fetching the signing keys failed");
-                    if self.loaded_keys().is_none() {
-                        retry = (retry * 2).min(MAX_RETRY);
-                    }
                 }
             }
         }
     }
 
-    /// Only ever called with `fetch_gate` held.
+    /// Only ever called with `fetch_gate` held, from a detached task.
     async fn fetch_and_install(&self) -> Result<(), JwksError> {
         let source = Arc::clone(&self.source);
         let key_set = actix_web::web::block(move || source.fetch())
             .await
             .map_err(|_| JwksError::Cancelled)??;
         tracing::info!(
-            keys = key_set.len(),
+            keys = key_set.key_count(),
             url = self.url(),
             "loaded the signing keys"
         );
         self.current.store(Some(Arc::new(key_set)));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rsa::RsaPrivateKey;
+    use rsa::traits::PublicKeyParts;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn rsa_jwk(kid: &str, bits: usize) -> Value {
+        let key = RsaPrivateKey::new(&mut rand::thread_rng(), bits).expect("keygen");
+        json!({
+            "kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256",
+            "n": URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()),
+            "e": URL_SAFE_NO_PAD.encode(key.e().to_bytes_be()),
+        })
+    }
+
+    #[test]
+    fn only_rsa_signing_keys_of_2048_bits_or_more_are_kept() {
+        let good = rsa_jwk("good", 2048);
+        let mut for_encryption = good.clone();
+        for_encryption["kid"] = json!("enc");
+        for_encryption["use"] = json!("enc");
+        let mut other_alg = good.clone();
+        other_alg["kid"] = json!("rs512");
+        other_alg["alg"] = json!("RS512");
+        let mut no_kid = good.clone();
+        no_kid.as_object_mut().expect("object").remove("kid");
+        let document = json!({"keys": [
+            {"kty": "oct", "kid": "hmac", "k": "c2VjcmV0"},
+            {"kty": "EC", "kid": "ec", "crv": "P-256", "x": "AA", "y": "AA"},
+            rsa_jwk("short", 1024),
+            {"kty": "RSA", "kid": "garbled", "n": "!!", "e": "AQAB"},
+            for_encryption, other_alg, no_kid, 42,
+            good,
+        ]});
+        let set = KeySet::parse(document.to_string().as_bytes()).expect("one usable key");
+        assert_eq!(set.key_count(), 1);
+        assert!(set.get("good").is_some());
+        for skipped in ["hmac", "ec", "short", "garbled", "enc", "rs512"] {
+            assert!(set.get(skipped).is_none(), "{skipped} must be skipped");
+        }
+    }
+
+    #[test]
+    fn a_set_without_usable_keys_is_an_error() {
+        let document = json!({"keys": [{"kty": "oct", "kid": "hmac", "k": "c2VjcmV0"}]});
+        assert!(matches!(
+            KeySet::parse(document.to_string().as_bytes()),
+            Err(JwksError::NoUsableKey)
+        ));
+        assert!(matches!(KeySet::parse(b"<html>"), Err(JwksError::Json(_))));
+        assert!(matches!(
+            KeySet::parse(b"{\"keys\": 5}"),
+            Err(JwksError::Json(_))
+        ));
     }
 }

@@ -74,6 +74,7 @@ impl Principal {
 /// The claims we read beyond the ones `Validation` checks.
 #[derive(Deserialize)]
 struct AccessClaims {
+    // Optional here so a missing `sub` is reported as such by the validation.
     #[serde(default)]
     sub: Option<String>,
     #[serde(default)]
@@ -83,8 +84,11 @@ struct AccessClaims {
 /// Whether the signing keys can be used, for `/readyz` and the start-up log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeysStatus {
+    /// No issuer is configured.
     NotConfigured,
+    /// Configured, but no key set has been fetched yet.
     Loading { url: String },
+    /// This many keys are trusted.
     Loaded { keys: usize },
 }
 
@@ -109,7 +113,8 @@ impl TokenVerifier {
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[&provider.issuer]);
         validation.set_audience(&[&provider.audience]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        // `sub` too: the activity log records who made each change.
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = settings.leeway_secs;
         let keys = KeyStore::new(
@@ -126,6 +131,7 @@ impl TokenVerifier {
         })
     }
 
+    /// True when an identity provider is configured.
     pub fn is_configured(&self) -> bool {
         self.provider.is_some()
     }
@@ -135,6 +141,7 @@ impl TokenVerifier {
         self.provider.as_ref().map(|p| &p.keys)
     }
 
+    /// Whether tokens can be checked yet.
     pub fn keys_status(&self) -> KeysStatus {
         match &self.provider {
             None => KeysStatus::NotConfigured,
@@ -185,7 +192,9 @@ impl TokenVerifier {
             .map_err(|error| AuthError::invalid_token(describe(error.kind())))?
             .claims;
         Ok(Principal {
-            subject: claims.sub.unwrap_or_default(),
+            subject: claims.sub.ok_or(AuthError::invalid_token(describe(
+                &ErrorKind::MissingRequiredClaim("sub".into()),
+            )))?,
             permissions: claims.permissions.and_then(|value| {
                 let names = value.as_array()?;
                 Some(names.iter().filter_map(serde_json::Value::as_str).collect())
@@ -201,7 +210,9 @@ fn describe(kind: &ErrorKind) -> &'static str {
         ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => {
             "Incorrect claims. Please, check the audience and issuer."
         }
-        ErrorKind::MissingRequiredClaim(_) => "The token lacks a required claim (exp, iss or aud).",
+        ErrorKind::MissingRequiredClaim(_) => {
+            "The token lacks a required claim (exp, iss, aud or sub)."
+        }
         ErrorKind::InvalidSignature => "The token signature is invalid.",
         _ => "Unable to parse authentication token.",
     }

@@ -16,7 +16,7 @@ use rusqlite_migration::SchemaVersion;
 
 use crate::config::{DatabaseSettings, Synchronous};
 
-pub use drinks::{create_drink, delete_drink, find_drink, list_drinks, update_drink};
+pub use drinks::{create_drink, delete_drink, list_drinks, update_drink};
 
 /// Why a database call failed. Wrapped into `ApiError` by the routes.
 #[derive(Debug, thiserror::Error)]
@@ -61,11 +61,7 @@ impl Database {
             let _ = std::fs::create_dir_all(parent);
         }
         let database = Self::connect(settings)?;
-        let mut conn = database.pool.get()?;
-        let created = migrate(&mut conn)?;
-        if created && settings.sample_menu {
-            sample_menu::insert(&mut conn)?;
-        }
+        migrate(&mut *database.pool.get()?, settings.sample_menu)?;
         Ok(database)
     }
 
@@ -100,6 +96,12 @@ impl Database {
         .map_err(|_| DbError::Blocking)?
     }
 
+    /// The schema version the database is at.
+    pub fn schema_version(&self) -> Result<i64, DbError> {
+        let conn = self.pool.get()?;
+        Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
+    }
+
     /// True when the database answers a query.
     pub async fn is_ready(&self) -> bool {
         self.run(|conn| Ok(conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?))
@@ -123,17 +125,17 @@ fn configure_connection(
     Ok(())
 }
 
-/// Applies pending migrations; returns true when the database was new.
-fn migrate(conn: &mut Connection) -> Result<bool, DbError> {
-    let version = migrations::MIGRATIONS.current_version(conn)?;
-    if let SchemaVersion::Outside(found) = version {
+/// Applies pending migrations; refuses a database from a newer release.
+fn migrate(conn: &mut Connection, sample_menu: bool) -> Result<(), DbError> {
+    let migrations = migrations::migrations(sample_menu);
+    if let SchemaVersion::Outside(found) = migrations.current_version(conn)? {
         return Err(DbError::TooNew {
             found: found.get(),
             supported: migrations::LATEST_VERSION,
         });
     }
-    migrations::MIGRATIONS.to_latest(conn)?;
-    Ok(version == SchemaVersion::NoneSet)
+    migrations.to_latest(conn)?;
+    Ok(())
 }
 
 fn display_path(path: &Path) -> String {
@@ -168,16 +170,20 @@ mod tests {
     }
 
     #[test]
-    fn migrations_reach_the_latest_version() {
+    fn migrations_reach_the_latest_version_and_seed_only_once() {
         let mut conn = Connection::open_in_memory().expect("memory db");
-        assert!(migrate(&mut conn).expect("migrates"));
+        migrate(&mut conn, true).expect("migrates");
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .expect("version");
         assert_eq!(version, migrations::LATEST_VERSION as i64);
+        let seeded = list_drinks(&conn).expect("lists").len();
+        assert!(seeded > 0);
+        conn.execute("DELETE FROM drinks", []).expect("empties");
+        migrate(&mut conn, true).expect("idempotent");
         assert!(
-            !migrate(&mut conn).expect("idempotent"),
-            "second run is not a new database"
+            list_drinks(&conn).expect("lists").is_empty(),
+            "never reseeded"
         );
     }
 
@@ -187,7 +193,7 @@ mod tests {
         conn.pragma_update(None, "user_version", 99)
             .expect("set version");
         assert!(matches!(
-            migrate(&mut conn),
+            migrate(&mut conn, false),
             Err(DbError::TooNew { found: 99, .. })
         ));
     }

@@ -38,16 +38,14 @@ fn sample_drinks() -> Value {
     ])
 }
 
-/// Inserts the sample menu in one transaction (no activity rows: nobody made these changes).
-pub fn insert(conn: &mut Connection) -> Result<(), DbError> {
-    let drinks = sample_drinks();
-    let tx = conn.transaction()?;
-    for drink in drinks.as_array().into_iter().flatten() {
+/// Inserts the sample menu, inside the caller's transaction (no activity
+/// rows: nobody made these changes).
+pub fn insert(conn: &Connection) -> Result<(), DbError> {
+    for drink in sample_drinks().as_array().into_iter().flatten() {
         let drink = NewDrink::from_json(drink)
             .map_err(|e| DbError::Corrupt(format!("sample menu: {e}")))?;
-        drinks::insert_row(&tx, &drink.title, &drink.recipe)?;
+        drinks::insert_row(conn, &drink.title, &drink.recipe)?;
     }
-    tx.commit()?;
     Ok(())
 }
 

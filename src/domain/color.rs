@@ -171,15 +171,16 @@ const COLOR_RULE: &str = "must be a CSS color: a named color, #rgb, #rgba, #rrgg
                           or rgb()/rgba()/hsl()/hsla() with numeric arguments";
 
 impl Color {
-    /// Parses a color, keeping the caller's spelling (trimmed).
+    /// Parses a color, keeping the caller's spelling (without outer spaces).
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let trimmed = raw.trim();
+        let trimmed = raw.trim_matches(' ');
         if trimmed.len() > MAX_COLOR_LEN || !is_valid_color(trimmed) {
             return Err(COLOR_RULE);
         }
         Ok(Self(trimmed.to_owned()))
     }
 
+    /// The color as stored.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -214,9 +215,10 @@ enum ChannelKind {
 
 /// Accepts both the legacy comma syntax `rgb(1, 2, 3, 0.5)` and the modern
 /// space syntax `rgb(1 2 3 / 50%)`, with three channels and an optional alpha.
+/// Only ASCII spaces separate arguments: no tabs, newlines or Unicode spaces.
 fn are_valid_arguments(arguments: &str, kind: ChannelKind) -> bool {
     let (channels, alpha): (Vec<&str>, Option<&str>) = if arguments.contains(',') {
-        let parts: Vec<&str> = arguments.split(',').map(str::trim).collect();
+        let parts: Vec<&str> = arguments.split(',').map(trim_spaces).collect();
         match parts.len() {
             3 => (parts, None),
             4 => (parts[..3].to_vec(), Some(parts[3])),
@@ -224,10 +226,13 @@ fn are_valid_arguments(arguments: &str, kind: ChannelKind) -> bool {
         }
     } else {
         let (channels, alpha) = match arguments.split_once('/') {
-            Some((channels, alpha)) => (channels, Some(alpha.trim())),
+            Some((channels, alpha)) => (channels, Some(trim_spaces(alpha))),
             None => (arguments, None),
         };
-        (channels.split_whitespace().collect(), alpha)
+        (
+            channels.split(' ').filter(|c| !c.is_empty()).collect(),
+            alpha,
+        )
     };
     if channels.len() != 3 {
         return false;
@@ -241,12 +246,17 @@ fn are_valid_arguments(arguments: &str, kind: ChannelKind) -> bool {
     channels_ok && alpha.is_none_or(is_alpha)
 }
 
-/// A plain non-negative decimal such as `12`, `0.5` or `.5`.
+fn trim_spaces(text: &str) -> &str {
+    text.trim_matches(' ')
+}
+
+/// A plain non-negative CSS decimal such as `12`, `0.5` or `.5` (not `1.`).
 fn parse_number(text: &str) -> Option<f64> {
-    let well_formed = !text.is_empty()
-        && text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && text.bytes().filter(|&b| b == b'.').count() <= 1
-        && text != ".";
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    let well_formed = match text.split_once('.') {
+        Some((whole, fraction)) => digits(whole) && !fraction.is_empty() && digits(fraction),
+        None => !text.is_empty() && digits(text),
+    };
     if well_formed { text.parse().ok() } else { None }
 }
 
@@ -328,6 +338,13 @@ mod tests {
             "calc(1)",
             "var(--x)",
             "currentcolor",
+            "rgb(1\u{2028}2\u{2028}3)",
+            "rgb(1\t2\t3)",
+            "rgb(1\n,2,3)",
+            "\tred",
+            "rgb(1., 2, 3)",
+            "rgb(1.2.3, 2, 3)",
+            "hsl(120, 50%, 50%, 1.)",
         ] {
             assert!(Color::parse(color).is_err(), "{color} should be rejected");
         }

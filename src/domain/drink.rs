@@ -1,6 +1,10 @@
+//! Drinks: the stored form, its short and long JSON views, and the bodies
+//! that create or change one.
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::validation::parse_text;
 use super::{FieldError, Recipe, ValidationErrors};
 
 /// Longest drink title, in characters.
@@ -15,21 +19,12 @@ pub type DrinkId = i64;
 pub struct DrinkTitle(String);
 
 impl DrinkTitle {
+    /// Parses a title as typed; the error is the rule it broke.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let trimmed = raw.trim();
-        let length = trimmed.chars().count();
-        if length == 0 {
-            return Err("must not be empty".into());
-        }
-        if length > MAX_TITLE_CHARS {
-            return Err(format!("must be at most {MAX_TITLE_CHARS} characters"));
-        }
-        if trimmed.chars().any(char::is_control) {
-            return Err("must not contain control characters".into());
-        }
-        Ok(Self(trimmed.to_owned()))
+        parse_text(raw, MAX_TITLE_CHARS).map(Self)
     }
 
+    /// The title as stored.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -44,8 +39,11 @@ impl DrinkTitle {
 /// A drink as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Drink {
+    /// Assigned by the database.
     pub id: DrinkId,
+    /// Unique ignoring case.
     pub title: DrinkTitle,
+    /// Its layers, bottom first.
     pub recipe: Recipe,
 }
 
@@ -72,6 +70,7 @@ pub struct LongDrink<'a> {
 }
 
 impl Drink {
+    /// The public form, for `GET /drinks`.
     pub fn short(&self) -> ShortDrink<'_> {
         ShortDrink {
             id: self.id,
@@ -88,6 +87,7 @@ impl Drink {
         }
     }
 
+    /// The detailed form, for everything behind a permission.
     pub fn long(&self) -> LongDrink<'_> {
         LongDrink {
             id: self.id,
@@ -101,11 +101,14 @@ impl Drink {
 /// `-1` for a new drink.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewDrink {
+    /// The title to give it.
     pub title: DrinkTitle,
+    /// Its recipe.
     pub recipe: Recipe,
 }
 
 impl NewDrink {
+    /// Parses a `POST /drinks` body, reporting every broken rule.
     pub fn from_json(body: &Value) -> Result<Self, ValidationErrors> {
         let object = as_object(body)?;
         let mut errors = ValidationErrors::default();
@@ -121,9 +124,7 @@ impl NewDrink {
                 errors.push(FieldError::new("recipe", "is required"));
                 None
             }
-            Some(value) => Recipe::from_json(value)
-                .map_err(|e| errors.0.extend(e.0))
-                .ok(),
+            Some(value) => errors.collect(Recipe::from_json(value)),
         };
         match (title, recipe) {
             (Some(title), Some(recipe)) if errors.is_empty() => Ok(Self { title, recipe }),
@@ -135,31 +136,28 @@ impl NewDrink {
 /// A partial update: only the fields present change.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DrinkChanges {
+    /// The new title, if one was sent.
     pub title: Option<DrinkTitle>,
+    /// The new recipe, if one was sent.
     pub recipe: Option<Recipe>,
 }
 
 impl DrinkChanges {
+    /// Parses a `PATCH /drinks/{id}` body, reporting every broken rule.
     pub fn from_json(body: &Value) -> Result<Self, ValidationErrors> {
         let object = as_object(body)?;
         let mut errors = ValidationErrors::default();
         let title = object
             .get("title")
             .and_then(|value| errors.collect(parse_title(value)));
-        let recipe = object.get("recipe").and_then(|value| {
-            Recipe::from_json(value)
-                .map_err(|e| errors.0.extend(e.0))
-                .ok()
-        });
+        let recipe = object
+            .get("recipe")
+            .and_then(|value| errors.collect(Recipe::from_json(value)));
         if errors.is_empty() {
             Ok(Self { title, recipe })
         } else {
             Err(errors)
         }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.title.is_none() && self.recipe.is_none()
     }
 
     /// The drink as it will be once these changes are applied.
@@ -234,10 +232,9 @@ mod tests {
         assert_eq!(after.title.as_str(), "Water5");
         assert_eq!(after.recipe, before.recipe);
         assert!(DrinkChanges::from_json(&json!({"title": null})).is_err());
-        assert!(
-            DrinkChanges::from_json(&json!({}))
-                .expect("valid")
-                .is_empty()
+        assert_eq!(
+            DrinkChanges::from_json(&json!({})).expect("valid"),
+            DrinkChanges::default()
         );
     }
 

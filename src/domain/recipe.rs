@@ -1,6 +1,9 @@
+//! Recipes: the layers of a drink, as the cup picture draws them.
+
 use serde::Serialize;
 use serde_json::Value;
 
+use super::validation::parse_text;
 use super::{Color, FieldError, ValidationErrors};
 
 /// Most ingredients a recipe may have; the cup picture gets unreadable past that.
@@ -16,21 +19,12 @@ pub const MAX_PARTS: u8 = 100;
 pub struct IngredientName(String);
 
 impl IngredientName {
+    /// Parses a name as typed; the error is the rule it broke.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let trimmed = raw.trim();
-        let length = trimmed.chars().count();
-        if length == 0 {
-            return Err("must not be empty".into());
-        }
-        if length > MAX_NAME_CHARS {
-            return Err(format!("must be at most {MAX_NAME_CHARS} characters"));
-        }
-        if trimmed.chars().any(char::is_control) {
-            return Err("must not contain control characters".into());
-        }
-        Ok(Self(trimmed.to_owned()))
+        parse_text(raw, MAX_NAME_CHARS).map(Self)
     }
 
+    /// The name as stored.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -41,15 +35,22 @@ impl IngredientName {
 #[serde(transparent)]
 pub struct Parts(u8);
 
+/// The rule for `parts`, in words.
+fn parts_rule() -> String {
+    format!("must be an integer from 1 to {MAX_PARTS} (not a string, null or fraction)")
+}
+
 impl Parts {
+    /// Checks the range; the error is the rule.
     pub fn new(parts: i64) -> Result<Self, String> {
         u8::try_from(parts)
             .ok()
             .filter(|p| (1..=MAX_PARTS).contains(p))
             .map(Self)
-            .ok_or_else(|| format!("must be an integer from 1 to {MAX_PARTS}"))
+            .ok_or_else(parts_rule)
     }
 
+    /// The number of parts.
     pub fn get(self) -> u8 {
         self.0
     }
@@ -58,8 +59,11 @@ impl Parts {
 /// One layer of a drink.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Ingredient {
+    /// What it is; hidden from the public menu.
     pub name: IngredientName,
+    /// How the cup picture draws it.
     pub color: Color,
+    /// How much of the cup it fills, relative to the others.
     pub parts: Parts,
 }
 
@@ -106,6 +110,7 @@ impl Recipe {
         }
     }
 
+    /// The ingredients, bottom layer first.
     pub fn ingredients(&self) -> &[Ingredient] {
         &self.0
     }
@@ -141,13 +146,10 @@ fn parse_ingredient(
     let parts = errors.collect(match object.get("parts") {
         Some(Value::Number(number)) => number
             .as_i64()
-            .ok_or_else(|| format!("must be an integer from 1 to {MAX_PARTS}"))
+            .ok_or_else(parts_rule)
             .and_then(Parts::new)
             .map_err(|rule| FieldError::new(field("parts"), rule)),
-        Some(_) => Err(FieldError::new(
-            field("parts"),
-            format!("must be an integer from 1 to {MAX_PARTS} (not a string or null)"),
-        )),
+        Some(_) => Err(FieldError::new(field("parts"), parts_rule())),
         None => Err(FieldError::new(field("parts"), "is required")),
     });
     Some(Ingredient {

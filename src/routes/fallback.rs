@@ -2,15 +2,12 @@
 //! remaining non-JSON error (from actix itself or a middleware) into the API's
 //! JSON error shape.
 
+use crate::error::{ApiError, error_body};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpRequest, HttpResponse, Route, web};
-use serde_json::json;
-
-use crate::error::ApiError;
 
 /// The app's default service: no such route.
 pub async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -53,16 +50,6 @@ pub async fn json_errors(
     Ok(response.map_body(|head, _| {
         head.headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        BoxBody::new(json_error_body(status, &message))
+        BoxBody::new(error_body(status, "http_error", &message).to_string())
     }))
-}
-
-fn json_error_body(status: StatusCode, message: &str) -> String {
-    json!({
-        "success": false,
-        "error": status.as_u16(),
-        "message": message,
-        "code": "http_error",
-    })
-    .to_string()
 }

@@ -1,15 +1,26 @@
 //! Liveness (`/healthz`, touches nothing) and readiness (`/readyz`, checks the
 //! database and the signing keys).
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
+use super::fallback::method_not_allowed;
 use crate::auth::{KeysStatus, TokenVerifier};
 use crate::db::Database;
+use crate::error::error_body;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz));
+    cfg.service(
+        web::resource("/healthz")
+            .route(web::get().to(healthz))
+            .default_service(method_not_allowed("GET")),
+    )
+    .service(
+        web::resource("/readyz")
+            .route(web::get().to(readyz))
+            .default_service(method_not_allowed("GET")),
+    );
 }
 
 async fn healthz() -> HttpResponse {
@@ -44,12 +55,12 @@ async fn readyz(database: web::Data<Database>, verifier: web::Data<TokenVerifier
         .into_iter()
         .filter_map(|(name, failing)| failing.then_some(name))
         .collect();
-        HttpResponse::ServiceUnavailable().json(json!({
-            "success": false,
-            "error": 503,
-            "code": "not_ready",
-            "message": format!("not ready: {}", not_ready.join(", ")),
-            "checks": checks,
-        }))
+        let mut body = error_body(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            &format!("not ready: {}", not_ready.join(", ")),
+        );
+        body["checks"] = checks;
+        HttpResponse::ServiceUnavailable().json(body)
     }
 }

@@ -90,7 +90,8 @@ fn hs256_signed_with_the_public_key_is_refused() {
         .to_pkcs1_pem(Default::default())
         .expect("PEM");
     let mut header = Header::new(Algorithm::HS256);
-    header.kid = Some("key-a".into());
+    // An unknown kid: a lookup would trigger a refetch, so the count proves there was none.
+    header.kid = Some("unknown-kid".into());
     for secret in [
         public_pem.as_bytes().to_vec(),
         keys()[0].jwk()["n"]
@@ -208,6 +209,7 @@ fn claims_are_checked() {
     refused(&app, &sign(json!({"aud": null})));
     refused(&app, &sign(json!({"nbf": now() + 600})));
     refused(&app, &sign(json!({"exp": "tomorrow"})));
+    assert!(refused(&app, &sign(json!({"sub": null}))).contains("sub"));
 
     // Within the default 30 s leeway, and the audience as a plain string.
     app.get("/drinks-detail", Some(&sign(json!({"exp": now() - 10}))))

@@ -41,7 +41,13 @@ fn migrate_creates_the_database_and_is_idempotent() {
             .arg("migrate")
             .env("COFFEE_SHOP__DATABASE__PATH", "data/menu.db"));
         assert!(output.status.success(), "{stderr}");
-        assert!(stdout.contains("schema version"), "{stdout}");
+        assert!(
+            stdout.contains(&format!(
+                "schema version {}",
+                coffee_shop::db::migrations::LATEST_VERSION
+            )),
+            "{stdout}"
+        );
     }
     let conn = rusqlite::Connection::open(dir.path().join("data/menu.db")).expect("created");
     let drinks: i64 = conn

@@ -121,6 +121,41 @@ fn a_single_recipe_object_is_accepted_as_a_one_item_list() {
 }
 
 #[test]
+fn every_color_syntax_of_the_grammar_goes_through_the_api() {
+    let app = spawn_app();
+    let colors = [
+        "teal",
+        "#abc",
+        "#abcd",
+        "#a0b1c2",
+        "#a0b1c2ee",
+        "rgb(1, 2, 3)",
+        "rgba(1,2,3,0.5)",
+        "hsl(30 50% 40% / 20%)",
+        "hsla(30, 50%, 40%, .2)",
+    ];
+    let recipe: Vec<Value> = colors
+        .iter()
+        .enumerate()
+        .map(|(i, c)| json!({"name": format!("layer {i}"), "color": c, "parts": 1}))
+        .collect();
+    let body = app
+        .post(
+            "/drinks",
+            Some(&app.token(MANAGER)),
+            &json!({"title": "Rainbow", "recipe": recipe}),
+        )
+        .assert_ok();
+    let stored: Vec<&str> = body["drinks"][0]["recipe"]
+        .as_array()
+        .expect("recipe")
+        .iter()
+        .filter_map(|i| i["color"].as_str())
+        .collect();
+    assert_eq!(stored, colors);
+}
+
+#[test]
 fn titles_and_names_are_stored_verbatim() {
     let app = spawn_app();
     let drink = json!({"title": "  <b>Tom & Jerry's</b> \"latte\" ", "recipe": [{"name": "<i>milk</i>", "color": "white", "parts": 1}]});

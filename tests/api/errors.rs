@@ -21,7 +21,8 @@ fn wrong_methods_are_json_405s_with_allow() {
     app.send("GET", "/drinks/1", None, None).assert_error(405);
     app.send("POST", "/drinks-detail", None, None)
         .assert_error(405);
-    app.send("DELETE", "/healthz", None, None).assert_error(404);
+    app.send("DELETE", "/healthz", None, None).assert_error(405);
+    app.send("POST", "/readyz", None, None).assert_error(405);
 }
 
 #[test]
@@ -96,11 +97,54 @@ fn an_oversized_body_is_a_413_and_changes_nothing() {
     assert!(!menu.to_string().contains("\"Big\""));
 }
 
+/// A valid drink whose JSON is exactly `size` bytes (unknown keys are ignored).
+fn drink_of_size(title: &str, size: usize) -> String {
+    let body = |padding: usize| {
+        json!({"title": title, "recipe": [{"name": "m", "color": "red", "parts": 1}], "padding": "p".repeat(padding)})
+            .to_string()
+    };
+    let overhead = body(0).len();
+    let sized = body(size - overhead);
+    assert_eq!(sized.len(), size);
+    sized
+}
+
 #[test]
-fn a_body_at_the_limit_is_read_and_validated() {
+fn the_body_limit_is_exactly_64_kib() {
     let app = spawn_app();
     let token = app.token(MANAGER);
-    // Just under 64 KiB of valid JSON: read, then refused by validation, not by size.
-    let padded = json!({"title": "Padded", "padding": "p".repeat(60_000), "recipe": [{"name": "m", "color": "red", "parts": 1}]});
-    app.post("/drinks", Some(&token), &padded).assert_ok();
+    let at_limit = drink_of_size("At The Limit", 65_536);
+    app.send(
+        "POST",
+        "/drinks",
+        Some(&token),
+        Some(("application/json", at_limit)),
+    )
+    .assert_ok();
+    let over = drink_of_size("Over The Limit", 65_537);
+    app.send(
+        "POST",
+        "/drinks",
+        Some(&token),
+        Some(("application/json", over)),
+    )
+    .assert_error(413);
+}
+
+#[test]
+fn a_corrupt_row_is_a_logged_500_that_shows_no_internals() {
+    let app = spawn_app();
+    app.database()
+        .execute(
+            "INSERT INTO drinks (title, title_key, recipe) VALUES ('Bad', 'bad', ?1)",
+            [json!([{"name": "x", "color": "expression(alert(1))", "parts": 1}]).to_string()],
+        )
+        .expect("insert behind the API's back");
+    let message = app.get("/drinks", None).assert_error(500);
+    assert_eq!(message, "internal server error");
+    let body = app.get("/drinks", None).text;
+    assert!(
+        !body.contains("expression"),
+        "the stored value is not echoed: {body}"
+    );
 }

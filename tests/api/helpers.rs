@@ -113,6 +113,7 @@ struct JwksState {
     document: Mutex<Value>,
     fetches: AtomicUsize,
     failing: AtomicBool,
+    redirect_to: Mutex<Option<String>>,
 }
 
 /// A real HTTP JWKS endpoint on loopback that counts its fetches.
@@ -128,14 +129,28 @@ impl JwksServer {
         Self::start_with_document(document)
     }
 
+    /// Serves `keys` on a given port (e.g. one the app was told about earlier).
+    pub fn start_on(port: u16, keys: &[&TestKey]) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind JWKS port");
+        Self::serve(
+            listener,
+            json!({"keys": keys.iter().map(|k| k.jwk()).collect::<Vec<_>>()}),
+        )
+    }
+
     pub fn start_with_document(document: Value) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind JWKS port");
+        Self::serve(listener, document)
+    }
+
+    fn serve(listener: TcpListener, document: Value) -> Self {
         let state = Arc::new(JwksState {
             document: Mutex::new(document),
             fetches: AtomicUsize::new(0),
             failing: AtomicBool::new(false),
+            redirect_to: Mutex::new(None),
         });
         let shared = web::Data::from(Arc::clone(&state));
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind JWKS port");
         let port = listener.local_addr().expect("address").port();
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -182,6 +197,11 @@ impl JwksServer {
         *self.state.document.lock().expect("lock") = document;
     }
 
+    /// Answer every fetch with a redirect to `url`.
+    pub fn redirect_to(&self, url: &str) {
+        *self.state.redirect_to.lock().expect("lock") = Some(url.to_owned());
+    }
+
     /// Answer 503 to every fetch (an outage at the provider).
     pub fn set_failing(&self, failing: bool) {
         self.state.failing.store(failing, Ordering::SeqCst);
@@ -198,6 +218,11 @@ async fn serve_jwks(state: web::Data<JwksState>) -> HttpResponse {
     state.fetches.fetch_add(1, Ordering::SeqCst);
     if state.failing.load(Ordering::SeqCst) {
         return HttpResponse::ServiceUnavailable().finish();
+    }
+    if let Some(url) = state.redirect_to.lock().expect("lock").clone() {
+        return HttpResponse::Found()
+            .insert_header(("Location", url))
+            .finish();
     }
     let document = state.document.lock().expect("lock").clone();
     HttpResponse::Ok().json(document)

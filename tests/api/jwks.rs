@@ -139,24 +139,71 @@ fn the_server_starts_with_the_provider_down_and_recovers() {
 }
 
 #[test]
-fn an_unreachable_provider_does_not_delay_start_up() {
-    let unused_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("address")
-        .port();
+fn a_provider_that_never_answers_does_not_delay_start_up() {
+    // Accepts connections and never answers: only the bounded wait ends it.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let silent_port = silent.local_addr().expect("address").port();
     let started = std::time::Instant::now();
+    let app = app_with(JwksServer::start(&[&keys()[0]]), |s| {
+        s.auth.jwks_url = Some(format!(
+            "http://127.0.0.1:{silent_port}/.well-known/jwks.json"
+        ));
+        s.auth.startup_wait_ms = 500;
+    });
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(400),
+        "it did wait for the keys: {waited:?}"
+    );
+    assert!(waited < Duration::from_secs(3), "bounded wait: {waited:?}");
+    app.get("/drinks", None).assert_ok();
+    app.get("/drinks-detail", Some(&app.token(BARISTA)))
+        .assert_error(503);
+    drop(silent);
+}
+
+#[test]
+fn a_refused_connection_is_retried_in_the_background() {
+    let unused_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
     let app = app_with(JwksServer::start(&[&keys()[0]]), |s| {
         s.auth.jwks_url = Some(format!(
             "http://127.0.0.1:{unused_port}/.well-known/jwks.json"
         ));
     });
+    app.get("/drinks-detail", Some(&app.token(BARISTA)))
+        .assert_error(503);
+    // Now something answers on that port: the first retry comes within ~1 s.
+    let late = JwksServer::start_on(unused_port, &[&keys()[0]]);
     assert!(
-        started.elapsed() < Duration::from_secs(4),
-        "bounded wait: {:?}",
-        started.elapsed()
+        wait_until(Duration::from_secs(4), || late.fetches() > 0),
+        "a retry arrives soon after start-up"
     );
-    app.get("/drinks", None).assert_ok();
+    assert!(wait_until(Duration::from_secs(2), || app
+        .get("/readyz", None)
+        .status
+        == 200));
+}
+
+#[test]
+fn redirects_are_not_followed() {
+    let real = JwksServer::start(&[&keys()[0]]);
+    let redirecting = JwksServer::start(&[&keys()[0]]);
+    redirecting.redirect_to(&real.jwks_url());
+    let app = app_with(redirecting, |s| s.auth.startup_wait_ms = 500);
+    app.get("/readyz", None).assert_error(503);
+    assert_eq!(real.fetches(), 0, "the redirect target is never fetched");
+}
+
+#[test]
+fn an_oversized_key_set_is_refused() {
+    let document = json!({"keys": [keys()[0].jwk()], "padding": "x".repeat(300 * 1024)});
+    let app = app_with(JwksServer::start_with_document(document), |s| {
+        s.auth.startup_wait_ms = 500
+    });
+    app.get("/readyz", None).assert_error(503);
     app.get("/drinks-detail", Some(&app.token(BARISTA)))
         .assert_error(503);
 }

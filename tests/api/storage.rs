@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use coffee_shop::db::migrations::{LATEST_VERSION, MIGRATIONS};
+use coffee_shop::db::migrations::{LATEST_VERSION, migrations};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -75,7 +75,9 @@ fn an_older_database_is_upgraded_in_place() {
     {
         // A database as the first release left it: schema version 1, one drink.
         let mut conn = rusqlite::Connection::open(&settings.database.path).expect("create");
-        MIGRATIONS.to_version(&mut conn, 1).expect("version 1");
+        migrations(false)
+            .to_version(&mut conn, 1)
+            .expect("version 1");
         conn.execute(
             "INSERT INTO drinks (title, title_key, recipe) VALUES ('Old Brew', 'old brew', ?1)",
             [json!([{"name": "coffee", "color": "brown", "parts": 1}]).to_string()],

@@ -13,10 +13,12 @@ use crate::error::ApiError;
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
+/// The body as JSON: 415 unless sent as JSON, 413 over the limit, 400 unless well-formed.
 pub async fn read_json(request: &HttpRequest, payload: web::Payload) -> Result<Value, ApiError> {
     let limit = request
         .app_data::<BodyLimit>()
-        .map_or(64 * 1024, |limit| limit.0);
+        .ok_or_else(|| ApiError::internal("BodyLimit is not registered"))?
+        .0;
     let mut payload = payload.into_inner();
     JsonBody::<Value>::new(request, &mut payload, None, true)
         .limit(limit)
