@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test: unit tests, and the integration tests that drive the server
-# through a real port, a real SQLite file and a loopback JWKS server.
+# Runs every test: unit tests, the integration tests that drive the server
+# through a real port, a real SQLite file and a loopback JWKS server, and the
+# Udacity Postman collection against the release binary (scripts/compat.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo test --locked --all-targets
+scripts/compat.sh
