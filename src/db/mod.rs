@@ -112,8 +112,9 @@ impl Database {
 
 /// Pragmas for every connection: `busy_timeout` first so the others can wait
 /// for a lock, then WAL (readers never block the writer), the durability
-/// level, and foreign keys.
-fn configure_connection(
+/// level, and foreign keys. Public so benchmarks can measure raw SQLite with
+/// exactly the server's settings.
+pub fn configure_connection(
     conn: &mut Connection,
     busy_timeout: Duration,
     synchronous: Synchronous,

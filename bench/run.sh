@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The benchmark harness: builds the release server and the harness
+# (examples/bench.rs), then drives every scenario with wrk and prints one
+# table with the target ratios. `--quick` runs 2 s per scenario (what CI
+# runs, to prove the harness works; no figure is asserted).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v wrk >/dev/null 2>&1; then
+  apt-get update && apt-get install -y wrk
+fi
+cargo build --release --locked --bin coffee-shop --example bench
+target/release/examples/bench "$@"

@@ -1,0 +1,733 @@
+//! The benchmark harness (run it with `bench/run.sh [--quick]`).
+//!
+//! Starts the release binary on a temporary database (the sample menu, then
+//! 500 drinks) against a JWKS server on loopback, mints tokens, drives every
+//! scenario with `wrk`, and prints one table: requests/s, p50/p99 latency,
+//! non-2xx responses and the server's peak RSS, followed by the target ratios,
+//! all measured in the same run. It asserts nothing: it reports.
+
+// A harness that cannot set itself up has nothing to report: failing loudly is right.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::fmt::Write as _;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use clap::Parser;
+use coffee_shop::config::{DatabaseSettings, Synchronous};
+use coffee_shop::db::{Database, configure_connection, create_drink};
+use coffee_shop::domain::NewDrink;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use rsa::RsaPrivateKey;
+use rsa::pkcs1::EncodeRsaPrivateKey;
+use rsa::traits::PublicKeyParts;
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+#[command(about = "Benchmarks the coffee-shop release binary with wrk")]
+struct Options {
+    /// A few seconds per scenario (CI proves the harness works this way).
+    #[arg(long)]
+    quick: bool,
+    /// The server binary to measure.
+    #[arg(long, default_value = "target/release/coffee-shop")]
+    binary: PathBuf,
+    /// Seconds per scenario (default: 10, or 2 with --quick).
+    #[arg(long)]
+    seconds: Option<u64>,
+    /// Concurrent connections wrk keeps open.
+    #[arg(long, default_value_t = 32)]
+    connections: u32,
+    /// wrk threads.
+    #[arg(long, default_value_t = 2)]
+    threads: u32,
+}
+
+const AUDIENCE: &str = "bar";
+const KID: &str = "bench-key";
+const ROTATING_TOKENS: usize = 1000;
+const LARGE_MENU: usize = 500;
+
+fn main() {
+    let options = Options::parse();
+    let seconds = options
+        .seconds
+        .unwrap_or(if options.quick { 2 } else { 10 });
+    assert!(
+        options.binary.is_file(),
+        "build the server first: {} is missing",
+        options.binary.display()
+    );
+    let work = tempfile::tempdir().expect("temp dir");
+
+    let key = RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("RSA key");
+    let jwks = JwksServer::start(&key);
+    let tokens = Tokens::mint(&key, &jwks.issuer());
+    let scripts = Scripts::write(work.path(), &tokens);
+    let run_id = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_millis();
+
+    let mut rows: Vec<Row> = Vec::new();
+    let mut idle_rss = Vec::new();
+    let mut startup = None;
+    for menu in [Menu::Sample, Menu::Large] {
+        let db = work.path().join(format!("{}.db", menu.name()));
+        prepare_database(&db, menu);
+        let server = Server::start(&options.binary, &db, &jwks);
+        std::thread::sleep(Duration::from_millis(300));
+        idle_rss.push((menu, server.rss_kb("VmRSS")));
+        let etag = server.etag("/drinks");
+        for scenario in Scenario::ALL {
+            let script =
+                scripts.for_scenario(scenario, &etag, &format!("{run_id}-{}", menu.name()));
+            server.reset_peak_rss();
+            let result = wrk(&options, seconds, server.port, scenario.path(), &script);
+            rows.push(Row {
+                scenario,
+                menu,
+                result,
+                peak_rss_kb: server.rss_kb("VmHWM"),
+            });
+        }
+        server.stop();
+        if menu == Menu::Large {
+            startup = Some(measure_startup(&options.binary, &db, &jwks));
+        }
+    }
+    let raw_inserts = raw_insert_rate(work.path(), Duration::from_secs(seconds));
+    print_report(&options, seconds, &rows, &idle_rss, startup, raw_inserts);
+}
+
+// ---------------------------------------------------------------- scenarios
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Menu {
+    Sample,
+    Large,
+}
+
+impl Menu {
+    fn name(self) -> &'static str {
+        match self {
+            Menu::Sample => "sample",
+            Menu::Large => "500",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Scenario {
+    Healthz,
+    Menu,
+    MenuNotModified,
+    DetailSameToken,
+    DetailRotatingTokens,
+    Create,
+    Update,
+    Mixed,
+}
+
+impl Scenario {
+    const ALL: [Scenario; 8] = [
+        Scenario::Healthz,
+        Scenario::Menu,
+        Scenario::MenuNotModified,
+        Scenario::DetailSameToken,
+        Scenario::DetailRotatingTokens,
+        Scenario::Create,
+        Scenario::Update,
+        Scenario::Mixed,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Scenario::Healthz => "GET /healthz",
+            Scenario::Menu => "GET /drinks",
+            Scenario::MenuNotModified => "GET /drinks If-None-Match",
+            Scenario::DetailSameToken => "GET /drinks-detail (1 token)",
+            Scenario::DetailRotatingTokens => "GET /drinks-detail (1000 tokens)",
+            Scenario::Create => "POST /drinks",
+            Scenario::Update => "PATCH /drinks/1",
+            Scenario::Mixed => "95% GET /drinks, 5% POST",
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Scenario::Healthz => "/healthz",
+            Scenario::Menu | Scenario::MenuNotModified | Scenario::Mixed => "/drinks",
+            Scenario::DetailSameToken | Scenario::DetailRotatingTokens => "/drinks-detail",
+            Scenario::Create => "/drinks",
+            Scenario::Update => "/drinks/1",
+        }
+    }
+}
+
+struct Row {
+    scenario: Scenario,
+    menu: Menu,
+    result: WrkResult,
+    peak_rss_kb: u64,
+}
+
+// ---------------------------------------------------------------- tokens and JWKS
+
+struct Tokens {
+    barista: String,
+    manager: String,
+    rotating: Vec<String>,
+}
+
+impl Tokens {
+    fn mint(key: &RsaPrivateKey, issuer: &str) -> Self {
+        let der = key.to_pkcs1_der().expect("DER");
+        let encoding = EncodingKey::from_rsa_der(der.as_bytes());
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(KID.into());
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("clock")
+            .as_secs();
+        let sign = |sub: String, permissions: &[&str]| {
+            let claims = json!({
+                "iss": issuer, "aud": AUDIENCE, "sub": sub,
+                "iat": now, "exp": now + 3 * 3600, "permissions": permissions,
+            });
+            jsonwebtoken::encode(&header, &claims, &encoding).expect("signs")
+        };
+        let barista_permissions = ["get:drinks-detail"];
+        let manager_permissions = [
+            "get:drinks-detail",
+            "post:drinks",
+            "patch:drinks",
+            "delete:drinks",
+        ];
+        Self {
+            barista: sign("bench|barista".into(), &barista_permissions),
+            manager: sign("bench|manager".into(), &manager_permissions),
+            rotating: (0..ROTATING_TOKENS)
+                .map(|i| sign(format!("bench|barista-{i}"), &barista_permissions))
+                .collect(),
+        }
+    }
+}
+
+struct JwksServer {
+    port: u16,
+}
+
+impl JwksServer {
+    fn start(key: &RsaPrivateKey) -> Self {
+        let document = json!({"keys": [{
+            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": KID,
+            "n": URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()),
+            "e": URL_SAFE_NO_PAD.encode(key.e().to_bytes_be()),
+        }]});
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let document = web::Data::new(document);
+                HttpServer::new(move || {
+                    App::new().app_data(document.clone()).route(
+                        "/.well-known/jwks.json",
+                        web::get().to(|document: web::Data<Value>| async move {
+                            HttpResponse::Ok().json(document.get_ref())
+                        }),
+                    )
+                })
+                .workers(1)
+                .listen(listener)
+                .expect("listen")
+                .run()
+                .await
+            })
+        });
+        Self { port }
+    }
+
+    fn issuer(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+}
+
+// ---------------------------------------------------------------- the server
+
+fn prepare_database(path: &Path, menu: Menu) {
+    let settings = DatabaseSettings {
+        path: path.to_owned(),
+        sample_menu: true,
+        pool_size: 1,
+        busy_timeout_ms: 5000,
+        synchronous: Synchronous::Full,
+    };
+    drop(Database::open(&settings).expect("database"));
+    if menu == Menu::Large {
+        let mut conn = rusqlite::Connection::open(path).expect("open");
+        let existing: i64 = conn
+            .query_row("SELECT count(*) FROM drinks", [], |row| row.get(0))
+            .expect("count");
+        for i in existing as usize..LARGE_MENU {
+            let drink = NewDrink::from_json(&json!({
+                "title": format!("House Blend No. {i}"),
+                "recipe": [
+                    {"name": "espresso", "color": "#3b1f0e", "parts": 1 + i % 3},
+                    {"name": "steamed milk", "color": "#f3e5ce", "parts": 2},
+                    {"name": "foam", "color": "hsl(40, 60%, 95%)", "parts": 1}
+                ]
+            }))
+            .expect("valid drink");
+            create_drink(&mut conn, &drink, "bench").expect("insert");
+        }
+    }
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn spawn(binary: &Path, db: &Path, jwks: &JwksServer) -> (Child, u16) {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = Command::new(binary)
+            .env_clear()
+            .env("RUST_LOG", "warn")
+            .env("COFFEE_SHOP__SERVER__BIND", format!("127.0.0.1:{port}"))
+            .env("COFFEE_SHOP__DATABASE__PATH", db)
+            .env("COFFEE_SHOP__AUTH__ISSUER", jwks.issuer())
+            .env(
+                "COFFEE_SHOP__AUTH__JWKS_URL",
+                format!("{}.well-known/jwks.json", jwks.issuer()),
+            )
+            .current_dir(db.parent().expect("folder"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("server starts");
+        (child, port)
+    }
+
+    fn start(binary: &Path, db: &Path, jwks: &JwksServer) -> Self {
+        let (child, port) = Self::spawn(binary, db, jwks);
+        let server = Self { child, port };
+        assert!(
+            wait_ready(port, Duration::from_secs(10)),
+            "the server became ready"
+        );
+        server
+    }
+
+    fn status_file(&self) -> String {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default()
+    }
+
+    /// A field of /proc/<pid>/status in kB: VmRSS now, VmHWM the peak.
+    fn rss_kb(&self, field: &str) -> u64 {
+        self.status_file()
+            .lines()
+            .find_map(|line| {
+                line.strip_prefix(field)?
+                    .trim_start_matches(':')
+                    .split_whitespace()
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or(0)
+    }
+
+    /// Resets VmHWM so the next reading is this scenario's peak.
+    fn reset_peak_rss(&self) {
+        let _ = std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5");
+    }
+
+    fn etag(&self, path: &str) -> Option<String> {
+        let response = ureq::get(&format!("http://127.0.0.1:{}{path}", self.port))
+            .call()
+            .ok()?;
+        response
+            .headers()
+            .get("etag")?
+            .to_str()
+            .ok()
+            .map(str::to_owned)
+    }
+
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_ready(port: u16, timeout: Duration) -> bool {
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let url = format!("http://127.0.0.1:{port}/readyz");
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if agent.get(&url).call().is_ok_and(|r| r.status() == 200) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    false
+}
+
+/// Median of a few starts: spawn to the first 200 on /readyz.
+fn measure_startup(binary: &Path, db: &Path, jwks: &JwksServer) -> Duration {
+    let mut times: Vec<Duration> = (0..5)
+        .map(|_| {
+            let started = Instant::now();
+            let (child, port) = Server::spawn(binary, db, jwks);
+            assert!(wait_ready(port, Duration::from_secs(10)), "ready");
+            let elapsed = started.elapsed();
+            Server { child, port }.stop();
+            elapsed
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
+// ---------------------------------------------------------------- raw SQLite
+
+/// The physical limit for writes: the same insert-and-commit (a drink row and
+/// its activity row) with the server's pragmas, straight through rusqlite.
+fn raw_insert_rate(dir: &Path, duration: Duration) -> f64 {
+    let path = dir.join("raw.db");
+    let settings = DatabaseSettings {
+        path: path.clone(),
+        sample_menu: false,
+        pool_size: 1,
+        busy_timeout_ms: 5000,
+        synchronous: Synchronous::Full,
+    };
+    drop(Database::open(&settings).expect("database"));
+    let mut conn = rusqlite::Connection::open(&path).expect("open");
+    configure_connection(&mut conn, Duration::from_millis(5000), Synchronous::Full)
+        .expect("pragmas");
+    let recipe = json!([{"name": "espresso", "color": "#3b1f0e", "parts": 1}]).to_string();
+    let started = Instant::now();
+    let mut inserts = 0u64;
+    while started.elapsed() < duration {
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .expect("begin");
+        let title = format!("Raw {inserts}");
+        tx.execute(
+            "INSERT INTO drinks (title, title_key, recipe) VALUES (?1, ?2, ?3)",
+            (&title, title.to_lowercase(), &recipe),
+        )
+        .expect("insert");
+        tx.execute(
+            "INSERT INTO activity (actor, action, drink_id, drink_title, after) VALUES ('raw', 'create', ?1, ?2, ?3)",
+            (tx.last_insert_rowid(), &title, &recipe),
+        )
+        .expect("activity");
+        tx.commit().expect("commit");
+        inserts += 1;
+    }
+    inserts as f64 / started.elapsed().as_secs_f64()
+}
+
+// ---------------------------------------------------------------- wrk
+
+/// Writes one wrk Lua script per scenario, with its tokens and bodies.
+struct Scripts {
+    dir: PathBuf,
+    barista: String,
+    manager: String,
+    token_file: PathBuf,
+}
+
+/// Prints wrk's figures as one machine-readable line.
+const REPORT_LUA: &str = r#"
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("BENCH %d %d %d %d %d %d\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))
+end
+"#;
+
+/// Numbers each wrk thread, so generated titles never collide.
+const THREAD_IDS_LUA: &str = r##"
+local next_thread = 0
+setup = function(thread)
+  next_thread = next_thread + 1
+  thread:set("thread_id", next_thread)
+end
+local sent = 0
+function unique_title(prefix)
+  sent = sent + 1
+  return prefix .. "-" .. tostring(thread_id) .. "-" .. tostring(sent)
+end
+function drink_body(title)
+  return '{"title":"' .. title .. '","recipe":[{"name":"espresso","color":"#3b1f0e","parts":1},{"name":"milk","color":"#f3e5ce","parts":3}]}'
+end
+"##;
+
+impl Scripts {
+    fn write(dir: &Path, tokens: &Tokens) -> Self {
+        let token_file = dir.join("tokens.txt");
+        std::fs::write(&token_file, tokens.rotating.join("\n")).expect("token file");
+        Self {
+            dir: dir.to_owned(),
+            barista: tokens.barista.clone(),
+            manager: tokens.manager.clone(),
+            token_file,
+        }
+    }
+
+    fn for_scenario(&self, scenario: Scenario, etag: &Option<String>, run_id: &str) -> PathBuf {
+        let mut lua = String::from(REPORT_LUA);
+        let json_headers = format!(
+            r#"{{["Authorization"] = "Bearer {}", ["Content-Type"] = "application/json"}}"#,
+            self.manager
+        );
+        match scenario {
+            Scenario::Healthz | Scenario::Menu => {}
+            Scenario::MenuNotModified => {
+                if let Some(etag) = etag {
+                    let _ = writeln!(lua, "wrk.headers[\"If-None-Match\"] = {}", lua_string(etag));
+                }
+            }
+            Scenario::DetailSameToken => {
+                let _ = writeln!(
+                    lua,
+                    "wrk.headers[\"Authorization\"] = \"Bearer {}\"",
+                    self.barista
+                );
+            }
+            Scenario::DetailRotatingTokens => {
+                let _ = write!(
+                    lua,
+                    r#"
+local tokens = {{}}
+for line in io.lines("{}") do tokens[#tokens + 1] = line end
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", "/drinks-detail", {{["Authorization"] = "Bearer " .. tokens[(i % #tokens) + 1]}})
+end
+"#,
+                    self.token_file.display()
+                );
+            }
+            Scenario::Create => {
+                lua.push_str(THREAD_IDS_LUA);
+                let _ = write!(
+                    lua,
+                    r#"
+request = function()
+  return wrk.format("POST", "/drinks", {json_headers}, drink_body(unique_title("Bench {run_id}")))
+end
+"#
+                );
+            }
+            Scenario::Update => {
+                lua.push_str(THREAD_IDS_LUA);
+                let _ = write!(
+                    lua,
+                    r#"
+request = function()
+  return wrk.format("PATCH", "/drinks/1", {json_headers}, '{{"title":"' .. unique_title("Patched {run_id}") .. '"}}')
+end
+"#
+                );
+            }
+            Scenario::Mixed => {
+                lua.push_str(THREAD_IDS_LUA);
+                let _ = write!(
+                    lua,
+                    r#"
+request = function()
+  if math.random() < 0.05 then
+    return wrk.format("POST", "/drinks", {json_headers}, drink_body(unique_title("Mixed {run_id}")))
+  end
+  return wrk.format("GET", "/drinks")
+end
+"#
+                );
+            }
+        }
+        let path = self.dir.join(format!("{scenario:?}-{run_id}.lua"));
+        std::fs::write(&path, lua).expect("script");
+        path
+    }
+}
+
+fn lua_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+#[derive(Default, Clone, Copy)]
+struct WrkResult {
+    requests_per_sec: f64,
+    p50: Duration,
+    p99: Duration,
+    non_2xx: u64,
+    socket_errors: u64,
+}
+
+fn wrk(options: &Options, seconds: u64, port: u16, path: &str, script: &Path) -> WrkResult {
+    let output = Command::new("wrk")
+        .arg(format!("-t{}", options.threads))
+        .arg(format!("-c{}", options.connections))
+        .arg(format!("-d{seconds}s"))
+        .arg("-s")
+        .arg(script)
+        .arg(format!("http://127.0.0.1:{port}{path}"))
+        .output()
+        .expect("wrk runs (apt-get install wrk)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let figures: Vec<u64> = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("BENCH "))
+        .map(|line| {
+            line.split_whitespace()
+                .filter_map(|n| n.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let [requests, duration_us, p50, p99, non_2xx, socket_errors] = figures[..] else {
+        panic!(
+            "unexpected wrk output:\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    WrkResult {
+        requests_per_sec: requests as f64 / (duration_us as f64 / 1e6),
+        p50: Duration::from_micros(p50),
+        p99: Duration::from_micros(p99),
+        non_2xx,
+        socket_errors,
+    }
+}
+
+// ---------------------------------------------------------------- report
+
+fn print_report(
+    options: &Options,
+    seconds: u64,
+    rows: &[Row],
+    idle_rss: &[(Menu, u64)],
+    startup: Option<Duration>,
+    raw_inserts: f64,
+) {
+    println!(
+        "coffee-shop benchmark: {} ({} s per scenario, wrk -t{} -c{})",
+        options.binary.display(),
+        seconds,
+        options.threads,
+        options.connections
+    );
+    println!();
+    println!(
+        "| {:<34} | {:>6} | {:>9} | {:>8} | {:>8} | {:>7} | {:>8} |",
+        "scenario", "menu", "req/s", "p50 ms", "p99 ms", "non-2xx", "peak MB"
+    );
+    println!(
+        "|{:-<36}|{:-<8}|{:-<11}|{:-<10}|{:-<10}|{:-<9}|{:-<10}|",
+        "", "", "", "", "", "", ""
+    );
+    for row in rows {
+        let errors = if row.result.socket_errors > 0 {
+            format!("{}+{}e", row.result.non_2xx, row.result.socket_errors)
+        } else {
+            row.result.non_2xx.to_string()
+        };
+        println!(
+            "| {:<34} | {:>6} | {:>9.0} | {:>8.2} | {:>8.2} | {:>7} | {:>8.1} |",
+            row.scenario.label(),
+            row.menu.name(),
+            row.result.requests_per_sec,
+            row.result.p50.as_secs_f64() * 1e3,
+            row.result.p99.as_secs_f64() * 1e3,
+            errors,
+            row.peak_rss_kb as f64 / 1024.0
+        );
+    }
+    let rate = |scenario, menu| {
+        rows.iter()
+            .find(|r| r.scenario == scenario && r.menu == menu)
+            .map_or(0.0, |r| r.result.requests_per_sec)
+    };
+    println!();
+    println!(
+        "| {:<58} | {:>8} | {:>6} |",
+        "ratio (same run)", "measured", "target"
+    );
+    println!("|{:-<60}|{:-<10}|{:-<8}|", "", "", "");
+    for menu in [Menu::Sample, Menu::Large] {
+        let ratio = rate(Scenario::Menu, menu) / rate(Scenario::Healthz, menu);
+        println!(
+            "| {:<58} | {:>8.2} | {:>6} |",
+            format!("GET /drinks / GET /healthz ({} menu)", menu.name()),
+            ratio,
+            ">= 0.8"
+        );
+    }
+    for menu in [Menu::Sample, Menu::Large] {
+        let ratio = rate(Scenario::DetailSameToken, menu) / rate(Scenario::Menu, menu);
+        println!(
+            "| {:<58} | {:>8.2} | {:>6} |",
+            format!(
+                "GET /drinks-detail (1 token) / GET /drinks ({} menu)",
+                menu.name()
+            ),
+            ratio,
+            ">= 0.6"
+        );
+        let ratio = rate(Scenario::DetailRotatingTokens, menu) / rate(Scenario::Menu, menu);
+        println!(
+            "| {:<58} | {:>8.2} | {:>6} |",
+            format!(
+                "GET /drinks-detail (1000 tokens) / GET /drinks ({} menu)",
+                menu.name()
+            ),
+            ratio,
+            ">= 0.6"
+        );
+    }
+    let create = rate(Scenario::Create, Menu::Sample);
+    println!(
+        "| {:<58} | {:>8.2} | {:>6} |",
+        format!("POST /drinks / raw SQLite insert+commit ({raw_inserts:.0}/s)"),
+        create / raw_inserts,
+        ">= 0.5"
+    );
+    println!();
+    for (menu, kb) in idle_rss {
+        println!(
+            "idle RSS after start-up ({} menu): {:.1} MB (target <= 25 MB)",
+            menu.name(),
+            *kb as f64 / 1024.0
+        );
+    }
+    let peak = rows.iter().map(|r| r.peak_rss_kb).max().unwrap_or(0);
+    println!(
+        "peak RSS over all scenarios: {:.1} MB (target <= 60 MB)",
+        peak as f64 / 1024.0
+    );
+    if let Some(startup) = startup {
+        println!(
+            "start-up to 200 on /readyz ({LARGE_MENU}-drink database, loopback JWKS, median of 5): {:.1} ms (target <= 150 ms)",
+            startup.as_secs_f64() * 1e3
+        );
+    }
+}
