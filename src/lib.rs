@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod menu;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

@@ -14,6 +14,7 @@ use actix_web::{App, HttpServer, web};
 use crate::auth::{KeysStatus, TokenVerifier};
 use crate::config::{CorsSettings, Settings, SettingsError};
 use crate::db::{Database, DbError};
+use crate::menu::Menu;
 use crate::routes::{self, api::BodyLimit, fallback};
 
 /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
@@ -63,6 +64,7 @@ impl Application {
             env!("CARGO_PKG_VERSION")
         );
 
+        let menu = web::Data::new(Menu::new(database.clone()));
         let database = web::Data::new(database);
         let body_limit = BodyLimit(settings.server.max_body_bytes);
         let cors_settings = settings.cors.clone();
@@ -72,6 +74,7 @@ impl Application {
             // and CORS headers are added to every answer, errors too.
             App::new()
                 .app_data(database.clone())
+                .app_data(menu.clone())
                 .app_data(verifier.clone())
                 .app_data(body_limit)
                 .configure(routes::configure)

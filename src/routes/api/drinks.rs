@@ -1,13 +1,14 @@
 //! `/drinks`, `/drinks-detail` and `/drinks/{id}`.
 
+use actix_web::http::header::{CACHE_CONTROL, ContentType, ETAG, IF_NONE_MATCH};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
 use super::body::read_json;
 use crate::auth::Principal;
-use crate::db::{self, Database};
-use crate::domain::{Drink, DrinkChanges, DrinkId, NewDrink, Permission};
+use crate::domain::{DrinkChanges, DrinkId, NewDrink, Permission};
 use crate::error::ApiError;
+use crate::menu::{DrinksBody, Menu, Rendered};
 use crate::routes::fallback::method_not_allowed;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -30,45 +31,64 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-#[derive(Serialize)]
-struct DrinksResponse<T> {
-    success: bool,
-    drinks: Vec<T>,
-}
-
 fn drinks_response<T: Serialize>(drinks: Vec<T>) -> HttpResponse {
-    HttpResponse::Ok().json(DrinksResponse {
-        success: true,
-        drinks,
-    })
+    HttpResponse::Ok().json(DrinksBody::new(drinks))
 }
 
 /// Public: any `Authorization` header (even `Bearer null`) is ignored.
-async fn list_menu(database: web::Data<Database>) -> Result<HttpResponse, ApiError> {
-    let drinks = database.run(|conn| db::list_drinks(conn)).await?;
-    Ok(drinks_response(drinks.iter().map(Drink::short).collect()))
+async fn list_menu(request: HttpRequest, menu: web::Data<Menu>) -> Result<HttpResponse, ApiError> {
+    let snapshot = menu.snapshot().await?;
+    Ok(conditional(&request, &snapshot.short, "no-cache"))
 }
 
 async fn list_detailed(
     principal: Principal,
-    database: web::Data<Database>,
+    request: HttpRequest,
+    menu: web::Data<Menu>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::GetDrinksDetail)?;
-    let drinks = database.run(|conn| db::list_drinks(conn)).await?;
-    Ok(drinks_response(drinks.iter().map(Drink::long).collect()))
+    let snapshot = menu.snapshot().await?;
+    Ok(conditional(&request, &snapshot.long, "private, no-cache"))
+}
+
+/// The rendered menu, or `304 Not Modified` when the client's copy is current.
+/// `no-cache` lets clients keep a copy but makes them revalidate each time.
+fn conditional(
+    request: &HttpRequest,
+    rendered: &Rendered,
+    cache_control: &'static str,
+) -> HttpResponse {
+    let client_is_current = request
+        .headers()
+        .get(IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| rendered.matches(value));
+    let mut response = if client_is_current {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((ETAG, rendered.etag.clone()))
+        .insert_header((CACHE_CONTROL, cache_control));
+    if client_is_current {
+        response.finish()
+    } else {
+        response
+            .content_type(ContentType::json())
+            .body(rendered.body.clone())
+    }
 }
 
 async fn create(
     principal: Principal,
     request: HttpRequest,
     payload: web::Payload,
-    database: web::Data<Database>,
+    menu: web::Data<Menu>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::PostDrinks)?;
     let drink = NewDrink::from_json(&read_json(&request, payload).await?)?;
-    let created = database
-        .run(move |conn| db::create_drink(conn, &drink, &principal.subject))
-        .await?;
+    let created = menu.create(drink, principal.subject).await?;
     Ok(drinks_response(vec![created.long()]))
 }
 
@@ -76,13 +96,13 @@ async fn update(
     principal: Principal,
     request: HttpRequest,
     payload: web::Payload,
-    database: web::Data<Database>,
+    menu: web::Data<Menu>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::PatchDrinks)?;
     let id = drink_id(&request)?;
     let changes = DrinkChanges::from_json(&read_json(&request, payload).await?)?;
-    let updated = database
-        .run(move |conn| db::update_drink(conn, id, &changes, &principal.subject))
+    let updated = menu
+        .update(id, changes, principal.subject)
         .await?
         .ok_or_else(|| no_such_drink(id))?;
     Ok(drinks_response(vec![updated.long()]))
@@ -91,12 +111,11 @@ async fn update(
 async fn delete(
     principal: Principal,
     request: HttpRequest,
-    database: web::Data<Database>,
+    menu: web::Data<Menu>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::DeleteDrinks)?;
     let id = drink_id(&request)?;
-    database
-        .run(move |conn| db::delete_drink(conn, id, &principal.subject))
+    menu.delete(id, principal.subject)
         .await?
         .ok_or_else(|| no_such_drink(id))?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"success": true, "delete": id})))

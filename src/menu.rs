@@ -1,0 +1,191 @@
+//! The menu: every read and write of drinks goes through here, so the
+//! pre-serialised menu can be served from memory and is never stale after a
+//! write through this server.
+//!
+//! Invalidation rule: each write bumps a generation counter once it has
+//! committed; a snapshot is served only while its generation is current.
+//! (A change made behind the server's back, e.g. with the sqlite3 shell, is
+//! seen after the next write or a restart.)
+
+use std::hash::{DefaultHasher, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use actix_web::web::Bytes;
+use arc_swap::ArcSwapOption;
+use serde::Serialize;
+use tokio::sync::Mutex;
+
+use crate::db::{self, Database, DbError};
+use crate::domain::{Drink, DrinkChanges, DrinkId, NewDrink};
+
+/// The success body of every drinks route: `{"success": true, "drinks": [...]}`.
+#[derive(Serialize)]
+pub struct DrinksBody<T> {
+    success: bool,
+    drinks: Vec<T>,
+}
+
+impl<T: Serialize> DrinksBody<T> {
+    /// A success body around `drinks`.
+    pub fn new(drinks: Vec<T>) -> Self {
+        Self {
+            success: true,
+            drinks,
+        }
+    }
+}
+
+/// One rendered response body and its strong validator.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The whole JSON body, `{"success": true, "drinks": [...]}`.
+    pub body: Bytes,
+    /// A strong ETag derived from the body, quotes included.
+    pub etag: String,
+}
+
+impl Rendered {
+    fn new<T: Serialize>(drinks: Vec<T>) -> Result<Self, DbError> {
+        let body = serde_json::to_vec(&DrinksBody::new(drinks))
+            .map_err(|e| DbError::Corrupt(format!("menu: {e}")))?;
+        let mut hasher = DefaultHasher::new();
+        hasher.write(&body);
+        Ok(Self {
+            etag: format!("\"{:016x}-{:x}\"", hasher.finish(), body.len()),
+            body: Bytes::from(body),
+        })
+    }
+
+    /// True when an `If-None-Match` header value names this body (weak
+    /// comparison, as RFC 9110 asks for `If-None-Match`).
+    pub fn matches(&self, if_none_match: &str) -> bool {
+        if_none_match
+            .split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == self.etag)
+    }
+}
+
+/// Both public forms of the whole menu, rendered from one read.
+#[derive(Debug)]
+pub struct MenuSnapshot {
+    generation: u64,
+    /// `GET /drinks`: the short form.
+    pub short: Rendered,
+    /// `GET /drinks-detail`: the long form.
+    pub long: Rendered,
+}
+
+/// The drinks, with the rendered menu cached in memory.
+pub struct Menu {
+    database: Database,
+    generation: AtomicU64,
+    snapshot: ArcSwapOption<MenuSnapshot>,
+    /// One rebuild at a time: the readers that missed wait for it.
+    rebuild: Mutex<()>,
+}
+
+impl Menu {
+    /// A menu over `database`; the first read renders it.
+    pub fn new(database: Database) -> Self {
+        Self {
+            database,
+            generation: AtomicU64::new(0),
+            snapshot: ArcSwapOption::empty(),
+            rebuild: Mutex::new(()),
+        }
+    }
+
+    /// The current menu, from memory unless a write made it stale.
+    pub async fn snapshot(&self) -> Result<Arc<MenuSnapshot>, DbError> {
+        if let Some(fresh) = self.fresh_snapshot() {
+            return Ok(fresh);
+        }
+        let _rebuilding = self.rebuild.lock().await;
+        if let Some(fresh) = self.fresh_snapshot() {
+            return Ok(fresh); // Another reader rebuilt it while we waited.
+        }
+        // Read the generation before the data: a write that commits during
+        // the read bumps it, so this snapshot is never served as current.
+        let generation = self.generation.load(Ordering::Acquire);
+        let drinks = self.database.run(|conn| db::list_drinks(conn)).await?;
+        let snapshot = Arc::new(MenuSnapshot {
+            generation,
+            short: Rendered::new(drinks.iter().map(Drink::short).collect())?,
+            long: Rendered::new(drinks.iter().map(Drink::long).collect())?,
+        });
+        self.snapshot.store(Some(Arc::clone(&snapshot)));
+        Ok(snapshot)
+    }
+
+    fn fresh_snapshot(&self) -> Option<Arc<MenuSnapshot>> {
+        let current = self.generation.load(Ordering::Acquire);
+        self.snapshot
+            .load_full()
+            .filter(|snapshot| snapshot.generation == current)
+    }
+
+    /// Creates a drink, recording `actor` in the activity log.
+    pub async fn create(&self, drink: NewDrink, actor: String) -> Result<Drink, DbError> {
+        self.write(move |conn| db::create_drink(conn, &drink, &actor))
+            .await
+    }
+
+    /// Applies a partial update; `None` when there is no such drink.
+    pub async fn update(
+        &self,
+        id: DrinkId,
+        changes: DrinkChanges,
+        actor: String,
+    ) -> Result<Option<Drink>, DbError> {
+        self.write(move |conn| db::update_drink(conn, id, &changes, &actor))
+            .await
+    }
+
+    /// Deletes a drink; `None` when there is no such drink.
+    pub async fn delete(&self, id: DrinkId, actor: String) -> Result<Option<Drink>, DbError> {
+        self.write(move |conn| db::delete_drink(conn, id, &actor))
+            .await
+    }
+
+    async fn write<T, F>(&self, change: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut rusqlite::Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        let outcome = self.database.run(change).await;
+        // Bumped whatever the outcome: a failed write changed nothing, and
+        // one extra rebuild is cheaper than reasoning about partial failures.
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn etags_follow_the_content() {
+        let a = Rendered::new(vec![json!({"id": 1})]).expect("renders");
+        let b = Rendered::new(vec![json!({"id": 1})]).expect("renders");
+        let c = Rendered::new(vec![json!({"id": 2})]).expect("renders");
+        assert_eq!(a.etag, b.etag);
+        assert_ne!(a.etag, c.etag);
+        assert!(a.etag.starts_with('"') && a.etag.ends_with('"'));
+    }
+
+    #[test]
+    fn if_none_match_lists_and_weak_tags_match() {
+        let rendered = Rendered::new(vec![json!({"id": 1})]).expect("renders");
+        let etag = rendered.etag.clone();
+        assert!(rendered.matches(&etag));
+        assert!(rendered.matches(&format!("\"other\", {etag}")));
+        assert!(rendered.matches(&format!("W/{etag}")));
+        assert!(rendered.matches("*"));
+        assert!(!rendered.matches("\"other\""));
+        assert!(!rendered.matches(""));
+    }
+}
