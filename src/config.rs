@@ -85,6 +85,7 @@ pub struct AuthSettings {
     pub refresh_cooldown_secs: u64,
     pub refresh_interval_secs: u64,
     pub max_token_bytes: usize,
+    pub token_cache_size: usize,
 }
 
 /// The identity provider the API trusts, resolved from `[auth]`.

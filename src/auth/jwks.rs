@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
@@ -11,6 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::DecodingKey;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
 /// Smallest RSA modulus we trust, in bytes (2048 bits).
@@ -39,6 +41,8 @@ pub enum JwksError {
 /// The usable signing keys of one fetch, by key id.
 pub struct KeySet {
     keys: HashMap<String, Arc<DecodingKey>>,
+    /// A digest of every usable key, to tell whether a refetch changed anything.
+    fingerprint: [u8; 32],
 }
 
 #[derive(Deserialize)]
@@ -65,19 +69,33 @@ impl KeySet {
     /// HMAC secret because only RSA components are ever read.
     pub fn parse(document: &[u8]) -> Result<Self, JwksError> {
         let raw: RawKeySet = serde_json::from_slice(document)?;
-        let keys: HashMap<String, Arc<DecodingKey>> = raw
+        let mut usable: Vec<UsableKey> = raw
             .keys
             .into_iter()
-            .filter_map(|value| {
-                let key: RawKey = serde_json::from_value(value).ok()?;
-                let (kid, decoding_key) = usable_rsa_key(key)?;
-                Some((kid, Arc::new(decoding_key)))
-            })
+            .filter_map(|value| usable_rsa_key(serde_json::from_value(value).ok()?))
             .collect();
-        if keys.is_empty() {
+        if usable.is_empty() {
             return Err(JwksError::NoUsableKey);
         }
-        Ok(Self { keys })
+        usable.sort_by(|a, b| a.kid.cmp(&b.kid));
+        let mut digest = Sha256::new();
+        for key in &usable {
+            for part in [key.kid.as_bytes(), &key.modulus, &key.exponent] {
+                digest.update((part.len() as u64).to_be_bytes());
+                digest.update(part);
+            }
+        }
+        Ok(Self {
+            fingerprint: digest.finalize().into(),
+            keys: usable
+                .into_iter()
+                .map(|key| {
+                    let decoding =
+                        DecodingKey::from_rsa_raw_components(&key.modulus, &key.exponent);
+                    (key.kid, Arc::new(decoding))
+                })
+                .collect(),
+        })
     }
 
     /// The key with this id, if trusted.
@@ -91,7 +109,14 @@ impl KeySet {
     }
 }
 
-fn usable_rsa_key(key: RawKey) -> Option<(String, DecodingKey)> {
+/// An RSA signing key that passed every check.
+struct UsableKey {
+    kid: String,
+    modulus: Vec<u8>,
+    exponent: Vec<u8>,
+}
+
+fn usable_rsa_key(key: RawKey) -> Option<UsableKey> {
     let is_signing_rsa = key.kty == "RSA"
         && key.usage.as_deref().is_none_or(|u| u == "sig")
         && key.alg.as_deref().is_none_or(|a| a == "RS256");
@@ -115,10 +140,11 @@ fn usable_rsa_key(key: RawKey) -> Option<(String, DecodingKey)> {
         );
         return None;
     }
-    Some((
+    Some(UsableKey {
         kid,
-        DecodingKey::from_rsa_raw_components(&modulus, &exponent),
-    ))
+        modulus,
+        exponent,
+    })
 }
 
 /// What a key lookup found.
@@ -172,6 +198,9 @@ impl JwksSource {
 pub struct KeyStore {
     source: Arc<JwksSource>,
     current: ArcSwapOption<KeySet>,
+    /// Bumped whenever the trusted keys change (0 before the first load), so
+    /// caches of verified tokens know to forget.
+    version: AtomicU64,
     /// Held for the whole of a fetch, so at most one is in flight; it guards
     /// when the last fetch for an unknown key id started.
     fetch_gate: Mutex<Option<Instant>>,
@@ -189,6 +218,7 @@ impl KeyStore {
         Self {
             source: Arc::new(JwksSource::new(jwks_url)),
             current: ArcSwapOption::empty(),
+            version: AtomicU64::new(0),
             fetch_gate: Mutex::new(None),
             unknown_kid_cooldown,
             refresh_interval,
@@ -203,6 +233,11 @@ impl KeyStore {
     /// The number of trusted keys, or `None` before the first successful fetch.
     pub fn loaded_keys(&self) -> Option<usize> {
         self.current.load().as_ref().map(|set| set.key_count())
+    }
+
+    /// Changes whenever the set of trusted keys changes.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
     }
 
     /// Finds the trusted key with this id.
@@ -283,12 +318,17 @@ impl KeyStore {
         let key_set = actix_web::web::block(move || source.fetch())
             .await
             .map_err(|_| JwksError::Cancelled)??;
-        tracing::info!(
-            keys = key_set.key_count(),
-            url = self.url(),
-            "loaded the signing keys"
-        );
+        let changed = self
+            .current
+            .load()
+            .as_ref()
+            .is_none_or(|current| current.fingerprint != key_set.fingerprint);
+        let keys = key_set.key_count();
         self.current.store(Some(Arc::new(key_set)));
+        if changed {
+            self.version.fetch_add(1, Ordering::AcqRel);
+            tracing::info!(keys, url = self.url(), "loaded new signing keys");
+        }
         Ok(())
     }
 }

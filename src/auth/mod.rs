@@ -1,6 +1,7 @@
 //! Access-token checks: the provider's signing keys (`jwks`), token and claim
-//! verification (`verify`), and the actix extractor that runs them (`extract`).
+//! verification (`verify`), the cache of verified tokens (`cache`), and the actix extractor that runs them (`extract`).
 
+mod cache;
 mod extract;
 pub mod jwks;
 mod verify;

@@ -9,6 +9,7 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 
+use super::cache::VerifiedTokens;
 use super::jwks::{KeyLookup, KeyStore};
 use crate::config::AuthSettings;
 use crate::domain::{Permission, Permissions};
@@ -74,6 +75,7 @@ impl Principal {
 /// The claims we read beyond the ones `Validation` checks.
 #[derive(Deserialize)]
 struct AccessClaims {
+    exp: u64,
     // Optional here so a missing `sub` is reported as such by the validation.
     #[serde(default)]
     sub: Option<String>,
@@ -99,6 +101,7 @@ pub struct TokenVerifier {
 
 struct ProviderVerifier {
     keys: Arc<KeyStore>,
+    verified: VerifiedTokens,
     validation: Validation,
     max_token_bytes: usize,
 }
@@ -125,6 +128,7 @@ impl TokenVerifier {
         Ok(Self {
             provider: Some(ProviderVerifier {
                 keys: Arc::new(keys),
+                verified: VerifiedTokens::new(settings.token_cache_size),
                 validation,
                 max_token_bytes: settings.max_token_bytes,
             }),
@@ -160,6 +164,10 @@ impl TokenVerifier {
         if token.len() > provider.max_token_bytes {
             return Err(AuthError::invalid_token("The token is too large."));
         }
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(principal) = provider.verified.get(token, provider.keys.version(), now) {
+            return Ok(principal);
+        }
         // The header is checked before any key lookup: only RS256 with a key id
         // goes further, so `alg: none` and HS256-with-the-public-key fail here,
         // and `jku`/`x5u`/`jwk` headers are never looked at.
@@ -188,10 +196,11 @@ impl TokenVerifier {
                 }
             }
         };
+        let key_set_version = provider.keys.version();
         let claims = jsonwebtoken::decode::<AccessClaims>(token, &key, &provider.validation)
             .map_err(|error| AuthError::invalid_token(describe(error.kind())))?
             .claims;
-        Ok(Principal {
+        let principal = Principal {
             subject: claims.sub.ok_or(AuthError::invalid_token(describe(
                 &ErrorKind::MissingRequiredClaim("sub".into()),
             )))?,
@@ -199,7 +208,11 @@ impl TokenVerifier {
                 let names = value.as_array()?;
                 Some(names.iter().filter_map(serde_json::Value::as_str).collect())
             }),
-        })
+        };
+        provider
+            .verified
+            .insert(token, &principal, claims.exp, key_set_version, now);
+        Ok(principal)
     }
 }
 
