@@ -54,15 +54,17 @@ const ROTATING_TOKENS: usize = 1000;
 const LARGE_MENU: usize = 500;
 
 fn main() {
-    let options = Options::parse();
+    let mut options = Options::parse();
     let seconds = options
         .seconds
         .unwrap_or(if options.quick { 2 } else { 10 });
-    assert!(
-        options.binary.is_file(),
-        "build the server first: {} is missing",
-        options.binary.display()
-    );
+    // Absolute, because each server runs in its own working directory.
+    options.binary = std::fs::canonicalize(&options.binary).unwrap_or_else(|_| {
+        panic!(
+            "build the server first: {} is missing",
+            options.binary.display()
+        )
+    });
     let work = tempfile::tempdir().expect("temp dir");
 
     let key = RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("RSA key");
@@ -495,6 +497,8 @@ impl Scripts {
 
     fn for_scenario(&self, scenario: Scenario, etag: &Option<String>, run_id: &str) -> PathBuf {
         let mut lua = String::from(REPORT_LUA);
+        // As every browser, and so the Ionic app, does.
+        lua.push_str("wrk.headers[\"Accept-Encoding\"] = \"gzip\"\n");
         let json_headers = format!(
             r#"{{["Authorization"] = "Bearer {}", ["Content-Type"] = "application/json"}}"#,
             self.manager
@@ -522,7 +526,7 @@ for line in io.lines("{}") do tokens[#tokens + 1] = line end
 local i = 0
 request = function()
   i = i + 1
-  return wrk.format("GET", "/drinks-detail", {{["Authorization"] = "Bearer " .. tokens[(i % #tokens) + 1]}})
+  return wrk.format("GET", "/drinks-detail", {{["Authorization"] = "Bearer " .. tokens[(i % #tokens) + 1], ["Accept-Encoding"] = "gzip"}})
 end
 "#,
                     self.token_file.display()
@@ -559,7 +563,7 @@ request = function()
   if math.random() < 0.05 then
     return wrk.format("POST", "/drinks", {json_headers}, drink_body(unique_title("Mixed {run_id}")))
   end
-  return wrk.format("GET", "/drinks")
+  return wrk.format("GET", "/drinks", {{["Accept-Encoding"] = "gzip"}})
 end
 "#
                 );
@@ -630,7 +634,7 @@ fn print_report(
     raw_inserts: f64,
 ) {
     println!(
-        "coffee-shop benchmark: {} ({} s per scenario, wrk -t{} -c{})",
+        "coffee-shop benchmark: {} ({} s per scenario, wrk -t{} -c{}, GETs send Accept-Encoding: gzip)",
         options.binary.display(),
         seconds,
         options.threads,

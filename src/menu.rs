@@ -8,11 +8,14 @@
 //! seen after the next write or a restart.)
 
 use std::hash::{DefaultHasher, Hasher};
+use std::io::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::web::Bytes;
 use arc_swap::ArcSwapOption;
+use flate2::Compression;
+use flate2::write::GzEncoder;
 use serde::Serialize;
 use tokio::sync::Mutex;
 
@@ -36,13 +39,20 @@ impl<T: Serialize> DrinksBody<T> {
     }
 }
 
-/// One rendered response body and its strong validator.
+/// Bodies smaller than this are not worth compressing.
+const GZIP_THRESHOLD: usize = 1024;
+
+/// One rendered response body, pre-compressed, with strong validators.
 #[derive(Debug, Clone)]
 pub struct Rendered {
     /// The whole JSON body, `{"success": true, "drinks": [...]}`.
     pub body: Bytes,
-    /// A strong ETag derived from the body, quotes included.
+    /// The same body gzipped, when it is large enough to be worth it.
+    pub gzip: Option<Bytes>,
+    /// A strong ETag for `body`, quotes included.
     pub etag: String,
+    /// A strong ETag for `gzip` (another representation needs another tag).
+    pub gzip_etag: String,
 }
 
 impl Rendered {
@@ -51,20 +61,33 @@ impl Rendered {
             .map_err(|e| DbError::Corrupt(format!("menu: {e}")))?;
         let mut hasher = DefaultHasher::new();
         hasher.write(&body);
+        let tag = format!("{:016x}-{:x}", hasher.finish(), body.len());
+        let gzip = (body.len() >= GZIP_THRESHOLD)
+            .then(|| gzip(&body))
+            .transpose()
+            .map_err(|e| DbError::Corrupt(format!("menu: {e}")))?;
         Ok(Self {
-            etag: format!("\"{:016x}-{:x}\"", hasher.finish(), body.len()),
+            etag: format!("\"{tag}\""),
+            gzip_etag: format!("\"{tag}-gzip\""),
             body: Bytes::from(body),
+            gzip: gzip.map(Bytes::from),
         })
     }
 
-    /// True when an `If-None-Match` header value names this body (weak
-    /// comparison, as RFC 9110 asks for `If-None-Match`).
+    /// True when an `If-None-Match` header value names this content in either
+    /// encoding (weak comparison, as RFC 9110 asks for `If-None-Match`).
     pub fn matches(&self, if_none_match: &str) -> bool {
-        if_none_match
-            .split(',')
-            .map(str::trim)
-            .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == self.etag)
+        if_none_match.split(',').map(str::trim).any(|tag| {
+            let tag = tag.strip_prefix("W/").unwrap_or(tag);
+            tag == "*" || tag == self.etag || tag == self.gzip_etag
+        })
     }
+}
+
+fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 4), Compression::default());
+    encoder.write_all(body)?;
+    encoder.finish()
 }
 
 /// Both public forms of the whole menu, rendered from one read.
@@ -84,6 +107,11 @@ pub struct Menu {
     snapshot: ArcSwapOption<MenuSnapshot>,
     /// One rebuild at a time: the readers that missed wait for it.
     rebuild: Mutex<()>,
+    /// One write at a time. SQLite has a single writer anyway; queueing here
+    /// rather than in SQLite's busy handler (which sleeps in steps of
+    /// milliseconds while holding a pooled connection and a thread) keeps
+    /// connections free for readers and writes flowing.
+    writer: Mutex<()>,
 }
 
 impl Menu {
@@ -94,6 +122,7 @@ impl Menu {
             generation: AtomicU64::new(0),
             snapshot: ArcSwapOption::empty(),
             rebuild: Mutex::new(()),
+            writer: Mutex::new(()),
         }
     }
 
@@ -154,6 +183,7 @@ impl Menu {
         T: Send + 'static,
         F: FnOnce(&mut rusqlite::Connection) -> Result<T, DbError> + Send + 'static,
     {
+        let _one_writer = self.writer.lock().await;
         let outcome = self.database.run(change).await;
         // Bumped whatever the outcome: a failed write changed nothing, and
         // one extra rebuild is cheaper than reasoning about partial failures.
@@ -175,6 +205,27 @@ mod tests {
         assert_eq!(a.etag, b.etag);
         assert_ne!(a.etag, c.etag);
         assert!(a.etag.starts_with('"') && a.etag.ends_with('"'));
+    }
+
+    #[test]
+    fn large_bodies_are_also_kept_gzipped() {
+        let small = Rendered::new(vec![json!({"id": 1})]).expect("renders");
+        assert!(small.gzip.is_none());
+        let drinks: Vec<_> = (0..100)
+            .map(|id| json!({"id": id, "title": "Latte"}))
+            .collect();
+        let large = Rendered::new(drinks).expect("renders");
+        let gzipped = large.gzip.clone().expect("compressed");
+        assert!(gzipped.len() < large.body.len() / 4);
+        let mut decoded = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(&gzipped[..]),
+            &mut decoded,
+        )
+        .expect("valid gzip");
+        assert_eq!(decoded, large.body);
+        assert_ne!(large.etag, large.gzip_etag);
+        assert!(large.matches(&large.gzip_etag));
     }
 
     #[test]

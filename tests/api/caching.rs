@@ -43,6 +43,60 @@ fn the_menu_has_a_strong_etag_and_answers_304_when_unchanged() {
 }
 
 #[test]
+fn a_large_menu_is_served_gzipped_to_clients_that_accept_it() {
+    let app = spawn_app();
+    let token = app.token(MANAGER);
+    for i in 0..20 {
+        app.post("/drinks", Some(&token), &json!({"title": format!("Blend {i}"), "recipe": [{"name": "coffee", "color": "brown", "parts": 1}]}))
+            .assert_ok();
+    }
+    let plain = app.get("/drinks", None);
+    plain.assert_ok();
+    assert_eq!(plain.header("Content-Encoding"), None);
+    assert!(
+        plain
+            .header("Vary")
+            .is_some_and(|v| v.contains("Accept-Encoding"))
+    );
+
+    let gzipped = app.request(
+        "GET",
+        "/drinks",
+        &[("Accept-Encoding", "gzip, deflate, br")],
+        None,
+    );
+    assert_eq!(gzipped.status, 200);
+    assert_eq!(gzipped.header("Content-Encoding"), Some("gzip"));
+    assert!(gzipped.bytes.len() < plain.bytes.len() / 3, "compressed");
+    let mut decoded = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&gzipped.bytes[..]),
+        &mut decoded,
+    )
+    .expect("valid gzip");
+    assert_eq!(decoded, plain.bytes, "the same menu");
+    assert_ne!(
+        etag_of(&gzipped),
+        etag_of(&plain),
+        "each representation has its own tag"
+    );
+
+    let refused = app.request("GET", "/drinks", &[("Accept-Encoding", "gzip;q=0")], None);
+    assert_eq!(refused.header("Content-Encoding"), None);
+    // Either tag revalidates: the content is the same.
+    let not_modified = app.request(
+        "GET",
+        "/drinks",
+        &[
+            ("Accept-Encoding", "gzip"),
+            ("If-None-Match", &etag_of(&plain)),
+        ],
+        None,
+    );
+    assert_eq!(not_modified.status, 304);
+}
+
+#[test]
 fn every_write_invalidates_the_menu_at_once() {
     let app = spawn_app();
     let token = app.token(MANAGER);

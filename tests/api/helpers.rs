@@ -421,11 +421,18 @@ impl TestApp {
                 )
             })
             .collect();
-        let text = response.body_mut().read_to_string().unwrap_or_default();
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(16 * 1024 * 1024)
+            .read_to_vec()
+            .expect("a readable body");
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         TestResponse {
             status,
             headers,
             text,
+            bytes,
         }
     }
 
@@ -452,6 +459,7 @@ pub struct TestResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub text: String,
+    pub bytes: Vec<u8>,
 }
 
 impl TestResponse {

@@ -1,6 +1,9 @@
 //! `/drinks`, `/drinks-detail` and `/drinks/{id}`.
 
-use actix_web::http::header::{CACHE_CONTROL, ContentType, ETAG, IF_NONE_MATCH};
+use actix_web::http::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, ContentType, ETAG, HeaderValue,
+    IF_NONE_MATCH, VARY,
+};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
@@ -58,8 +61,17 @@ fn conditional(
     rendered: &Rendered,
     cache_control: &'static str,
 ) -> HttpResponse {
-    let client_is_current = request
-        .headers()
+    let headers = request.headers();
+    let gzip = rendered
+        .gzip
+        .as_ref()
+        .filter(|_| accepts_gzip(headers.get(ACCEPT_ENCODING)));
+    let etag = if gzip.is_some() {
+        &rendered.gzip_etag
+    } else {
+        &rendered.etag
+    };
+    let client_is_current = headers
         .get(IF_NONE_MATCH)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| rendered.matches(value));
@@ -69,15 +81,37 @@ fn conditional(
         HttpResponse::Ok()
     };
     response
-        .insert_header((ETAG, rendered.etag.clone()))
-        .insert_header((CACHE_CONTROL, cache_control));
-    if client_is_current {
-        response.finish()
-    } else {
-        response
+        .insert_header((ETAG, etag.clone()))
+        .insert_header((CACHE_CONTROL, cache_control))
+        .insert_header((VARY, "Accept-Encoding"));
+    match (client_is_current, gzip) {
+        (true, _) => response.finish(),
+        (false, Some(gzipped)) => response
             .content_type(ContentType::json())
-            .body(rendered.body.clone())
+            .insert_header((CONTENT_ENCODING, "gzip"))
+            .body(gzipped.clone()),
+        (false, None) => response
+            .content_type(ContentType::json())
+            .body(rendered.body.clone()),
     }
+}
+
+/// True when `Accept-Encoding` allows gzip (listed, or `*`, without `q=0`).
+fn accepts_gzip(header: Option<&HeaderValue>) -> bool {
+    let Some(value) = header.and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    value.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let coding = parts.next().unwrap_or_default();
+        let refused = parts.any(|param| {
+            param
+                .strip_prefix("q=")
+                .and_then(|q| q.parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+    })
 }
 
 async fn create(
@@ -134,4 +168,23 @@ fn drink_id(request: &HttpRequest) -> Result<DrinkId, ApiError> {
 
 fn no_such_drink(id: DrinkId) -> ApiError {
     ApiError::not_found(format!("there is no drink with id {id}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_is_chosen_only_when_accepted() {
+        let accepts =
+            |value: &str| accepts_gzip(Some(&HeaderValue::from_str(value).expect("valid")));
+        assert!(accepts("gzip"));
+        assert!(accepts("gzip, deflate, br"));
+        assert!(accepts("br;q=1.0, GZIP;q=0.5"));
+        assert!(accepts("*"));
+        assert!(!accepts("gzip;q=0"));
+        assert!(!accepts("identity"));
+        assert!(!accepts("br, deflate"));
+        assert!(!accepts_gzip(None));
+    }
 }
