@@ -80,13 +80,19 @@ fn main() {
     let mut idle_rss = Vec::new();
     let mut startup = None;
     for menu in [Menu::Sample, Menu::Large] {
-        let db = work.path().join(format!("{}.db", menu.name()));
-        prepare_database(&db, menu);
-        let server = Server::start(&options.binary, &db, &jwks);
-        std::thread::sleep(Duration::from_millis(300));
-        idle_rss.push((menu, server.rss_kb("VmRSS")));
-        let etag = server.etag("/drinks");
+        let pristine = work.path().join(format!("{}.db", menu.name()));
+        prepare_database(&pristine, menu);
+        let db = work.path().join(format!("{}-run.db", menu.name()));
         for scenario in Scenario::ALL {
+            // Each scenario starts from the same database and a fresh server,
+            // so writes of one (thousands of new drinks) never skew the next.
+            fresh_copy(&pristine, &db);
+            let server = Server::start(&options.binary, &db, &jwks);
+            if scenario == Scenario::Healthz {
+                std::thread::sleep(Duration::from_millis(300));
+                idle_rss.push((menu, server.rss_kb("VmRSS")));
+            }
+            let etag = server.etag("/drinks");
             let script =
                 scripts.for_scenario(scenario, &etag, &format!("{run_id}-{}", menu.name()));
             server.reset_peak_rss();
@@ -97,9 +103,10 @@ fn main() {
                 result,
                 peak_rss_kb: server.rss_kb("VmHWM"),
             });
+            server.stop();
         }
-        server.stop();
         if menu == Menu::Large {
+            fresh_copy(&pristine, &db);
             startup = Some(measure_startup(&options.binary, &db, &jwks));
         }
     }
@@ -286,9 +293,19 @@ fn prepare_database(path: &Path, menu: Menu) {
                 ]
             }))
             .expect("valid drink");
-            create_drink(&mut conn, &drink, "bench").expect("insert");
+            let tx = conn.transaction().expect("begin");
+            create_drink(&tx, &drink, "bench").expect("insert");
+            tx.commit().expect("commit");
         }
     }
+}
+
+/// Replaces `copy` with the prepared database (and no stale WAL).
+fn fresh_copy(pristine: &Path, copy: &Path) {
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", copy.display()));
+    }
+    std::fs::copy(pristine, copy).expect("copy the database");
 }
 
 struct Server {

@@ -3,7 +3,9 @@
 //! write through this server.
 //!
 //! Invalidation rule: each write bumps a generation counter once it has
-//! committed; a snapshot is served only while its generation is current.
+//! committed, before it answers; a request is served a snapshot only if that
+//! snapshot was read from the database after every write that had answered
+//! when the request arrived. Readers that find it stale share one rebuild.
 //! (A change made behind the server's back, e.g. with the sqlite3 shell, is
 //! seen after the next write or a restart.)
 
@@ -100,6 +102,17 @@ pub struct MenuSnapshot {
     pub long: Rendered,
 }
 
+impl MenuSnapshot {
+    /// Renders (and compresses) both forms; runs on the blocking pool.
+    fn render(drinks: &[Drink], generation: u64) -> Result<Self, DbError> {
+        Ok(Self {
+            generation,
+            short: Rendered::new(drinks.iter().map(Drink::short).collect())?,
+            long: Rendered::new(drinks.iter().map(Drink::long).collect())?,
+        })
+    }
+}
+
 /// The drinks, with the rendered menu cached in memory.
 pub struct Menu {
     database: Database,
@@ -107,11 +120,6 @@ pub struct Menu {
     snapshot: ArcSwapOption<MenuSnapshot>,
     /// One rebuild at a time: the readers that missed wait for it.
     rebuild: Mutex<()>,
-    /// One write at a time. SQLite has a single writer anyway; queueing here
-    /// rather than in SQLite's busy handler (which sleeps in steps of
-    /// milliseconds while holding a pooled connection and a thread) keeps
-    /// connections free for readers and writes flowing.
-    writer: Mutex<()>,
 }
 
 impl Menu {
@@ -122,37 +130,38 @@ impl Menu {
             generation: AtomicU64::new(0),
             snapshot: ArcSwapOption::empty(),
             rebuild: Mutex::new(()),
-            writer: Mutex::new(()),
         }
     }
 
     /// The current menu, from memory unless a write made it stale.
     pub async fn snapshot(&self) -> Result<Arc<MenuSnapshot>, DbError> {
-        if let Some(fresh) = self.fresh_snapshot() {
-            return Ok(fresh);
+        // Every write that finished before this request arrived is at or
+        // below this generation; any snapshot read after it will do.
+        let needed = self.generation.load(Ordering::Acquire);
+        if let Some(current) = self.covering(needed) {
+            return Ok(current);
         }
         let _rebuilding = self.rebuild.lock().await;
-        if let Some(fresh) = self.fresh_snapshot() {
-            return Ok(fresh); // Another reader rebuilt it while we waited.
+        if let Some(current) = self.covering(needed) {
+            return Ok(current); // The rebuild we waited for covers us.
         }
         // Read the generation before the data: a write that commits during
-        // the read bumps it, so this snapshot is never served as current.
+        // the read bumps it, so later requests do not take this snapshot.
         let generation = self.generation.load(Ordering::Acquire);
-        let drinks = self.database.run(|conn| db::list_drinks(conn)).await?;
-        let snapshot = Arc::new(MenuSnapshot {
-            generation,
-            short: Rendered::new(drinks.iter().map(Drink::short).collect())?,
-            long: Rendered::new(drinks.iter().map(Drink::long).collect())?,
-        });
+        let snapshot = self
+            .database
+            .run(move |conn| MenuSnapshot::render(&db::list_drinks(conn)?, generation))
+            .await?;
+        let snapshot = Arc::new(snapshot);
         self.snapshot.store(Some(Arc::clone(&snapshot)));
         Ok(snapshot)
     }
 
-    fn fresh_snapshot(&self) -> Option<Arc<MenuSnapshot>> {
-        let current = self.generation.load(Ordering::Acquire);
+    /// The cached snapshot, if it was read after every write up to `needed`.
+    fn covering(&self, needed: u64) -> Option<Arc<MenuSnapshot>> {
         self.snapshot
             .load_full()
-            .filter(|snapshot| snapshot.generation == current)
+            .filter(|snapshot| snapshot.generation >= needed)
     }
 
     /// Creates a drink, recording `actor` in the activity log.
@@ -181,10 +190,9 @@ impl Menu {
     async fn write<T, F>(&self, change: F) -> Result<T, DbError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut rusqlite::Connection) -> Result<T, DbError> + Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T, DbError> + Send + 'static,
     {
-        let _one_writer = self.writer.lock().await;
-        let outcome = self.database.run(change).await;
+        let outcome = self.database.write(change).await;
         // Bumped whatever the outcome: a failed write changed nothing, and
         // one extra rebuild is cheaper than reasoning about partial failures.
         self.generation.fetch_add(1, Ordering::AcqRel);

@@ -1,6 +1,7 @@
-//! The `drinks` table. Every change writes its activity row in the same transaction.
+//! The `drinks` table. Every change writes its activity row in the same
+//! transaction: the changes take a connection inside one (the writer's).
 
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::activity::{self, Action};
 use super::{DbError, title_conflict};
@@ -21,41 +22,34 @@ pub fn find_drink(conn: &Connection, id: DrinkId) -> Result<Option<Drink>, DbErr
 }
 
 /// Creates a drink; `TitleTaken` when the title exists ignoring case.
-pub fn create_drink(
-    conn: &mut Connection,
-    drink: &NewDrink,
-    actor: &str,
-) -> Result<Drink, DbError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let id = insert_row(&tx, &drink.title, &drink.recipe)?;
+pub fn create_drink(conn: &Connection, drink: &NewDrink, actor: &str) -> Result<Drink, DbError> {
+    let id = insert_row(conn, &drink.title, &drink.recipe)?;
     let created = Drink {
         id,
         title: drink.title.clone(),
         recipe: drink.recipe.clone(),
     };
-    activity::record(&tx, actor, Action::Create, None, Some(&created))?;
-    tx.commit()?;
+    activity::record(conn, actor, Action::Create, None, Some(&created))?;
     Ok(created)
 }
 
 /// Applies a partial update; `None` when there is no such drink. An empty
 /// change set writes nothing and returns the drink as it is.
 pub fn update_drink(
-    conn: &mut Connection,
+    conn: &Connection,
     id: DrinkId,
     changes: &DrinkChanges,
     actor: &str,
 ) -> Result<Option<Drink>, DbError> {
-    // IMMEDIATE takes the write lock up front, so the read below cannot go stale.
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let Some(before) = find_drink(&tx, id)? else {
+    // Inside the write transaction, so the read below cannot go stale.
+    let Some(before) = find_drink(conn, id)? else {
         return Ok(None);
     };
     let after = changes.apply_to(&before);
     if after == before {
         return Ok(Some(before));
     }
-    tx.execute(
+    conn.execute(
         "UPDATE drinks SET title = ?1, title_key = ?2, recipe = ?3,
                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
          WHERE id = ?4",
@@ -67,24 +61,17 @@ pub fn update_drink(
         ),
     )
     .map_err(title_conflict)?;
-    activity::record(&tx, actor, Action::Update, Some(&before), Some(&after))?;
-    tx.commit()?;
+    activity::record(conn, actor, Action::Update, Some(&before), Some(&after))?;
     Ok(Some(after))
 }
 
 /// Deletes a drink; `None` when there is no such drink.
-pub fn delete_drink(
-    conn: &mut Connection,
-    id: DrinkId,
-    actor: &str,
-) -> Result<Option<Drink>, DbError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let Some(before) = find_drink(&tx, id)? else {
+pub fn delete_drink(conn: &Connection, id: DrinkId, actor: &str) -> Result<Option<Drink>, DbError> {
+    let Some(before) = find_drink(conn, id)? else {
         return Ok(None);
     };
-    tx.execute("DELETE FROM drinks WHERE id = ?1", [id])?;
-    activity::record(&tx, actor, Action::Delete, Some(&before), None)?;
-    tx.commit()?;
+    conn.execute("DELETE FROM drinks WHERE id = ?1", [id])?;
+    activity::record(conn, actor, Action::Delete, Some(&before), None)?;
     Ok(Some(before))
 }
 

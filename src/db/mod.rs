@@ -1,11 +1,13 @@
-//! SQLite storage: a pool of connections with the pragmas set at connection
-//! init, embedded migrations, and one module per table family. Every call runs
-//! on actix's blocking thread pool, never on an async worker.
+//! SQLite storage: a pool of connections for reads with the pragmas set at
+//! connection init, a single writer thread that group-commits changes,
+//! embedded migrations, and one module per table family. No database call
+//! runs on an async worker.
 
 mod activity;
 mod drinks;
 pub mod migrations;
 mod sample_menu;
+mod writer;
 
 use std::path::Path;
 use std::time::Duration;
@@ -44,12 +46,15 @@ pub enum DbError {
     Corrupt(String),
     #[error("the blocking thread pool is gone")]
     Blocking,
+    #[error("the write was not saved: {0}")]
+    WriteFailed(String),
 }
 
-/// A pool of SQLite connections to one database file.
+/// One database file: a pool of connections for reads, and the single writer.
 #[derive(Clone)]
 pub struct Database {
     pool: r2d2::Pool<SqliteConnectionManager>,
+    writer: writer::Writer,
 }
 
 impl Database {
@@ -60,12 +65,23 @@ impl Database {
             // A missing folder surfaces as the pool's open error below.
             let _ = std::fs::create_dir_all(parent);
         }
-        let database = Self::connect(settings)?;
-        migrate(&mut *database.pool.get()?, settings.sample_menu)?;
-        Ok(database)
+        let pool = Self::connect(settings)?;
+        migrate(&mut *pool.get()?, settings.sample_menu)?;
+        let mut write_connection = rusqlite::Connection::open(&settings.path)?;
+        configure_connection(
+            &mut write_connection,
+            Duration::from_millis(settings.busy_timeout_ms),
+            settings.synchronous,
+        )?;
+        Ok(Self {
+            pool,
+            writer: writer::Writer::start(write_connection)?,
+        })
     }
 
-    fn connect(settings: &DatabaseSettings) -> Result<Self, DbError> {
+    fn connect(
+        settings: &DatabaseSettings,
+    ) -> Result<r2d2::Pool<SqliteConnectionManager>, DbError> {
         let busy_timeout = Duration::from_millis(settings.busy_timeout_ms);
         let synchronous = settings.synchronous;
         let manager = SqliteConnectionManager::file(&settings.path)
@@ -78,10 +94,19 @@ impl Database {
                 path: display_path(&settings.path),
                 source,
             })?;
-        Ok(Self { pool })
+        Ok(pool)
     }
 
-    /// Runs `job` with a pooled connection on the blocking thread pool.
+    /// Runs `change` in the writer's transaction; answers once it is committed.
+    pub async fn write<T, F>(&self, change: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        self.writer.write(change).await
+    }
+
+    /// Runs `job` (a read) with a pooled connection on the blocking thread pool.
     pub async fn run<T, F>(&self, job: F) -> Result<T, DbError>
     where
         T: Send + 'static,

@@ -418,3 +418,64 @@ fn invalid_drinks_are_refused_with_the_fields_that_failed() {
     let menu = app.get("/drinks", None).assert_ok();
     assert_eq!(menu["drinks"][0]["title"], "water", "nothing was changed");
 }
+
+#[test]
+fn concurrent_writes_are_all_kept_and_conflicts_stay_isolated() {
+    let app = spawn_app();
+    let token = app.token(MANAGER);
+    // 24 creates, every title sent twice: exactly one of each pair wins.
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..24)
+            .map(|i| {
+                let (app, token) = (&app, &token);
+                scope.spawn(move || {
+                    let body = json!({"title": format!("Concurrent {}", i / 2), "recipe": [{"name": "m", "color": "red", "parts": 1}]});
+                    app.post("/drinks", Some(token), &body).status
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        12,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        12,
+        "{statuses:?}"
+    );
+
+    let menu = app.get("/drinks-detail", Some(&token)).assert_ok();
+    let titles: Vec<&str> = menu["drinks"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|d| d["title"].as_str())
+        .collect();
+    for i in 0..12 {
+        assert_eq!(
+            titles
+                .iter()
+                .filter(|t| **t == format!("Concurrent {i}"))
+                .count(),
+            1
+        );
+    }
+    let created: i64 = app
+        .database()
+        .query_row(
+            "SELECT count(*) FROM activity WHERE action = 'create'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("count");
+    assert_eq!(
+        created, 12,
+        "one activity row per kept change, none for the refused"
+    );
+}

@@ -1,0 +1,224 @@
+//! The single writer: one thread owns the write connection and commits the
+//! queued changes in groups, so concurrent writes share one fsync.
+//!
+//! SQLite allows one writer at a time anyway. Queueing here, rather than in
+//! SQLite's busy handler (which sleeps in steps of milliseconds while holding
+//! a pooled connection and a thread), keeps writes flowing and connections
+//! free for readers. Each change runs in its own savepoint: one that fails
+//! (say, a title taken) is rolled back alone, and the others commit. Nobody
+//! is answered before the commit that holds their change has succeeded.
+
+use std::sync::mpsc;
+
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use super::DbError;
+
+/// Most changes committed together; bounds how long one group can take.
+const MAX_GROUP: usize = 64;
+
+/// A handle to the writer thread; cheap to clone.
+#[derive(Clone)]
+pub struct Writer {
+    queue: mpsc::Sender<Box<dyn Change>>,
+}
+
+/// A change waiting in the queue.
+trait Change: Send {
+    /// Runs the change inside the open transaction.
+    fn apply(self: Box<Self>, conn: &Connection) -> Box<dyn Applied>;
+    /// Answers without running: the transaction could not begin.
+    fn abort(self: Box<Self>, why: &str);
+}
+
+/// A change that ran and waits for the outcome of the commit.
+trait Applied: Send {
+    fn finish(self: Box<Self>, commit: Result<(), &str>);
+}
+
+struct Pending<T, F> {
+    change: F,
+    reply: oneshot::Sender<Result<T, DbError>>,
+}
+
+struct Ran<T> {
+    outcome: Result<T, DbError>,
+    reply: oneshot::Sender<Result<T, DbError>>,
+}
+
+impl<T, F> Change for Pending<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
+{
+    fn apply(self: Box<Self>, conn: &Connection) -> Box<dyn Applied> {
+        let Pending { change, reply } = *self;
+        Box::new(Ran {
+            outcome: in_savepoint(conn, change),
+            reply,
+        })
+    }
+
+    fn abort(self: Box<Self>, why: &str) {
+        let _ = self.reply.send(Err(DbError::WriteFailed(why.to_owned())));
+    }
+}
+
+impl<T: Send> Applied for Ran<T> {
+    fn finish(self: Box<Self>, commit: Result<(), &str>) {
+        let answer = match (self.outcome, commit) {
+            (Ok(value), Ok(())) => Ok(value),
+            (Ok(_), Err(why)) => Err(DbError::WriteFailed(why.to_owned())),
+            (Err(error), _) => Err(error),
+        };
+        // The requester may have gone away; the change stands regardless.
+        let _ = self.reply.send(answer);
+    }
+}
+
+fn in_savepoint<T>(
+    conn: &Connection,
+    change: impl FnOnce(&Connection) -> Result<T, DbError>,
+) -> Result<T, DbError> {
+    conn.execute_batch("SAVEPOINT change")?;
+    let outcome = change(conn);
+    let end = if outcome.is_ok() {
+        "RELEASE change"
+    } else {
+        "ROLLBACK TO change; RELEASE change"
+    };
+    conn.execute_batch(end)?;
+    outcome
+}
+
+impl Writer {
+    /// Starts the writer thread on `conn` (already configured with the pragmas).
+    pub fn start(conn: Connection) -> Result<Self, DbError> {
+        let (queue, incoming) = mpsc::channel::<Box<dyn Change>>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || write_loop(&conn, &incoming))
+            .map_err(|e| DbError::WriteFailed(format!("cannot start the writer thread: {e}")))?;
+        Ok(Self { queue })
+    }
+
+    /// Runs `change` in the writer's transaction and answers once it is
+    /// committed (durably, with `synchronous = FULL`).
+    pub async fn write<T, F>(&self, change: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Box::new(Pending { change, reply }))
+            .map_err(|_| DbError::WriteFailed("the writer thread has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| DbError::WriteFailed("the writer thread has stopped".into()))?
+    }
+}
+
+/// Runs until every `Writer` handle is dropped, then closes the connection.
+fn write_loop(conn: &Connection, incoming: &mpsc::Receiver<Box<dyn Change>>) {
+    while let Ok(first) = incoming.recv() {
+        let group: Vec<Box<dyn Change>> = std::iter::once(first)
+            .chain(incoming.try_iter().take(MAX_GROUP - 1))
+            .collect();
+        if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let why = error.to_string();
+            tracing::error!(error = %why, "cannot begin a write transaction");
+            group.into_iter().for_each(|change| change.abort(&why));
+            continue;
+        }
+        let applied: Vec<Box<dyn Applied>> =
+            group.into_iter().map(|change| change.apply(conn)).collect();
+        let commit = conn.execute_batch("COMMIT").map_err(|error| {
+            let why = error.to_string();
+            tracing::error!(error = %why, "a write transaction failed to commit");
+            // A failed COMMIT can leave the transaction open; end it.
+            let _ = conn.execute_batch("ROLLBACK");
+            why
+        });
+        for change in applied {
+            change.finish(commit.as_ref().map(|_| ()).map_err(String::as_str));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer_on(dir: &tempfile::TempDir) -> (Writer, std::path::PathBuf) {
+        let path = dir.path().join("writer.db");
+        let conn = Connection::open(&path).expect("open");
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; CREATE TABLE t (v TEXT NOT NULL UNIQUE) STRICT;",
+        )
+        .expect("schema");
+        (Writer::start(conn).expect("starts"), path)
+    }
+
+    #[test]
+    fn a_failing_change_is_rolled_back_alone_and_the_others_commit() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (writer, path) = writer_on(&dir);
+        let outcomes: Vec<Result<usize, DbError>> =
+            actix_web::rt::System::new().block_on(async move {
+                // Queued together, so they are likely to share a group.
+                let tasks: Vec<_> = ["a", "b", "a", "c", "b"]
+                    .into_iter()
+                    .map(|value| {
+                        let writer = writer.clone();
+                        actix_web::rt::spawn(async move {
+                            writer
+                                .write(move |conn| {
+                                    conn.execute("INSERT INTO t (v) VALUES (?1)", [value])?;
+                                    // A second statement, so a rollback has something to undo.
+                                    conn.execute(
+                                        "INSERT INTO t (v) VALUES (?1)",
+                                        [format!("{value}-2")],
+                                    )?;
+                                    Ok(1)
+                                })
+                                .await
+                        })
+                    })
+                    .collect();
+                let mut outcomes = Vec::new();
+                for task in tasks {
+                    outcomes.push(task.await.expect("task"));
+                }
+                outcomes
+            });
+        assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 3);
+        assert_eq!(outcomes.iter().filter(|o| o.is_err()).count(), 2);
+        let conn = Connection::open(path).expect("open");
+        let rows: i64 = conn
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(
+            rows, 6,
+            "three changes of two rows each; nothing of the failed ones"
+        );
+    }
+
+    #[test]
+    fn the_writer_thread_ends_when_the_last_handle_is_dropped() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (writer, path) = writer_on(&dir);
+        actix_web::rt::System::new()
+            .block_on(writer.write(|conn| Ok(conn.execute("INSERT INTO t (v) VALUES ('x')", [])?)))
+            .expect("written");
+        drop(writer);
+        // The connection is closed, so the WAL is checkpointed and removed.
+        let wal = path.with_extension("db-wal");
+        let gone = (0..100).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            !wal.exists()
+        });
+        assert!(gone, "the writer closed its connection");
+    }
+}
