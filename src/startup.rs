@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
-use actix_web::middleware::{Logger, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
 use crate::auth::{KeysStatus, TokenVerifier};
@@ -16,6 +16,7 @@ use crate::config::{CorsSettings, Settings, SettingsError};
 use crate::db::{Database, DbError};
 use crate::menu::Menu;
 use crate::routes::{self, api::BodyLimit, fallback};
+use crate::telemetry;
 
 /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
 const SHUTDOWN_GRACE_SECS: u64 = 10;
@@ -81,7 +82,7 @@ impl Application {
                 .default_service(web::to(fallback::not_found))
                 .wrap(cors(&cors_settings))
                 .wrap(from_fn(fallback::json_errors))
-                .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+                .wrap(from_fn(telemetry::log_request))
         })
         .shutdown_timeout(SHUTDOWN_GRACE_SECS);
         if settings.server.workers > 0 {
