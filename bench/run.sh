@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# The benchmark harness: builds the release server and the harness
-# (examples/bench.rs), then drives every scenario with wrk and prints one
-# table with the target ratios. `--quick` runs 2 s per scenario (what CI
-# runs, to prove the harness works; no figure is asserted).
+# The benchmark harness: builds the release server, the static (musl) server
+# and the harness (examples/bench.rs), then drives every scenario with wrk and
+# prints one table with the target ratios, plus the static build compared with
+# the glibc one in the same run. `--quick` runs 2 s per scenario (what CI runs,
+# to prove the harness works; no figure is asserted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! command -v wrk >/dev/null 2>&1; then
   apt-get update && apt-get install -y wrk
 fi
+scripts/build-static.sh >/dev/null
 cargo build --release --locked --bin coffee-shop --example bench
-target/release/examples/bench "$@"
+target/release/examples/bench --compare target/x86_64-unknown-linux-musl/release/coffee-shop "$@"

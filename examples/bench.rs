@@ -46,6 +46,10 @@ struct Options {
     /// wrk threads.
     #[arg(long, default_value_t = 2)]
     threads: u32,
+    /// Another build to compare on the hot paths, in the same run (e.g. the
+    /// static musl binary); the two alternate, three rounds each.
+    #[arg(long)]
+    compare: Option<PathBuf>,
 }
 
 const AUDIENCE: &str = "bar";
@@ -112,6 +116,49 @@ fn main() {
     }
     let raw_inserts = raw_insert_rate(work.path(), Duration::from_secs(seconds));
     print_report(&options, seconds, &rows, &idle_rss, startup, raw_inserts);
+
+    if let Some(other) = &options.compare {
+        let other = std::fs::canonicalize(other)
+            .unwrap_or_else(|_| panic!("{} is missing", other.display()));
+        let pristine = work.path().join(format!("{}.db", Menu::Sample.name()));
+        let db = work.path().join("compare-run.db");
+        println!();
+        println!(
+            "| {:<34} | {:>12} | {:>12} | {:>6} |",
+            "scenario (sample menu)", "this req/s", "other req/s", "ratio"
+        );
+        println!("|{:-<36}|{:-<14}|{:-<14}|{:-<8}|", "", "", "", "");
+        for scenario in [Scenario::Menu, Scenario::DetailSameToken] {
+            let mut ratios = Vec::new();
+            let mut last = (0.0, 0.0);
+            for round in 0..3 {
+                let rate_of = |binary: &Path| {
+                    fresh_copy(&pristine, &db);
+                    let server = Server::start(binary, &db, &jwks);
+                    let script =
+                        scripts.for_scenario(scenario, &None, &format!("{run_id}-compare-{round}"));
+                    let rate = wrk(&options, seconds, server.port, scenario.path(), &script)
+                        .requests_per_sec;
+                    server.stop();
+                    rate
+                };
+                last = (rate_of(&options.binary), rate_of(&other));
+                ratios.push(last.1 / last.0);
+            }
+            ratios.sort_by(f64::total_cmp);
+            println!(
+                "| {:<34} | {:>12.0} | {:>12.0} | {:>6.2} |",
+                scenario.label(),
+                last.0,
+                last.1,
+                ratios[1]
+            );
+        }
+        println!(
+            "other = {} (ratio: median of 3 alternating rounds)",
+            other.display()
+        );
+    }
 }
 
 // ---------------------------------------------------------------- scenarios
