@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
@@ -43,6 +42,9 @@ pub struct KeySet {
     keys: HashMap<String, Arc<DecodingKey>>,
     /// A digest of every usable key, to tell whether a refetch changed anything.
     fingerprint: [u8; 32],
+    /// Counts the distinct sets installed (1 for the first); caches of
+    /// verified tokens forget everything when it moves.
+    version: u64,
 }
 
 #[derive(Deserialize)]
@@ -87,6 +89,7 @@ impl KeySet {
         }
         Ok(Self {
             fingerprint: digest.finalize().into(),
+            version: 0,
             keys: usable
                 .into_iter()
                 .map(|key| {
@@ -153,8 +156,8 @@ pub enum KeyLookup {
     NotLoaded,
     /// The loaded set has no key with this id.
     Unknown,
-    /// The key to verify with.
-    Found(Arc<DecodingKey>),
+    /// The key to verify with, and the version of the set it came from.
+    Found(Arc<DecodingKey>, u64),
 }
 
 /// Fetches key sets over HTTP: short timeouts, no redirects, bounded size.
@@ -198,9 +201,6 @@ impl JwksSource {
 pub struct KeyStore {
     source: Arc<JwksSource>,
     current: ArcSwapOption<KeySet>,
-    /// Bumped whenever the trusted keys change (0 before the first load), so
-    /// caches of verified tokens know to forget.
-    version: AtomicU64,
     /// Held for the whole of a fetch, so at most one is in flight; it guards
     /// when the last fetch for an unknown key id started.
     fetch_gate: Mutex<Option<Instant>>,
@@ -218,7 +218,6 @@ impl KeyStore {
         Self {
             source: Arc::new(JwksSource::new(jwks_url)),
             current: ArcSwapOption::empty(),
-            version: AtomicU64::new(0),
             fetch_gate: Mutex::new(None),
             unknown_kid_cooldown,
             refresh_interval,
@@ -235,16 +234,20 @@ impl KeyStore {
         self.current.load().as_ref().map(|set| set.key_count())
     }
 
-    /// Changes whenever the set of trusted keys changes.
+    /// The version of the trusted set (0 before the first load); it changes
+    /// whenever the trusted keys change.
     pub fn version(&self) -> u64 {
-        self.version.load(Ordering::Acquire)
+        self.current.load().as_ref().map_or(0, |set| set.version)
     }
 
-    /// Finds the trusted key with this id.
+    /// Finds the trusted key with this id, with the version of its set (read
+    /// together, so a key is never paired with a newer set's version).
     pub fn lookup(&self, kid: &str) -> KeyLookup {
         match self.current.load().as_ref() {
             None => KeyLookup::NotLoaded,
-            Some(set) => set.get(kid).map_or(KeyLookup::Unknown, KeyLookup::Found),
+            Some(set) => set
+                .get(kid)
+                .map_or(KeyLookup::Unknown, |key| KeyLookup::Found(key, set.version)),
         }
     }
 
@@ -270,7 +273,7 @@ impl KeyStore {
         let kid = kid.to_owned();
         let task = actix_web::rt::spawn(async move {
             let mut last_unknown_kid_fetch = store.fetch_gate.lock().await;
-            if matches!(store.lookup(&kid), KeyLookup::Found(_)) {
+            if matches!(store.lookup(&kid), KeyLookup::Found(..)) {
                 return; // The fetch we waited for brought it.
             }
             let cooling_down =
@@ -315,20 +318,20 @@ impl KeyStore {
     /// Only ever called with `fetch_gate` held, from a detached task.
     async fn fetch_and_install(&self) -> Result<(), JwksError> {
         let source = Arc::clone(&self.source);
-        let key_set = actix_web::web::block(move || source.fetch())
+        let mut key_set = actix_web::web::block(move || source.fetch())
             .await
             .map_err(|_| JwksError::Cancelled)??;
-        let changed = self
-            .current
-            .load()
+        let current = self.current.load_full();
+        if current
             .as_ref()
-            .is_none_or(|current| current.fingerprint != key_set.fingerprint);
+            .is_some_and(|current| current.fingerprint == key_set.fingerprint)
+        {
+            return Ok(()); // The same keys: keep the set, its version, and the cache.
+        }
+        key_set.version = current.map_or(1, |current| current.version + 1);
         let keys = key_set.key_count();
         self.current.store(Some(Arc::new(key_set)));
-        if changed {
-            self.version.fetch_add(1, Ordering::AcqRel);
-            tracing::info!(keys, url = self.url(), "loaded new signing keys");
-        }
+        tracing::info!(keys, url = self.url(), "loaded new signing keys");
         Ok(())
     }
 }
@@ -375,6 +378,26 @@ mod tests {
         for skipped in ["hmac", "ec", "short", "garbled", "enc", "rs512"] {
             assert!(set.get(skipped).is_none(), "{skipped} must be skipped");
         }
+    }
+
+    #[test]
+    fn the_fingerprint_follows_the_key_material_not_the_document() {
+        let key = rsa_jwk("k", 2048);
+        let other = rsa_jwk("k", 2048);
+        let parse = |keys: Value| {
+            KeySet::parse(json!({"keys": keys}).to_string().as_bytes()).expect("parses")
+        };
+        let a = parse(json!([key, {"kty": "oct", "kid": "x", "k": "AA"}]));
+        let b = parse(json!([{"kty": "EC", "kid": "y"}, key]));
+        let c = parse(json!([other]));
+        assert_eq!(
+            a.fingerprint, b.fingerprint,
+            "only usable keys count, in any order"
+        );
+        assert_ne!(
+            a.fingerprint, c.fingerprint,
+            "same kid, new modulus: a new set"
+        );
     }
 
     #[test]

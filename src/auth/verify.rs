@@ -181,13 +181,13 @@ impl TokenVerifier {
         let kid = header.kid.ok_or(AuthError::invalid_token(
             "The token header has no key id (kid).",
         ))?;
-        let key = match provider.keys.lookup(&kid) {
-            KeyLookup::Found(key) => key,
+        let (key, key_set_version) = match provider.keys.lookup(&kid) {
+            KeyLookup::Found(key, version) => (key, version),
             KeyLookup::NotLoaded => return Err(AuthError::KeysUnavailable),
             KeyLookup::Unknown => {
                 provider.keys.refresh_for_unknown_kid(&kid).await;
                 match provider.keys.lookup(&kid) {
-                    KeyLookup::Found(key) => key,
+                    KeyLookup::Found(key, version) => (key, version),
                     _ => {
                         return Err(AuthError::invalid_token(
                             "Unable to find the appropriate key.",
@@ -196,7 +196,6 @@ impl TokenVerifier {
                 }
             }
         };
-        let key_set_version = provider.keys.version();
         let claims = jsonwebtoken::decode::<AccessClaims>(token, &key, &provider.validation)
             .map_err(|error| AuthError::invalid_token(describe(error.kind())))?
             .claims;
