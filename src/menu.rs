@@ -2,17 +2,17 @@
 //! pre-serialised menu can be served from memory and is never stale after a
 //! write through this server.
 //!
-//! Invalidation rule: each write bumps a generation counter once it has
-//! committed, before it answers; a request is served a snapshot only if that
-//! snapshot was read from the database after every write that had answered
-//! when the request arrived. Readers that find it stale share one rebuild.
+//! Invalidation rule: the writer counts its commits, and the count moves
+//! before any write of a commit is answered; a request is served a snapshot
+//! only if that snapshot was read from the database after every write that
+//! had answered when the request arrived. Readers that find it stale share
+//! one rebuild.
 //! (A change made behind the server's back, e.g. with the sqlite3 shell, is
 //! seen after the next write or a restart.)
 
 use std::hash::{DefaultHasher, Hasher};
 use std::io::Write as _;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::web::Bytes;
 use arc_swap::ArcSwapOption;
@@ -116,7 +116,6 @@ impl MenuSnapshot {
 /// The drinks, with the rendered menu cached in memory.
 pub struct Menu {
     database: Database,
-    generation: AtomicU64,
     snapshot: ArcSwapOption<MenuSnapshot>,
     /// One rebuild at a time: the readers that missed wait for it.
     rebuild: Mutex<()>,
@@ -127,7 +126,6 @@ impl Menu {
     pub fn new(database: Database) -> Self {
         Self {
             database,
-            generation: AtomicU64::new(0),
             snapshot: ArcSwapOption::empty(),
             rebuild: Mutex::new(()),
         }
@@ -137,7 +135,7 @@ impl Menu {
     pub async fn snapshot(&self) -> Result<Arc<MenuSnapshot>, DbError> {
         // Every write that finished before this request arrived is at or
         // below this generation; any snapshot read after it will do.
-        let needed = self.generation.load(Ordering::Acquire);
+        let needed = self.database.committed_writes();
         if let Some(current) = self.covering(needed) {
             return Ok(current);
         }
@@ -147,7 +145,7 @@ impl Menu {
         }
         // Read the generation before the data: a write that commits during
         // the read bumps it, so later requests do not take this snapshot.
-        let generation = self.generation.load(Ordering::Acquire);
+        let generation = self.database.committed_writes();
         let snapshot = self
             .database
             .run(move |conn| MenuSnapshot::render(&db::list_drinks(conn)?, generation))
@@ -166,7 +164,8 @@ impl Menu {
 
     /// Creates a drink, recording `actor` in the activity log.
     pub async fn create(&self, drink: NewDrink, actor: String) -> Result<Drink, DbError> {
-        self.write(move |conn| db::create_drink(conn, &drink, &actor))
+        self.database
+            .write(move |conn| db::create_drink(conn, &drink, &actor))
             .await
     }
 
@@ -177,26 +176,16 @@ impl Menu {
         changes: DrinkChanges,
         actor: String,
     ) -> Result<Option<Drink>, DbError> {
-        self.write(move |conn| db::update_drink(conn, id, &changes, &actor))
+        self.database
+            .write(move |conn| db::update_drink(conn, id, &changes, &actor))
             .await
     }
 
     /// Deletes a drink; `None` when there is no such drink.
     pub async fn delete(&self, id: DrinkId, actor: String) -> Result<Option<Drink>, DbError> {
-        self.write(move |conn| db::delete_drink(conn, id, &actor))
+        self.database
+            .write(move |conn| db::delete_drink(conn, id, &actor))
             .await
-    }
-
-    async fn write<T, F>(&self, change: F) -> Result<T, DbError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> Result<T, DbError> + Send + 'static,
-    {
-        let outcome = self.database.write(change).await;
-        // Bumped whatever the outcome: a failed write changed nothing, and
-        // one extra rebuild is cheaper than reasoning about partial failures.
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        outcome
     }
 }
 

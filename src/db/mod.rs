@@ -106,6 +106,12 @@ impl Database {
         self.writer.write(change).await
     }
 
+    /// How many groups of writes have been committed by this process; it
+    /// moves before any write of the group is answered.
+    pub fn committed_writes(&self) -> u64 {
+        self.writer.commits()
+    }
+
     /// Runs `job` (a read) with a pooled connection on the blocking thread pool.
     pub async fn run<T, F>(&self, job: F) -> Result<T, DbError>
     where

@@ -8,6 +8,8 @@
 //! (say, a title taken) is rolled back alone, and the others commit. Nobody
 //! is answered before the commit that holds their change has succeeded.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use rusqlite::Connection;
@@ -22,6 +24,9 @@ const MAX_GROUP: usize = 64;
 #[derive(Clone)]
 pub struct Writer {
     queue: mpsc::Sender<Box<dyn Change>>,
+    /// Successful commits so far, bumped before any of their changes is
+    /// answered: whoever has an answer sees a count that includes it.
+    commits: Arc<AtomicU64>,
 }
 
 /// A change waiting in the queue.
@@ -88,7 +93,12 @@ fn in_savepoint<T>(
     } else {
         "ROLLBACK TO change; RELEASE change"
     };
-    conn.execute_batch(end)?;
+    if let Err(error) = conn.execute_batch(end) {
+        // The change's rows could stay in the group unanswered for: give up
+        // the whole group instead (the loop sees the transaction is gone).
+        let _ = conn.execute_batch("ROLLBACK");
+        return Err(error.into());
+    }
     outcome
 }
 
@@ -96,11 +106,18 @@ impl Writer {
     /// Starts the writer thread on `conn` (already configured with the pragmas).
     pub fn start(conn: Connection) -> Result<Self, DbError> {
         let (queue, incoming) = mpsc::channel::<Box<dyn Change>>();
+        let commits = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&commits);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_loop(&conn, &incoming))
+            .spawn(move || write_loop(&conn, &incoming, &counter))
             .map_err(|e| DbError::WriteFailed(format!("cannot start the writer thread: {e}")))?;
-        Ok(Self { queue })
+        Ok(Self { queue, commits })
+    }
+
+    /// How many groups of changes have been committed so far.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Acquire)
     }
 
     /// Runs `change` in the writer's transaction and answers once it is
@@ -121,26 +138,44 @@ impl Writer {
 }
 
 /// Runs until every `Writer` handle is dropped, then closes the connection.
-fn write_loop(conn: &Connection, incoming: &mpsc::Receiver<Box<dyn Change>>) {
+fn write_loop(conn: &Connection, incoming: &mpsc::Receiver<Box<dyn Change>>, commits: &AtomicU64) {
     while let Ok(first) = incoming.recv() {
-        let group: Vec<Box<dyn Change>> = std::iter::once(first)
-            .chain(incoming.try_iter().take(MAX_GROUP - 1))
-            .collect();
+        let mut group = std::iter::once(first).chain(incoming.try_iter().take(MAX_GROUP - 1));
         if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
             let why = error.to_string();
             tracing::error!(error = %why, "cannot begin a write transaction");
-            group.into_iter().for_each(|change| change.abort(&why));
+            group.for_each(|change| change.abort(&why));
             continue;
         }
-        let applied: Vec<Box<dyn Applied>> =
-            group.into_iter().map(|change| change.apply(conn)).collect();
-        let commit = conn.execute_batch("COMMIT").map_err(|error| {
-            let why = error.to_string();
-            tracing::error!(error = %why, "a write transaction failed to commit");
-            // A failed COMMIT can leave the transaction open; end it.
-            let _ = conn.execute_batch("ROLLBACK");
-            why
-        });
+        let mut applied: Vec<Box<dyn Applied>> = Vec::new();
+        let mut lost = false;
+        for change in group.by_ref() {
+            applied.push(change.apply(conn));
+            // SQLite rolls the whole transaction back by itself on some errors
+            // (a full disk, I/O): nothing applied so far will be committed,
+            // and nothing more may run outside the transaction.
+            if conn.is_autocommit() {
+                lost = true;
+                break;
+            }
+        }
+        let commit = if lost {
+            Err("the write transaction was rolled back".to_owned())
+        } else {
+            conn.execute_batch("COMMIT")
+                .map_err(|error| error.to_string())
+        };
+        match &commit {
+            Ok(()) => {
+                commits.fetch_add(1, Ordering::AcqRel);
+            }
+            Err(why) => {
+                tracing::error!(error = %why, "a group of writes was not committed");
+                // A failed COMMIT can leave the transaction open; end it.
+                let _ = conn.execute_batch("ROLLBACK");
+                group.for_each(|change| change.abort(why));
+            }
+        }
         for change in applied {
             change.finish(commit.as_ref().map(|_| ()).map_err(String::as_str));
         }
@@ -154,6 +189,8 @@ mod tests {
     fn writer_on(dir: &tempfile::TempDir) -> (Writer, std::path::PathBuf) {
         let path = dir.path().join("writer.db");
         let conn = Connection::open(&path).expect("open");
+        conn.busy_timeout(std::time::Duration::ZERO)
+            .expect("no waiting");
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; CREATE TABLE t (v TEXT NOT NULL UNIQUE) STRICT;",
         )
@@ -203,6 +240,80 @@ mod tests {
             rows, 6,
             "three changes of two rows each; nothing of the failed ones"
         );
+    }
+
+    fn insert(writer: &Writer, value: &'static str) -> Result<usize, DbError> {
+        actix_web::rt::System::new().block_on(
+            writer.write(move |conn| Ok(conn.execute("INSERT INTO t (v) VALUES (?1)", [value])?)),
+        )
+    }
+
+    fn stored(path: &std::path::Path) -> i64 {
+        let conn = Connection::open(path).expect("open");
+        conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .expect("count")
+    }
+
+    #[test]
+    fn a_failed_commit_answers_failure_and_stores_nothing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("writer.db");
+        let conn = Connection::open(&path).expect("open");
+        // A deferred foreign key is only checked at COMMIT, which then fails.
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             CREATE TABLE parent (id INTEGER PRIMARY KEY);
+             CREATE TABLE t (v TEXT NOT NULL,
+                             p INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);",
+        )
+        .expect("schema");
+        let writer = Writer::start(conn).expect("starts");
+        let orphan = actix_web::rt::System::new().block_on(
+            writer.write(|conn| Ok(conn.execute("INSERT INTO t (v, p) VALUES ('a', 42)", [])?)),
+        );
+        assert!(matches!(orphan, Err(DbError::WriteFailed(_))), "{orphan:?}");
+        assert_eq!(writer.commits(), 0);
+        assert_eq!(stored(&path), 0);
+        assert!(
+            insert(&writer, "b").is_ok(),
+            "the failed transaction was ended"
+        );
+        assert_eq!(writer.commits(), 1);
+    }
+
+    #[test]
+    fn a_lock_held_elsewhere_fails_the_write_cleanly() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (writer, path) = writer_on(&dir);
+        let other = Connection::open(&path).expect("open");
+        other
+            .execute_batch("BEGIN IMMEDIATE")
+            .expect("takes the write lock");
+        // The writer's connection has no busy timeout here, so BEGIN fails at once.
+        assert!(matches!(insert(&writer, "a"), Err(DbError::WriteFailed(_))));
+        other.execute_batch("ROLLBACK").expect("releases");
+        assert!(insert(&writer, "b").is_ok(), "the writer carries on");
+        assert_eq!(writer.commits(), 1);
+        assert_eq!(stored(&path), 1);
+    }
+
+    #[test]
+    fn a_change_that_ends_the_transaction_fails_its_whole_group() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (writer, path) = writer_on(&dir);
+        let outcome = actix_web::rt::System::new().block_on(writer.write(|conn| {
+            conn.execute("INSERT INTO t (v) VALUES ('x')", [])?;
+            // Stands in for SQLite rolling back by itself (a full disk, I/O).
+            conn.execute_batch("RELEASE change; ROLLBACK")?;
+            Ok(())
+        }));
+        assert!(outcome.is_err());
+        assert_eq!(stored(&path), 0);
+        assert!(
+            insert(&writer, "y").is_ok(),
+            "the next group starts cleanly"
+        );
+        assert_eq!(stored(&path), 1);
     }
 
     #[test]
