@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Proves wire compatibility with the real clients: runs the Udacity Postman
 # collection (read from ../shared/compat/, never copied here) with newman
-# against the release binary, with tokens from a loopback OpenID Connect
-# provider. Fails unless every assertion in every folder passes.
+# against the release binary, then against the static musl binary, each on a
+# fresh database with tokens from a loopback OpenID Connect provider. Fails
+# unless every assertion in every folder passes, in both passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,4 +17,9 @@ if [ ! -d tests/compat/node_modules ]; then
   npm ci --prefix tests/compat --no-audit --no-fund
 fi
 cargo build --release --locked
+echo "compat: pass 1, the glibc release binary"
 node tests/compat/run.mjs target/release/coffee-shop "$collection"
+
+scripts/build-static.sh >/dev/null
+echo "compat: pass 2, the static musl binary"
+node tests/compat/run.mjs target/x86_64-unknown-linux-musl/release/coffee-shop "$collection"

@@ -13,7 +13,8 @@ if ldd "$binary" 2>&1 | grep -q "=>"; then
 fi
 
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+server=
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$dir"' EXIT
 cp "$binary" "$dir/"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 (cd "$dir" && exec env -i COFFEE_SHOP__SERVER__BIND="127.0.0.1:$port" ./coffee-shop >"$dir/log" 2>&1) &
@@ -29,6 +30,7 @@ grep -q '"title":"water"' "$dir/menu.json" || { echo "smoke: /drinks did not ser
 kill -TERM "$server"
 status=0
 wait "$server" || status=$?
+server=
 if [ "$status" -ne 0 ]; then
   echo "smoke: exit status $status after SIGTERM" >&2
   exit 1
