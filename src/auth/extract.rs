@@ -1,30 +1,47 @@
 //! The `Principal` extractor: reads `Authorization: Bearer <jwt>` and verifies it.
 
+use std::future::{Ready, ready};
+
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
-use futures_util::future::LocalBoxFuture;
+use futures_util::future::{Either, LocalBoxFuture};
 
 use super::{AuthError, Principal, TokenVerifier};
 use crate::error::ApiError;
 
+type Answer = Result<Principal, ApiError>;
+
 impl FromRequest for Principal {
     type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    /// Ready at once for a token verified before (the common case, with no
+    /// copy of the token and no boxed future); otherwise the full check.
+    type Future = Either<Ready<Answer>, LocalBoxFuture<'static, Answer>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let verifier = request.app_data::<web::Data<TokenVerifier>>().cloned();
-        let token = bearer_token(request).map(str::to_owned);
-        Box::pin(async move {
-            let verifier =
-                verifier.ok_or_else(|| ApiError::internal("TokenVerifier is not registered"))?;
-            // Without a provider no token can be checked: say what to configure
-            // rather than asking the client for a token.
-            if !verifier.is_configured() {
-                return Err(AuthError::NotConfigured.into());
+        let Some(verifier) = request.app_data::<web::Data<TokenVerifier>>() else {
+            return Either::Left(ready(Err(ApiError::internal(
+                "TokenVerifier is not registered",
+            ))));
+        };
+        // Without a provider no token can be checked: say what to configure
+        // rather than asking the client for a token.
+        if !verifier.is_configured() {
+            return Either::Left(ready(Err(AuthError::NotConfigured.into())));
+        }
+        let token = match bearer_token(request) {
+            Ok(token) => token,
+            Err(error) => return Either::Left(ready(Err(error.into()))),
+        };
+        match verifier.remembered(token) {
+            Ok(Some(principal)) => Either::Left(ready(Ok(principal))),
+            Err(error) => Either::Left(ready(Err(error.into()))),
+            Ok(None) => {
+                let verifier = web::Data::clone(verifier);
+                let token = token.to_owned();
+                Either::Right(Box::pin(async move { Ok(verifier.verify(&token).await?) }))
             }
-            Ok(verifier.verify(&token?).await?)
-        })
+        }
     }
 }
 

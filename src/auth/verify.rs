@@ -158,16 +158,24 @@ impl TokenVerifier {
         }
     }
 
-    /// Verifies `token` and returns who it speaks for.
-    pub async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+    /// The principal of a token verified before and still valid, without
+    /// waiting for anything; `None` when it needs the full check.
+    pub fn remembered(&self, token: &str) -> Result<Option<Principal>, AuthError> {
         let provider = self.provider.as_ref().ok_or(AuthError::NotConfigured)?;
         if token.len() > provider.max_token_bytes {
             return Err(AuthError::invalid_token("The token is too large."));
         }
         let now = jsonwebtoken::get_current_timestamp();
-        if let Some(principal) = provider.verified.get(token, provider.keys.version(), now) {
+        Ok(provider.verified.get(token, provider.keys.version(), now))
+    }
+
+    /// Verifies `token` and returns who it speaks for.
+    pub async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        if let Some(principal) = self.remembered(token)? {
             return Ok(principal);
         }
+        let provider = self.provider.as_ref().ok_or(AuthError::NotConfigured)?;
+        let now = jsonwebtoken::get_current_timestamp();
         // The header is checked before any key lookup: only RS256 with a key id
         // goes further, so `alg: none` and HS256-with-the-public-key fail here,
         // and `jku`/`x5u`/`jwk` headers are never looked at.
