@@ -1,7 +1,8 @@
-//! The command line: `serve` (the default) and `migrate`.
+//! The command line: `serve` (the default), `migrate`, `backup`, `healthcheck`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
@@ -30,6 +31,16 @@ pub enum Command {
     Serve,
     /// Create or upgrade the database schema, then exit.
     Migrate,
+    /// Write a consistent copy of the database, safe while the server runs.
+    Backup {
+        /// Where to write the copy.
+        file: PathBuf,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Exit 0 when the local server answers /healthz (for container health checks).
+    Healthcheck,
 }
 
 impl Cli {
@@ -43,6 +54,8 @@ impl Cli {
         let outcome = match self.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(settings),
             Command::Migrate => migrate(&settings),
+            Command::Backup { file, force } => backup(&settings, &file, force),
+            Command::Healthcheck => healthcheck(&settings),
         };
         match outcome {
             Ok(()) => ExitCode::SUCCESS,
@@ -69,6 +82,40 @@ fn migrate(settings: &Settings) -> CommandResult {
         database.schema_version()?
     );
     Ok(())
+}
+
+fn backup(settings: &Settings, file: &Path, force: bool) -> CommandResult {
+    let bytes = crate::db::backup(&settings.database, file, force)?;
+    println!(
+        "backed up {} to {} ({bytes} bytes); to restore, stop the server and copy it back",
+        settings.database.path.display(),
+        file.display()
+    );
+    Ok(())
+}
+
+/// Asks the server on `server.bind` (a wildcard address means this machine).
+fn healthcheck(settings: &Settings) -> CommandResult {
+    let address = settings
+        .server
+        .bind
+        .replace("0.0.0.0:", "127.0.0.1:")
+        .replace("[::]:", "[::1]:");
+    let agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(3)))
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let status = agent
+        .get(&format!("http://{address}/healthz"))
+        .call()
+        .map_err(|e| format!("no answer from http://{address}/healthz: {e}"))?
+        .status();
+    if status == 200 {
+        Ok(())
+    } else {
+        Err(format!("http://{address}/healthz answered {status}").into())
+    }
 }
 
 fn fail(error: &(dyn std::error::Error + 'static)) -> ExitCode {

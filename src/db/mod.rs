@@ -4,6 +4,7 @@
 //! runs on an async worker.
 
 mod activity;
+mod backup;
 mod drinks;
 pub mod migrations;
 mod sample_menu;
@@ -18,6 +19,7 @@ use rusqlite_migration::SchemaVersion;
 
 use crate::config::{DatabaseSettings, Synchronous};
 
+pub use backup::backup;
 pub use drinks::{create_drink, delete_drink, list_drinks, update_drink};
 
 /// Why a database call failed. Wrapped into `ApiError` by the routes.
@@ -48,6 +50,8 @@ pub enum DbError {
     Blocking,
     #[error("the write was not saved: {0}")]
     WriteFailed(String),
+    #[error("backup failed: {0}")]
+    Backup(String),
 }
 
 /// One database file: a pool of connections for reads, and the single writer.

@@ -139,3 +139,93 @@ fn serve_is_the_default_and_stops_cleanly_on_sigterm() {
         "exit status {status:?}"
     );
 }
+
+#[test]
+fn healthcheck_exits_0_only_when_the_server_answers() {
+    let app = spawn_app();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = app.address.rsplit(':').next().expect("port");
+    let (output, _, stderr) = run(coffee_shop(dir.path())
+        .arg("healthcheck")
+        .env("COFFEE_SHOP__SERVER__BIND", format!("0.0.0.0:{port}")));
+    assert!(output.status.success(), "{stderr}");
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let (output, _, stderr) = run(coffee_shop(dir.path())
+        .arg("healthcheck")
+        .env("COFFEE_SHOP__SERVER__BIND", format!("127.0.0.1:{closed}")));
+    assert!(!output.status.success());
+    assert!(stderr.contains("/healthz"), "{stderr}");
+}
+
+#[test]
+fn backup_during_writes_is_consistent_and_never_overwrites_by_accident() {
+    let app = spawn_app();
+    let token = app.token(MANAGER);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let copy = dir.path().join("menu-backup.db");
+    let backup = |force: bool| {
+        let mut command = coffee_shop(dir.path());
+        command
+            .arg("backup")
+            .arg(&copy)
+            .env("COFFEE_SHOP__DATABASE__PATH", &app.db_path);
+        if force {
+            command.arg("--force");
+        }
+        run(&mut command)
+    };
+
+    let (output, stdout, stderr) = std::thread::scope(|scope| {
+        let writer = scope.spawn(|| {
+            for i in 0..40 {
+                let body = serde_json::json!({"title": format!("During Backup {i}"), "recipe": [{"name": "m", "color": "red", "parts": 1}]});
+                app.post("/drinks", Some(&token), &body).assert_ok();
+            }
+        });
+        let result = backup(false);
+        writer.join().expect("writer");
+        result
+    });
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("menu-backup.db"), "{stdout}");
+
+    let conn = rusqlite::Connection::open(&copy).expect("open the copy");
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .expect("check");
+    assert_eq!(integrity, "ok");
+    let drinks: i64 = conn
+        .query_row("SELECT count(*) FROM drinks", [], |row| row.get(0))
+        .expect("count");
+    let created: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM activity WHERE action = 'create'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("count");
+    let sample: i64 = app
+        .database()
+        .query_row(
+            "SELECT count(*) FROM drinks WHERE title NOT LIKE 'During Backup %'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("count");
+    assert_eq!(
+        drinks,
+        sample + created,
+        "a snapshot: every drink has its activity row"
+    );
+    drop(conn);
+
+    let (output, _, stderr) = backup(false);
+    assert!(!output.status.success());
+    assert!(stderr.contains("--force"), "{stderr}");
+    let (output, _, stderr) = backup(true);
+    assert!(output.status.success(), "{stderr}");
+}
