@@ -50,7 +50,7 @@ impl Cli {
             Ok(settings) => settings,
             Err(error) => return fail(&error),
         };
-        crate::telemetry::init(&settings.log.level);
+        let _flush_logs_on_exit = crate::telemetry::init(&settings.log);
         let outcome = match self.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(settings),
             Command::Migrate => migrate(&settings),

@@ -7,7 +7,7 @@ use std::net::{IpAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 
 use config::{Config, Environment, File, FileFormat, Map, Source, Value};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use ureq::http::Uri;
 
 /// The repository's `config.toml`, which documents every key with its default.
@@ -28,7 +28,7 @@ pub enum SettingsError {
     },
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -38,7 +38,7 @@ pub struct Settings {
     pub log: LogSettings,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     pub bind: String,
@@ -46,7 +46,7 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     pub path: PathBuf,
@@ -57,7 +57,7 @@ pub struct DatabaseSettings {
 }
 
 /// SQLite's `synchronous` pragma, limited to the two durable choices for WAL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Synchronous {
     Full,
@@ -73,7 +73,7 @@ impl Synchronous {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     pub domain: Option<String>,
@@ -96,16 +96,25 @@ pub struct IdentityProvider {
     pub jwks_url: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CorsSettings {
     pub allowed_origins: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogSettings {
     pub level: String,
+    pub format: LogFormat,
+}
+
+/// How log lines are written: for people, or for a log collector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Settings {

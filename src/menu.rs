@@ -7,8 +7,8 @@
 //! only if that snapshot was read from the database after every write that
 //! had answered when the request arrived. Readers that find it stale share
 //! one rebuild.
-//! (A change made behind the server's back, e.g. with the sqlite3 shell, is
-//! seen after the next write or a restart.)
+//! A change made by another process (`coffee-shop import`, the sqlite3 shell)
+//! moves the count too, within about a second.
 
 use std::hash::{DefaultHasher, Hasher};
 use std::io::Write as _;

@@ -39,6 +39,8 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    /// Closed after the server stops, so the database is left tidy.
+    database: Database,
 }
 
 impl Application {
@@ -66,7 +68,7 @@ impl Application {
         );
 
         let menu = web::Data::new(Menu::new(database.clone()));
-        let database = web::Data::new(database);
+        let database_data = web::Data::new(database.clone());
         let body_limit = BodyLimit(settings.server.max_body_bytes);
         let cors_settings = settings.cors.clone();
         let mut server = HttpServer::new(move || {
@@ -74,7 +76,7 @@ impl Application {
             // status, `json_errors` sees every error (CORS refusals included),
             // and CORS headers are added to every answer, errors too.
             App::new()
-                .app_data(database.clone())
+                .app_data(database_data.clone())
                 .app_data(menu.clone())
                 .app_data(verifier.clone())
                 .app_data(body_limit)
@@ -92,6 +94,7 @@ impl Application {
         Ok(Self {
             port: address.port(),
             server,
+            database,
         })
     }
 
@@ -104,9 +107,20 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGTERM/SIGINT, then finishes in-flight requests.
+    /// Serves until SIGTERM/SIGINT (or `handle().stop()`), lets in-flight
+    /// requests finish (bounded), then closes the database.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        let database = self.database;
+        let closed = web::block(move || database.close(Duration::from_secs(SHUTDOWN_GRACE_SECS)))
+            .await
+            .unwrap_or(false);
+        if closed {
+            tracing::info!("stopped; the database is closed");
+        } else {
+            tracing::warn!("stopped, but the database writer did not finish in time");
+        }
+        served
     }
 }
 

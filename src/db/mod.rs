@@ -110,10 +110,21 @@ impl Database {
         self.writer.write(change).await
     }
 
-    /// How many groups of writes have been committed by this process; it
-    /// moves before any write of the group is answered.
+    /// Counts commits: this process's groups of writes (it moves before any
+    /// write of the group is answered), and other processes' commits, seen
+    /// within about a second.
     pub fn committed_writes(&self) -> u64 {
         self.writer.commits()
+    }
+
+    /// Closes the pool and waits (bounded) for the writer to finish and close
+    /// its connection, so SQLite checkpoints the WAL and removes it. Other
+    /// clones still alive keep their connections; returns false if the writer
+    /// did not finish in time.
+    pub fn close(self, wait: Duration) -> bool {
+        let Self { pool, writer } = self;
+        drop(pool);
+        writer.close(wait)
     }
 
     /// Runs `job` (a read) with a pooled connection on the blocking thread pool.

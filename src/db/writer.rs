@@ -7,10 +7,16 @@
 //! free for readers. Each change runs in its own savepoint: one that fails
 //! (say, a title taken) is rolled back alone, and the others commit. Nobody
 //! is answered before the commit that holds their change has succeeded.
+//!
+//! The thread also notices commits made by other processes (`coffee-shop
+//! import`, the sqlite3 shell) through `PRAGMA data_version`, at least once a
+//! second, and counts them like its own, so caches built on the count see them.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -19,6 +25,8 @@ use super::DbError;
 
 /// Most changes committed together; bounds how long one group can take.
 const MAX_GROUP: usize = 64;
+/// How often commits by other processes are looked for.
+const EXTERNAL_CHECK: Duration = Duration::from_secs(1);
 
 /// A handle to the writer thread; cheap to clone.
 #[derive(Clone)]
@@ -27,6 +35,8 @@ pub struct Writer {
     /// Successful commits so far, bumped before any of their changes is
     /// answered: whoever has an answer sees a count that includes it.
     commits: Arc<AtomicU64>,
+    /// The thread, joined by `close`.
+    thread: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
 /// A change waiting in the queue.
@@ -108,11 +118,35 @@ impl Writer {
         let (queue, incoming) = mpsc::channel::<Box<dyn Change>>();
         let commits = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&commits);
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_loop(&conn, &incoming, &counter))
+            .spawn(move || write_loop(conn, &incoming, &counter))
             .map_err(|e| DbError::WriteFailed(format!("cannot start the writer thread: {e}")))?;
-        Ok(Self { queue, commits })
+        Ok(Self {
+            queue,
+            commits,
+            thread: Arc::new(Mutex::new(Some(thread))),
+        })
+    }
+
+    /// Drops this handle and waits (at most `wait`) for the thread to finish
+    /// the queued changes and close its connection. It finishes once every
+    /// other handle is gone too; true when it did in time.
+    pub fn close(self, wait: Duration) -> bool {
+        let Self { queue, thread, .. } = self;
+        drop(queue);
+        let thread = thread.lock().ok().and_then(|mut thread| thread.take());
+        let Some(thread) = thread else {
+            return true;
+        };
+        let deadline = Instant::now() + wait;
+        while !thread.is_finished() {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        thread.join().is_ok()
     }
 
     /// How many groups of changes have been committed so far.
@@ -138,8 +172,16 @@ impl Writer {
 }
 
 /// Runs until every `Writer` handle is dropped, then closes the connection.
-fn write_loop(conn: &Connection, incoming: &mpsc::Receiver<Box<dyn Change>>, commits: &AtomicU64) {
-    while let Ok(first) = incoming.recv() {
+fn write_loop(conn: Connection, incoming: &mpsc::Receiver<Box<dyn Change>>, commits: &AtomicU64) {
+    let conn = &conn;
+    let mut external = ExternalCommits::new(conn);
+    loop {
+        external.check(conn, commits);
+        let first = match incoming.recv_timeout(EXTERNAL_CHECK) {
+            Ok(change) => change,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
         let mut group = std::iter::once(first).chain(incoming.try_iter().take(MAX_GROUP - 1));
         if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
             let why = error.to_string();
@@ -180,6 +222,40 @@ fn write_loop(conn: &Connection, incoming: &mpsc::Receiver<Box<dyn Change>>, com
             change.finish(commit.as_ref().map(|_| ()).map_err(String::as_str));
         }
     }
+}
+
+/// Watches `PRAGMA data_version`, which moves when another connection (and
+/// never this one) commits.
+struct ExternalCommits {
+    version: Option<i64>,
+    checked: Instant,
+}
+
+impl ExternalCommits {
+    fn new(conn: &Connection) -> Self {
+        Self {
+            version: data_version(conn),
+            checked: Instant::now(),
+        }
+    }
+
+    /// Counts a commit when the version moved; at most once per `EXTERNAL_CHECK`.
+    fn check(&mut self, conn: &Connection, commits: &AtomicU64) {
+        if self.checked.elapsed() < EXTERNAL_CHECK {
+            return;
+        }
+        self.checked = Instant::now();
+        let version = data_version(conn);
+        if version != self.version {
+            self.version = version;
+            commits.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+}
+
+fn data_version(conn: &Connection) -> Option<i64> {
+    conn.pragma_query_value(None, "data_version", |row| row.get(0))
+        .ok()
 }
 
 #[cfg(test)]
@@ -314,6 +390,30 @@ mod tests {
             "the next group starts cleanly"
         );
         assert_eq!(stored(&path), 1);
+    }
+
+    #[test]
+    fn commits_by_another_connection_are_counted() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (writer, path) = writer_on(&dir);
+        let other = Connection::open(&path).expect("open");
+        other
+            .execute("INSERT INTO t (v) VALUES ('elsewhere')", [])
+            .expect("inserts");
+        let seen = (0..300).any(|_| {
+            std::thread::sleep(Duration::from_millis(10));
+            writer.commits() > 0
+        });
+        assert!(seen, "the writer noticed the other connection's commit");
+    }
+
+    #[test]
+    fn close_waits_for_the_connection_to_be_closed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (writer, path) = writer_on(&dir);
+        insert(&writer, "x").expect("written");
+        assert!(writer.close(Duration::from_secs(5)));
+        assert!(!path.with_extension("db-wal").exists(), "WAL removed");
     }
 
     #[test]

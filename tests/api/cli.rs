@@ -13,6 +13,70 @@ fn coffee_shop(dir: &Path) -> Command {
     command
 }
 
+/// The binary serving on a free loopback port, with output captured.
+struct Served {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Served {
+    /// Starts `command` (env set by the caller) and waits for /healthz.
+    fn start(mut command: Command) -> Self {
+        let port = free_port();
+        let child = command
+            .env("COFFEE_SHOP__SERVER__BIND", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starts");
+        let served = Self { child, port };
+        let url = served.url("/healthz");
+        assert!(
+            wait_until(Duration::from_secs(10), || {
+                plain_agent()
+                    .get(&url)
+                    .call()
+                    .is_ok_and(|r| r.status() == 200)
+            }),
+            "the binary serves"
+        );
+        served
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// SIGTERM, then the exit status and everything it printed.
+    fn stop(self) -> (std::process::ExitStatus, String, String) {
+        let killed = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        let output = self.child.wait_with_output().expect("exits");
+        (
+            output.status,
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+fn plain_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+}
+
 fn run(command: &mut Command) -> (Output, String, String) {
     let output = command.output().expect("runs");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -228,4 +292,132 @@ fn backup_during_writes_is_consistent_and_never_overwrites_by_accident() {
     assert!(stderr.contains("--force"), "{stderr}");
     let (output, _, stderr) = backup(true);
     assert!(output.status.success(), "{stderr}");
+}
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish_then_closes_the_database() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let jwks = JwksServer::start(&[&keys()[0]]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut child = coffee_shop(dir.path())
+        .env("COFFEE_SHOP__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .env("COFFEE_SHOP__AUTH__ISSUER", jwks.issuer())
+        .env("COFFEE_SHOP__AUTH__JWKS_URL", jwks.jwks_url())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let ready_url = format!("http://127.0.0.1:{port}/readyz");
+    assert!(wait_until(Duration::from_secs(10), || {
+        agent
+            .get(&ready_url)
+            .call()
+            .is_ok_and(|r| r.status() == 200)
+    }));
+
+    let token = keys()[0].sign(&serde_json::json!({
+        "iss": jwks.issuer(), "sub": "auth0|closing", "aud": AUDIENCE,
+        "exp": now() + 600, "permissions": MANAGER,
+    }));
+    let body =
+        r#"{"title": "Last Order", "recipe": [{"name": "milk", "color": "white", "parts": 1}]}"#;
+    let (first_half, second_half) = body.split_at(body.len() / 2);
+    let mut in_flight = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    write!(
+        in_flight,
+        "POST /drinks HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{first_half}",
+        body.len()
+    )
+    .expect("sends half the request");
+    std::thread::sleep(Duration::from_millis(300));
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    assert!(
+        wait_until(Duration::from_secs(5), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+        }),
+        "no new connections are accepted after SIGTERM"
+    );
+
+    in_flight
+        .write_all(second_half.as_bytes())
+        .expect("sends the rest");
+    let mut answer = String::new();
+    in_flight.read_to_string(&mut answer).expect("reads");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("Last Order"), "{answer}");
+
+    let mut status = None;
+    assert!(wait_until(Duration::from_secs(15), || {
+        status = child.try_wait().expect("wait");
+        status.is_some()
+    }));
+    assert!(status.is_some_and(|s| s.success()), "exit {status:?}");
+    let database = dir.path().join("coffee-shop.db");
+    assert!(
+        !dir.path().join("coffee-shop.db-wal").exists(),
+        "the database was closed cleanly (WAL checkpointed and removed)"
+    );
+    let conn = rusqlite::Connection::open(&database).expect("opens");
+    let stored: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM drinks WHERE title = 'Last Order'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("count");
+    assert_eq!(stored, 1, "the request finished during shutdown was saved");
+}
+
+#[test]
+fn json_logs_have_one_object_per_request_with_its_id_and_never_the_token() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let jwks = JwksServer::start(&[&keys()[0]]);
+    let mut command = coffee_shop(dir.path());
+    command
+        .env("RUST_LOG", "info")
+        .env("COFFEE_SHOP__LOG__FORMAT", "json")
+        .env("COFFEE_SHOP__AUTH__ISSUER", jwks.issuer())
+        .env("COFFEE_SHOP__AUTH__JWKS_URL", jwks.jwks_url());
+    let served = Served::start(command);
+    let token = keys()[0].sign(&serde_json::json!({
+        "iss": jwks.issuer(), "sub": "auth0|logged", "aud": AUDIENCE,
+        "exp": now() + 600, "permissions": MANAGER,
+    }));
+    let response = plain_agent()
+        .get(&served.url("/drinks-detail?secret=query"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("X-Request-Id", "trace-me-7")
+        .call()
+        .expect("answers");
+    assert_eq!(response.status(), 200);
+    let (status, _, stderr) = served.stop();
+    assert!(status.success());
+    assert!(!stderr.contains(&token), "the token is never logged");
+    assert!(!stderr.contains("secret=query"), "nor the query string");
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    let request = lines
+        .iter()
+        .find(|line| line["path"] == "/drinks-detail")
+        .unwrap_or_else(|| panic!("a request line in {stderr}"));
+    assert_eq!(request["status"], 200);
+    assert_eq!(request["method"], "GET");
+    assert_eq!(request["span"]["id"], "trace-me-7");
+    assert!(request["latency_ms"].is_string());
 }

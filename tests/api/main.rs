@@ -13,4 +13,5 @@ mod errors;
 mod health;
 mod helpers;
 mod jwks;
+mod logging;
 mod storage;
