@@ -1,11 +1,14 @@
-//! The command line: `serve` (the default), `migrate`, `backup`, `healthcheck`.
+//! The command line: `serve` (the default), `migrate`, `backup`,
+//! `healthcheck`, `dev-token`.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+use crate::auth::dev::{DevRole, DevSigner, parse_ttl};
 use crate::config::Settings;
 use crate::db::Database;
 use crate::error::error_chain;
@@ -28,7 +31,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (the default).
-    Serve,
+    Serve {
+        /// Development mode: also trust tokens from `coffee-shop dev-token`
+        /// (signed by a key kept next to the database). Loopback binds only.
+        #[arg(long)]
+        dev: bool,
+    },
     /// Create or upgrade the database schema, then exit.
     Migrate,
     /// Write a consistent copy of the database, safe while the server runs.
@@ -41,6 +49,15 @@ pub enum Command {
     },
     /// Exit 0 when the local server answers /healthz (for container health checks).
     Healthcheck,
+    /// Print a development token for curl or the mobile app (trusted only by `serve --dev`).
+    DevToken {
+        /// Whose permissions the token carries.
+        #[arg(long, value_enum, default_value = "manager")]
+        role: DevRole,
+        /// How long it is valid: 90s, 30m, 1h, 7d (at most 30d).
+        #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+        ttl: Duration,
+    },
 }
 
 impl Cli {
@@ -51,11 +68,15 @@ impl Cli {
             Err(error) => return fail(&error),
         };
         let _flush_logs_on_exit = crate::telemetry::init(&settings.log);
-        let outcome = match self.command.unwrap_or(Command::Serve) {
-            Command::Serve => serve(settings),
+        let outcome = match self.command.unwrap_or(Command::Serve { dev: false }) {
+            Command::Serve { dev } => serve(Settings {
+                development: dev,
+                ..settings
+            }),
             Command::Migrate => migrate(&settings),
             Command::Backup { file, force } => backup(&settings, &file, force),
             Command::Healthcheck => healthcheck(&settings),
+            Command::DevToken { role, ttl } => dev_token(&settings, role, ttl),
         };
         match outcome {
             Ok(()) => ExitCode::SUCCESS,
@@ -69,6 +90,8 @@ type CommandResult = Result<(), Box<dyn std::error::Error>>;
 fn serve(settings: Settings) -> CommandResult {
     actix_web::rt::System::new().block_on(async move {
         let application = Application::build(settings).await?;
+        // Not println!: a closed stdout (some service managers) must not stop the server.
+        let _ = writeln!(std::io::stdout().lock(), "{}", application.banner());
         application.run_until_stopped().await?;
         Ok(())
     })
@@ -116,6 +139,12 @@ fn healthcheck(settings: &Settings) -> CommandResult {
     } else {
         Err(format!("http://{address}/healthz answered {status}").into())
     }
+}
+
+fn dev_token(settings: &Settings, role: DevRole, ttl: Duration) -> CommandResult {
+    let signer = DevSigner::load_or_create(&DevSigner::key_path(&settings.database))?;
+    println!("{}", signer.mint(role, &settings.auth.audience, ttl)?);
+    Ok(())
 }
 
 fn fail(error: &(dyn std::error::Error + 'static)) -> ExitCode {

@@ -36,6 +36,10 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub cors: CorsSettings,
     pub log: LogSettings,
+    /// Development mode (`serve --dev`); only the command line sets it, never
+    /// a file or the environment, so a café machine cannot slip into it.
+    #[serde(skip)]
+    pub development: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -319,6 +323,15 @@ fn is_origin(origin: &str) -> bool {
             && uri.path_and_query().is_none_or(|pq| pq.as_str() == "/")
             && !origin.ends_with('/')
     })
+}
+
+impl ServerSettings {
+    /// True when `bind` only reaches this machine.
+    pub fn binds_loopback_only(&self) -> bool {
+        self.bind
+            .to_socket_addrs()
+            .is_ok_and(|mut addresses| addresses.all(|address| address.ip().is_loopback()))
+    }
 }
 
 /// True for `localhost` and loopback IP addresses (with or without IPv6 brackets).

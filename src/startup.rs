@@ -2,7 +2,7 @@
 //! signing keys (bounded wait), binds the port (0 picks a free one) and wires
 //! the routes and middleware.
 
-use std::net::TcpListener;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::time::Duration;
 
 use actix_cors::Cors;
@@ -11,6 +11,7 @@ use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTH
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
+use crate::auth::dev::{DEV_ISSUER, DevKeyError, DevSigner};
 use crate::auth::{KeysStatus, TokenVerifier};
 use crate::config::{CorsSettings, Settings, SettingsError};
 use crate::db::{Database, DbError};
@@ -27,6 +28,13 @@ pub enum StartupError {
     Settings(#[from] SettingsError),
     #[error("cannot open the database")]
     Database(#[from] DbError),
+    #[error(
+        "--dev refuses to listen on {address}: development tokens would let anyone on the \
+         network change the menu. Bind a loopback address such as 127.0.0.1:5000"
+    )]
+    DevelopmentOnPublicAddress { address: String },
+    #[error("cannot set up development sign-in")]
+    DevKey(#[from] DevKeyError),
     #[error("cannot listen on {address}")]
     Bind {
         address: String,
@@ -38,6 +46,7 @@ pub enum StartupError {
 /// A bound, ready-to-run server.
 pub struct Application {
     port: u16,
+    banner: String,
     server: Server,
     /// Closed after the server stops, so the database is left tidy.
     database: Database,
@@ -46,8 +55,24 @@ pub struct Application {
 impl Application {
     /// Must be called inside an actix system (it spawns the key refresher).
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        if settings.development && !settings.server.binds_loopback_only() {
+            return Err(StartupError::DevelopmentOnPublicAddress {
+                address: settings.server.bind.clone(),
+            });
+        }
         let database = Database::open(&settings.database)?;
-        let verifier = web::Data::new(TokenVerifier::from_settings(&settings.auth)?);
+        let mut verifier = TokenVerifier::from_settings(&settings.auth)?;
+        if settings.development {
+            let key_path = DevSigner::key_path(&settings.database);
+            let signer = DevSigner::load_or_create(&key_path)?;
+            verifier = verifier.with_development(&signer, &settings.auth);
+            tracing::warn!(
+                key = %key_path.display(),
+                "DEVELOPMENT MODE: tokens from `coffee-shop dev-token` are trusted. \
+                 Never run --dev on a café machine."
+            );
+        }
+        let verifier = web::Data::new(verifier);
         load_signing_keys(
             &verifier,
             Duration::from_millis(settings.auth.startup_wait_ms),
@@ -66,6 +91,7 @@ impl Application {
             "coffee-shop {} is listening",
             env!("CARGO_PKG_VERSION")
         );
+        let banner = banner(&settings, address, &verifier);
 
         let menu = web::Data::new(Menu::new(database.clone()));
         let database_data = web::Data::new(database.clone());
@@ -93,6 +119,7 @@ impl Application {
         let server = server.listen(listener).map_err(bind_error)?.run();
         Ok(Self {
             port: address.port(),
+            banner,
             server,
             database,
         })
@@ -100,6 +127,12 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// A few lines for the person who started the server: where things
+    /// are, and what to do next if sign-in is not set up.
+    pub fn banner(&self) -> &str {
+        &self.banner
     }
 
     /// A handle to stop the server from elsewhere (tests, service managers).
@@ -148,6 +181,57 @@ async fn load_signing_keys(verifier: &TokenVerifier, startup_wait: Duration) {
         tracing::info!(keys, "sign-in is ready");
     }
     actix_web::rt::spawn(std::sync::Arc::clone(key_store).keep_fresh());
+}
+
+fn banner(settings: &Settings, address: SocketAddr, verifier: &TokenVerifier) -> String {
+    // A wildcard address is reachable here on loopback; say so rather than
+    // print an address a browser cannot open.
+    let (shown, note) = if address.ip().is_unspecified() {
+        (
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), address.port()),
+            " (listening on all interfaces)",
+        )
+    } else {
+        (address, "")
+    };
+    let base = format!("http://{shown}");
+    let mut lines = vec![
+        format!("coffee-shop {} is serving{note}", env!("CARGO_PKG_VERSION")),
+        format!("  Menu API   {base}/drinks"),
+        format!("  Admin      {base}/admin"),
+        format!("  Health     {base}/readyz"),
+        format!("  Database   {}", settings.database.path.display()),
+    ];
+    let provider = settings.auth.identity_provider().ok().flatten();
+    let keys = match verifier.keys_status() {
+        KeysStatus::Loaded { keys } => format!("{keys} signing key(s) loaded"),
+        KeysStatus::Loading { .. } => "signing keys not loaded yet, retrying".to_owned(),
+        KeysStatus::NotConfigured => String::new(),
+    };
+    match provider {
+        Some(provider) => lines.push(format!(
+            "  Sign-in    {} (audience \"{}\"), {keys}",
+            provider.issuer, provider.audience
+        )),
+        None if !settings.development => {
+            lines.push(
+                "  Sign-in    not configured: the menu is public; changes answer 503".to_owned(),
+            );
+            lines.push(
+                "  Next       set AUTH0_DOMAIN and API_AUDIENCE (README: \"Auth0 set-up\"),"
+                    .to_owned(),
+            );
+            lines.push("             or try everything now: coffee-shop serve --dev".to_owned());
+        }
+        None => {}
+    }
+    if settings.development {
+        lines.push(format!(
+            "  DEVELOPMENT MODE: tokens from `coffee-shop dev-token --role manager` are trusted \
+             (issuer {DEV_ISSUER}). Never on a café machine."
+        ));
+    }
+    lines.join("\n")
 }
 
 /// CORS for the mobile app, which is served from another origin.

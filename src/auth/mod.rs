@@ -1,7 +1,9 @@
 //! Access-token checks: the provider's signing keys (`jwks`), token and claim
-//! verification (`verify`), the cache of verified tokens (`cache`), and the actix extractor that runs them (`extract`).
+//! verification (`verify`), the cache of verified tokens (`cache`), the
+//! development key (`dev`), and the actix extractor that runs them (`extract`).
 
 mod cache;
+pub mod dev;
 mod extract;
 pub mod jwks;
 mod verify;

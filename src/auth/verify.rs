@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
 use super::cache::VerifiedTokens;
+use super::dev::{DEV_ISSUER, DevSigner};
 use super::jwks::{KeyLookup, KeyStore};
 use crate::config::AuthSettings;
 use crate::domain::{Permission, Permissions};
@@ -94,50 +95,79 @@ pub enum KeysStatus {
     Loaded { keys: usize },
 }
 
-/// Checks bearer tokens against the configured provider (if any).
+/// Checks bearer tokens against the configured provider (if any) and, in
+/// development mode, the binary's own development key.
 pub struct TokenVerifier {
     provider: Option<ProviderVerifier>,
+    development: Option<DevelopmentVerifier>,
+    verified: VerifiedTokens,
+    max_token_bytes: usize,
 }
 
 struct ProviderVerifier {
     keys: Arc<KeyStore>,
-    verified: VerifiedTokens,
     validation: Validation,
-    max_token_bytes: usize,
+}
+
+struct DevelopmentVerifier {
+    kid: String,
+    key: DecodingKey,
+    validation: Validation,
+}
+
+/// RS256 with `iss`, `aud` and `sub` required (the activity log records who
+/// made each change), `nbf` checked, and the configured leeway.
+fn validation(issuer: &str, audience: &str, leeway_secs: u64) -> Validation {
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.validate_nbf = true;
+    validation.leeway = leeway_secs;
+    validation
 }
 
 impl TokenVerifier {
     /// A verifier for the provider in `settings`, or one that refuses every
     /// token with `NotConfigured` when no issuer is set.
     pub fn from_settings(settings: &AuthSettings) -> Result<Self, crate::config::SettingsError> {
-        let Some(provider) = settings.identity_provider()? else {
-            return Ok(Self { provider: None });
-        };
-        let mut validation = Validation::new(Algorithm::RS256);
-        validation.set_issuer(&[&provider.issuer]);
-        validation.set_audience(&[&provider.audience]);
-        // `sub` too: the activity log records who made each change.
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.validate_nbf = true;
-        validation.leeway = settings.leeway_secs;
-        let keys = KeyStore::new(
-            provider.jwks_url,
-            Duration::from_secs(settings.refresh_cooldown_secs),
-            Duration::from_secs(settings.refresh_interval_secs),
-        );
+        let provider = settings
+            .identity_provider()?
+            .map(|provider| ProviderVerifier {
+                validation: validation(&provider.issuer, &provider.audience, settings.leeway_secs),
+                keys: Arc::new(KeyStore::new(
+                    provider.jwks_url,
+                    Duration::from_secs(settings.refresh_cooldown_secs),
+                    Duration::from_secs(settings.refresh_interval_secs),
+                )),
+            });
         Ok(Self {
-            provider: Some(ProviderVerifier {
-                keys: Arc::new(keys),
-                verified: VerifiedTokens::new(settings.token_cache_size),
-                validation,
-                max_token_bytes: settings.max_token_bytes,
-            }),
+            provider,
+            development: None,
+            verified: VerifiedTokens::new(settings.token_cache_size),
+            max_token_bytes: settings.max_token_bytes,
         })
     }
 
-    /// True when an identity provider is configured.
+    /// Also trusts development tokens signed by `signer` for `audience`
+    /// (`serve --dev` only).
+    pub fn with_development(mut self, signer: &DevSigner, settings: &AuthSettings) -> Self {
+        self.development = Some(DevelopmentVerifier {
+            kid: signer.kid().to_owned(),
+            key: signer.decoding_key().clone(),
+            validation: validation(DEV_ISSUER, &settings.audience, settings.leeway_secs),
+        });
+        self
+    }
+
+    /// True when some issuer's tokens can be checked.
     pub fn is_configured(&self) -> bool {
-        self.provider.is_some()
+        self.provider.is_some() || self.development.is_some()
+    }
+
+    /// True in development mode.
+    pub fn is_development(&self) -> bool {
+        self.development.is_some()
     }
 
     /// The key store, when a provider is configured (to start its refresher).
@@ -147,10 +177,13 @@ impl TokenVerifier {
 
     /// Whether tokens can be checked yet.
     pub fn keys_status(&self) -> KeysStatus {
-        match &self.provider {
-            None => KeysStatus::NotConfigured,
-            Some(provider) => match provider.keys.loaded_keys() {
-                Some(keys) => KeysStatus::Loaded { keys },
+        match (&self.provider, &self.development) {
+            (None, None) => KeysStatus::NotConfigured,
+            (None, Some(_)) => KeysStatus::Loaded { keys: 1 },
+            (Some(provider), development) => match provider.keys.loaded_keys() {
+                Some(keys) => KeysStatus::Loaded {
+                    keys: keys + usize::from(development.is_some()),
+                },
                 None => KeysStatus::Loading {
                     url: provider.keys.url().to_owned(),
                 },
@@ -158,21 +191,31 @@ impl TokenVerifier {
         }
     }
 
+    /// Moves whenever the provider's key set changes; cached verifications
+    /// from before are forgotten.
+    fn key_set_version(&self) -> u64 {
+        self.provider.as_ref().map_or(0, |p| p.keys.version())
+    }
+
     /// The principal of a token verified before and still valid, without
     /// waiting for anything; `None` when it needs the full check.
     pub fn remembered(&self, token: &str) -> Result<Option<Principal>, AuthError> {
-        let provider = self.provider.as_ref().ok_or(AuthError::NotConfigured)?;
-        if token.len() > provider.max_token_bytes {
+        if !self.is_configured() {
+            return Err(AuthError::NotConfigured);
+        }
+        if token.len() > self.max_token_bytes {
             return Err(AuthError::invalid_token("The token is too large."));
         }
         let now = jsonwebtoken::get_current_timestamp();
-        Ok(provider.verified.get(token, provider.keys.version(), now))
+        Ok(self.verified.get(token, self.key_set_version(), now))
     }
 
     /// Fully verifies a token that `remembered` did not know (it has checked
     /// the size already), remembers it, and returns who it speaks for.
     pub async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
-        let provider = self.provider.as_ref().ok_or(AuthError::NotConfigured)?;
+        if !self.is_configured() {
+            return Err(AuthError::NotConfigured);
+        }
         let now = jsonwebtoken::get_current_timestamp();
         // The header is checked before any key lookup: only RS256 with a key id
         // goes further, so `alg: none` and HS256-with-the-public-key fail here,
@@ -187,6 +230,18 @@ impl TokenVerifier {
         let kid = header.kid.ok_or(AuthError::invalid_token(
             "The token header has no key id (kid).",
         ))?;
+        if let Some(development) = self.development.as_ref().filter(|d| d.kid == kid) {
+            let version = self.key_set_version();
+            return self.check(
+                token,
+                &development.key,
+                &development.validation,
+                version,
+                now,
+            );
+        }
+        let unknown_key = AuthError::invalid_token("Unable to find the appropriate key.");
+        let provider = self.provider.as_ref().ok_or(unknown_key.clone())?;
         let (key, key_set_version) = match provider.keys.lookup(&kid) {
             KeyLookup::Found(key, version) => (key, version),
             KeyLookup::NotLoaded => return Err(AuthError::KeysUnavailable),
@@ -194,15 +249,23 @@ impl TokenVerifier {
                 provider.keys.refresh_for_unknown_kid(&kid).await;
                 match provider.keys.lookup(&kid) {
                     KeyLookup::Found(key, version) => (key, version),
-                    _ => {
-                        return Err(AuthError::invalid_token(
-                            "Unable to find the appropriate key.",
-                        ));
-                    }
+                    _ => return Err(unknown_key),
                 }
             }
         };
-        let claims = jsonwebtoken::decode::<AccessClaims>(token, &key, &provider.validation)
+        self.check(token, &key, &provider.validation, key_set_version, now)
+    }
+
+    /// Checks the signature and claims with `key`, and remembers a success.
+    fn check(
+        &self,
+        token: &str,
+        key: &DecodingKey,
+        validation: &Validation,
+        key_set_version: u64,
+        now: u64,
+    ) -> Result<Principal, AuthError> {
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, key, validation)
             .map_err(|error| AuthError::invalid_token(describe(error.kind())))?
             .claims;
         let principal = Principal {
@@ -214,8 +277,7 @@ impl TokenVerifier {
                 Some(names.iter().filter_map(serde_json::Value::as_str).collect())
             }),
         };
-        provider
-            .verified
+        self.verified
             .insert(token, &principal, claims.exp, key_set_version, now);
         Ok(principal)
     }

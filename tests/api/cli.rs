@@ -421,3 +421,139 @@ fn json_logs_have_one_object_per_request_with_its_id_and_never_the_token() {
     assert_eq!(request["span"]["id"], "trace-me-7");
     assert!(request["latency_ms"].is_string());
 }
+
+fn bearer_request(url: &str, method: &str, token: &str, body: Option<&str>) -> u16 {
+    let request = ureq::http::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("Authorization", format!("Bearer {token}"))
+        .header("Content-Type", "application/json")
+        .body(body.unwrap_or_default().to_owned())
+        .expect("request");
+    plain_agent()
+        .run(request)
+        .expect("answers")
+        .status()
+        .as_u16()
+}
+
+fn dev_token(dir: &Path, role: &str) -> String {
+    let (output, stdout, stderr) =
+        run(coffee_shop(dir).args(["dev-token", "--role", role, "--ttl", "10m"]));
+    assert!(output.status.success(), "{stderr}");
+    stdout.trim().to_owned()
+}
+
+#[test]
+fn the_banner_says_where_things_are_and_what_to_do_next() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = Served::start(coffee_shop(dir.path()));
+    let port = served.port;
+    let (status, stdout, _) = served.stop();
+    assert!(status.success());
+    for expected in [
+        format!("http://127.0.0.1:{port}/drinks"),
+        format!("http://127.0.0.1:{port}/admin"),
+        "coffee-shop.db".to_owned(),
+        "not configured".to_owned(),
+        "AUTH0_DOMAIN".to_owned(),
+        "serve --dev".to_owned(),
+    ] {
+        assert!(
+            stdout.contains(&expected),
+            "{expected} missing from:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn dev_mode_trusts_dev_tokens_with_their_roles() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut command = coffee_shop(dir.path());
+    command.args(["serve", "--dev"]);
+    let served = Served::start(command);
+    let manager = dev_token(dir.path(), "manager");
+    let barista = dev_token(dir.path(), "barista");
+    let body =
+        r#"{"title": "Dev Latte", "recipe": [{"name": "milk", "color": "white", "parts": 1}]}"#;
+    assert_eq!(
+        bearer_request(&served.url("/drinks"), "POST", &manager, Some(body)),
+        200
+    );
+    assert_eq!(
+        bearer_request(&served.url("/drinks-detail"), "GET", &barista, None),
+        200
+    );
+    assert_eq!(
+        bearer_request(&served.url("/drinks"), "POST", &barista, Some(body)),
+        403
+    );
+    assert_eq!(
+        bearer_request(
+            &served.url("/drinks/1"),
+            "PATCH",
+            &manager,
+            Some(r#"{"title": "Still Water"}"#)
+        ),
+        200
+    );
+    let (status, stdout, stderr) = served.stop();
+    assert!(status.success());
+    assert!(stdout.contains("DEVELOPMENT MODE"), "{stdout}");
+    assert!(
+        stderr.contains("DEVELOPMENT MODE"),
+        "the log says so too: {stderr}"
+    );
+    let key = dir.path().join("coffee-shop.db.dev-key.pem");
+    assert!(key.is_file(), "the key sits next to the database");
+}
+
+#[test]
+fn without_dev_a_dev_token_is_refused_like_a_forgery() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let jwks = JwksServer::start(&[&keys()[0]]);
+    let manager = dev_token(dir.path(), "manager");
+    let mut command = coffee_shop(dir.path());
+    command
+        .env("COFFEE_SHOP__AUTH__ISSUER", jwks.issuer())
+        .env("COFFEE_SHOP__AUTH__JWKS_URL", jwks.jwks_url());
+    let served = Served::start(command);
+    let body = r#"{"title": "Sneaky", "recipe": [{"name": "milk", "color": "white", "parts": 1}]}"#;
+    assert_eq!(
+        bearer_request(&served.url("/drinks"), "POST", &manager, Some(body)),
+        401
+    );
+    assert_eq!(
+        bearer_request(&served.url("/drinks-detail"), "GET", &manager, None),
+        401
+    );
+    let (status, _, _) = served.stop();
+    assert!(status.success());
+    let conn = rusqlite::Connection::open(dir.path().join("coffee-shop.db")).expect("opens");
+    let sneaky: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM drinks WHERE title = 'Sneaky'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("count");
+    assert_eq!(sneaky, 0);
+}
+
+#[test]
+fn dev_mode_refuses_a_public_bind_address() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (output, _, stderr) = run(coffee_shop(dir.path()).args(["serve", "--dev"]).env(
+        "COFFEE_SHOP__SERVER__BIND",
+        format!("0.0.0.0:{}", free_port()),
+    ));
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("--dev refuses") && stderr.contains("loopback"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("coffee-shop.db.dev-key.pem").exists(),
+        "refused before making anything"
+    );
+}
