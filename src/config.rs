@@ -128,6 +128,12 @@ impl Settings {
         Self::load_from(config_file, &env)
     }
 
+    /// The config file `load` reads, if any (for `check-config`).
+    pub fn file_in_use(config_file: Option<&Path>) -> Option<PathBuf> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        config_file_path(config_file, &env)
+    }
+
     /// Loads settings with an explicit environment, so tests need not touch the process's.
     pub fn load_from(
         config_file: Option<&Path>,

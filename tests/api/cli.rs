@@ -557,3 +557,133 @@ fn dev_mode_refuses_a_public_bind_address() {
         "refused before making anything"
     );
 }
+
+fn signed(jwks: &JwksServer, changes: serde_json::Value) -> String {
+    let mut claims = serde_json::json!({
+        "iss": jwks.issuer(), "sub": "auth0|inspected", "aud": AUDIENCE,
+        "iat": now(), "exp": now() + 600, "permissions": MANAGER,
+    });
+    for (key, value) in changes.as_object().expect("object") {
+        claims[key] = value.clone();
+    }
+    keys()[0].sign(&claims)
+}
+
+fn with_provider<'a>(command: &'a mut Command, jwks: &JwksServer) -> &'a mut Command {
+    command
+        .env("COFFEE_SHOP__AUTH__ISSUER", jwks.issuer())
+        .env("COFFEE_SHOP__AUTH__JWKS_URL", jwks.jwks_url())
+}
+
+#[test]
+fn token_inspect_decodes_without_trusting_and_reads_stdin() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let jwks = JwksServer::start(&[&keys()[0]]);
+    let expired = signed(&jwks, serde_json::json!({"exp": now() - 7200}));
+    let (output, stdout, stderr) =
+        run(coffee_shop(dir.path()).args(["token", "inspect", &expired]));
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("NOT VERIFIED"), "{stdout}");
+    assert!(stdout.contains("auth0|inspected"), "{stdout}");
+    assert!(
+        stdout.contains("2h ago"),
+        "expiry relative to now: {stdout}"
+    );
+
+    let mut child = coffee_shop(dir.path())
+        .args(["token", "inspect"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    use std::io::Write;
+    let mut stdin = child.stdin.take().expect("stdin");
+    write!(stdin, "Bearer {expired}\n").expect("writes");
+    drop(stdin);
+    let output = child.wait_with_output().expect("exits");
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("auth0|inspected"));
+
+    let (output, _, stderr) = run(coffee_shop(dir.path()).args(["token", "inspect", "not-a-jwt"]));
+    assert!(!output.status.success());
+    assert!(stderr.contains("3 dot-separated parts"), "{stderr}");
+}
+
+#[test]
+fn token_verify_prints_permissions_or_exactly_why_not() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let jwks = JwksServer::start(&[&keys()[0]]);
+    let verify = |token: &str| {
+        run(with_provider(&mut coffee_shop(dir.path()), &jwks).args(["token", "verify", token]))
+    };
+
+    let (output, stdout, stderr) = verify(&signed(&jwks, serde_json::json!({})));
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("VALID") && stdout.contains("post:drinks"),
+        "{stdout}"
+    );
+
+    let (output, _, stderr) = verify(&signed(&jwks, serde_json::json!({"aud": "other-api"})));
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("INVALID") && stderr.contains("aud is \"other-api\""),
+        "{stderr}"
+    );
+
+    let (output, _, stderr) = verify(&signed(&jwks, serde_json::json!({"exp": now() - 3600})));
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("Token expired") && stderr.contains("it expired"),
+        "{stderr}"
+    );
+
+    let (output, _, stderr) = verify(&keys()[1].sign(&serde_json::json!({
+        "iss": jwks.issuer(), "sub": "x", "aud": AUDIENCE, "exp": now() + 600,
+    })));
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("Unable to find the appropriate key"),
+        "{stderr}"
+    );
+
+    let dev = dev_token(dir.path(), "manager");
+    let (output, _, stderr) = verify(&dev);
+    assert!(
+        !output.status.success(),
+        "a dev token is not trusted without --dev"
+    );
+    assert!(stderr.contains("urn:coffee-shop:development"), "{stderr}");
+    let (output, stdout, stderr) =
+        run(with_provider(&mut coffee_shop(dir.path()), &jwks)
+            .args(["token", "verify", "--dev", &dev]));
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("dev|manager"), "{stdout}");
+}
+
+#[test]
+fn check_config_shows_the_effective_settings_and_tries_the_keys() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let jwks = JwksServer::start(&[&keys()[0], &keys()[1]]);
+    let (output, stdout, stderr) = run(with_provider(&mut coffee_shop(dir.path()), &jwks)
+        .arg("check-config")
+        .env("COFFEE_SHOP__SERVER__WORKERS", "3"));
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("workers = 3"), "{stdout}");
+    assert!(stdout.contains(&jwks.issuer()), "{stdout}");
+    assert!(stdout.contains("2 usable RS256 key(s)"), "{stdout}");
+
+    let closed = format!("http://127.0.0.1:{}/jwks.json", free_port());
+    let (output, _, stderr) = run(coffee_shop(dir.path())
+        .arg("check-config")
+        .env("COFFEE_SHOP__AUTH__ISSUER", jwks.issuer())
+        .env("COFFEE_SHOP__AUTH__JWKS_URL", &closed));
+    assert!(!output.status.success());
+    assert!(stderr.contains(&closed), "{stderr}");
+
+    let (output, _, stderr) = run(coffee_shop(dir.path())
+        .arg("check-config")
+        .env("COFFEE_SHOP__AUTH__LEEWAY_SECS", "100000"));
+    assert!(!output.status.success());
+    assert!(stderr.contains("auth.leeway_secs"), "{stderr}");
+}

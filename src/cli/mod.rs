@@ -1,5 +1,8 @@
 //! The command line: `serve` (the default), `migrate`, `backup`,
-//! `healthcheck`, `dev-token`.
+//! `export`/`import`, `healthcheck`, `check-config`, `token`, `dev-token`.
+
+mod check_config;
+mod token;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -49,6 +52,11 @@ pub enum Command {
     },
     /// Exit 0 when the local server answers /healthz (for container health checks).
     Healthcheck,
+    /// Print the effective configuration (secrets redacted), validate it, and fetch the signing keys.
+    CheckConfig,
+    /// Look inside an access token.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Print a development token for curl or the mobile app (trusted only by `serve --dev`).
     DevToken {
         /// Whose permissions the token carries.
@@ -57,6 +65,23 @@ pub enum Command {
         /// How long it is valid: 90s, 30m, 1h, 7d (at most 30d).
         #[arg(long, default_value = "1h", value_parser = parse_ttl)]
         ttl: Duration,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Decode the header and claims without trusting them (times shown relative to now).
+    Inspect {
+        /// The token; `-` or nothing reads it from stdin (keeps it out of shell history).
+        token: Option<String>,
+    },
+    /// Verify against the configured issuer's keys: the permissions, or exactly why not.
+    Verify {
+        /// The token; `-` or nothing reads it from stdin.
+        token: Option<String>,
+        /// Also trust the development key (as `serve --dev` does).
+        #[arg(long)]
+        dev: bool,
     },
 }
 
@@ -77,6 +102,13 @@ impl Cli {
             Command::Backup { file, force } => backup(&settings, &file, force),
             Command::Healthcheck => healthcheck(&settings),
             Command::DevToken { role, ttl } => dev_token(&settings, role, ttl),
+            Command::CheckConfig => check_config::check_config(&settings, self.config.as_deref()),
+            Command::Token(TokenCommand::Inspect { token }) => token::read_token(token)
+                .map_err(Into::into)
+                .and_then(|t| token::inspect(&t)),
+            Command::Token(TokenCommand::Verify { token, dev }) => token::read_token(token)
+                .map_err(Into::into)
+                .and_then(|t| token::verify(&settings, &t, dev)),
         };
         match outcome {
             Ok(()) => ExitCode::SUCCESS,
