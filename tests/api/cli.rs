@@ -598,7 +598,7 @@ fn token_inspect_decodes_without_trusting_and_reads_stdin() {
         .expect("starts");
     use std::io::Write;
     let mut stdin = child.stdin.take().expect("stdin");
-    write!(stdin, "Bearer {expired}\n").expect("writes");
+    writeln!(stdin, "Bearer {expired}").expect("writes");
     drop(stdin);
     let output = child.wait_with_output().expect("exits");
     assert!(output.status.success());
