@@ -2,6 +2,7 @@
 //! `export`/`import`, `healthcheck`, `check-config`, `token`, `dev-token`.
 
 mod check_config;
+mod menu_file;
 mod token;
 
 use std::io::Write as _;
@@ -49,6 +50,22 @@ pub enum Command {
         /// Replace the file if it exists.
         #[arg(long)]
         force: bool,
+    },
+    /// Write the menu as JSON (the API's long form) to a file, or to stdout.
+    Export {
+        /// Where to write it (default: stdout).
+        file: Option<PathBuf>,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Load a menu file: drinks are matched by title (ignoring case), updated or created, all or nothing.
+    Import {
+        /// A file from `export`, a saved /drinks-detail answer, or a JSON array of drinks.
+        file: PathBuf,
+        /// Also delete drinks that are not in the file.
+        #[arg(long)]
+        replace: bool,
     },
     /// Exit 0 when the local server answers /healthz (for container health checks).
     Healthcheck,
@@ -102,6 +119,8 @@ impl Cli {
             Command::Backup { file, force } => backup(&settings, &file, force),
             Command::Healthcheck => healthcheck(&settings),
             Command::DevToken { role, ttl } => dev_token(&settings, role, ttl),
+            Command::Export { file, force } => menu_file::export(&settings, file.as_deref(), force),
+            Command::Import { file, replace } => menu_file::import(&settings, &file, replace),
             Command::CheckConfig => check_config::check_config(&settings, self.config.as_deref()),
             Command::Token(TokenCommand::Inspect { token }) => token::read_token(token)
                 .map_err(Into::into)

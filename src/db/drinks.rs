@@ -75,6 +75,63 @@ pub fn delete_drink(conn: &Connection, id: DrinkId, actor: &str) -> Result<Optio
     Ok(Some(before))
 }
 
+/// What `import_menu` did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub deleted: usize,
+}
+
+/// Brings the menu in line with `drinks` inside the caller's transaction: a
+/// drink whose title matches one on the menu (ignoring case) updates it,
+/// others are created, and with `replace` every drink not in `drinks` is
+/// deleted. Each change writes its activity row. The titles in `drinks`
+/// must be distinct (ignoring case).
+pub fn import_menu(
+    conn: &Connection,
+    drinks: &[NewDrink],
+    replace: bool,
+    actor: &str,
+) -> Result<ImportSummary, DbError> {
+    let mut summary = ImportSummary::default();
+    let existing = list_drinks(conn)?;
+    for drink in drinks {
+        let key = drink.title.uniqueness_key();
+        match existing.iter().find(|d| d.title.uniqueness_key() == key) {
+            Some(current) => {
+                let changes = DrinkChanges {
+                    title: Some(drink.title.clone()),
+                    recipe: Some(drink.recipe.clone()),
+                };
+                if changes.apply_to(current) == *current {
+                    summary.unchanged += 1;
+                } else {
+                    update_drink(conn, current.id, &changes, actor)?;
+                    summary.updated += 1;
+                }
+            }
+            None => {
+                create_drink(conn, drink, actor)?;
+                summary.created += 1;
+            }
+        }
+    }
+    if replace {
+        let wanted: std::collections::HashSet<String> =
+            drinks.iter().map(|d| d.title.uniqueness_key()).collect();
+        for gone in existing
+            .iter()
+            .filter(|d| !wanted.contains(&d.title.uniqueness_key()))
+        {
+            delete_drink(conn, gone.id, actor)?;
+            summary.deleted += 1;
+        }
+    }
+    Ok(summary)
+}
+
 /// Inserts the row alone (no activity): the caller owns the transaction.
 pub(super) fn insert_row(
     conn: &Connection,

@@ -20,7 +20,9 @@ use rusqlite_migration::SchemaVersion;
 use crate::config::{DatabaseSettings, Synchronous};
 
 pub use backup::backup;
-pub use drinks::{create_drink, delete_drink, list_drinks, update_drink};
+pub use drinks::{
+    ImportSummary, create_drink, delete_drink, import_menu, list_drinks, update_drink,
+};
 
 /// Why a database call failed. Wrapped into `ApiError` by the routes.
 #[derive(Debug, thiserror::Error)]

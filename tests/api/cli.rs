@@ -687,3 +687,135 @@ fn check_config_shows_the_effective_settings_and_tries_the_keys() {
     assert!(!output.status.success());
     assert!(stderr.contains("auth.leeway_secs"), "{stderr}");
 }
+
+fn menu_titles(app: &TestApp) -> Vec<String> {
+    app.get("/drinks", None).assert_ok()["drinks"]
+        .as_array()
+        .expect("drinks")
+        .iter()
+        .map(|d| d["title"].as_str().expect("title").to_owned())
+        .collect()
+}
+
+fn activity_rows(conn: &rusqlite::Connection) -> i64 {
+    conn.query_row("SELECT count(*) FROM activity", [], |row| row.get(0))
+        .expect("count")
+}
+
+#[test]
+fn export_then_import_round_trips_and_never_overwrites_by_accident() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (output, stdout, stderr) = run(coffee_shop(dir.path()).arg("export"));
+    assert!(output.status.success(), "{stderr}");
+    let exported: serde_json::Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    let count = exported["drinks"].as_array().expect("drinks").len();
+    assert!(count > 0 && exported["drinks"][0]["recipe"][0]["name"].is_string());
+
+    let file = dir.path().join("menu.json");
+    let (output, _, stderr) = run(coffee_shop(dir.path()).arg("export").arg(&file));
+    assert!(output.status.success(), "{stderr}");
+    let (output, _, stderr) = run(coffee_shop(dir.path()).arg("export").arg(&file));
+    assert!(
+        !output.status.success() && stderr.contains("--force"),
+        "{stderr}"
+    );
+
+    let (output, stdout, stderr) = run(coffee_shop(dir.path()).arg("import").arg(&file));
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "0 created, 0 updated, {count} unchanged, 0 deleted"
+        )),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_bad_menu_file_names_the_drink_and_field_and_changes_nothing() {
+    let app = spawn_app();
+    let conn = app.database();
+    let titles_before = menu_titles(&app);
+    let activity_before = activity_rows(&conn);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("bad.json");
+    std::fs::write(
+        &file,
+        serde_json::json!({"drinks": [
+            {"title": "Brand New", "recipe": [{"name": "milk", "color": "white", "parts": 1}]},
+            {"title": "Evil", "recipe": [{"name": "ink", "color": "red;background:url(x)", "parts": 1}]},
+        ]})
+        .to_string(),
+    )
+    .expect("write");
+    let (output, _, stderr) = run(coffee_shop(dir.path())
+        .arg("import")
+        .arg("--replace")
+        .arg(&file)
+        .env("COFFEE_SHOP__DATABASE__PATH", &app.db_path));
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("drink 2 (\"Evil\")") && stderr.contains("color"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing changed"), "{stderr}");
+
+    std::fs::write(&file, "{not json").expect("write");
+    let (output, _, stderr) = run(coffee_shop(dir.path())
+        .arg("import")
+        .arg(&file)
+        .env("COFFEE_SHOP__DATABASE__PATH", &app.db_path));
+    assert!(!output.status.success());
+    assert!(stderr.contains("is not JSON"), "{stderr}");
+
+    assert_eq!(menu_titles(&app), titles_before);
+    assert_eq!(activity_rows(&conn), activity_before);
+}
+
+#[test]
+fn import_replace_reaches_the_running_server_with_activity_rows() {
+    let app = spawn_app();
+    assert!(
+        !menu_titles(&app).is_empty(),
+        "the sample menu is served first"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("autumn.json");
+    std::fs::write(
+        &file,
+        serde_json::json!([
+            {"title": "Pumpkin Latte", "recipe": [{"name": "pumpkin", "color": "#e07b00", "parts": 1}, {"name": "milk", "color": "white", "parts": 3}]},
+            {"title": "Chai", "recipe": [{"name": "chai", "color": "rgb(150, 90, 40)", "parts": 1}]},
+        ])
+        .to_string(),
+    )
+    .expect("write");
+    let (output, stdout, stderr) = run(coffee_shop(dir.path())
+        .arg("import")
+        .arg("--replace")
+        .arg(&file)
+        .env("COFFEE_SHOP__DATABASE__PATH", &app.db_path));
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("2 created"), "{stdout}");
+
+    let mut titles = Vec::new();
+    let seen = wait_until(Duration::from_secs(5), || {
+        titles = menu_titles(&app);
+        titles == ["Pumpkin Latte", "Chai"]
+    });
+    assert!(
+        seen,
+        "the running server serves the imported menu: {titles:?}"
+    );
+    let imported: i64 = app
+        .database()
+        .query_row(
+            "SELECT count(*) FROM activity WHERE actor = 'coffee-shop import'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("count");
+    assert!(
+        imported >= 3,
+        "creates and deletes are in the activity log: {imported}"
+    );
+}
