@@ -36,6 +36,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub cors: CorsSettings,
     pub log: LogSettings,
+    pub frontend: FrontendSettings,
     /// Development mode (`serve --dev`); only the command line sets it, never
     /// a file or the environment, so a café machine cannot slip into it.
     #[serde(skip)]
@@ -111,6 +112,13 @@ pub struct CorsSettings {
 pub struct LogSettings {
     pub level: String,
     pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrontendSettings {
+    /// A directory with an `index.html` to serve at `/`.
+    pub dir: Option<PathBuf>,
 }
 
 /// How log lines are written: for people, or for a log collector.
@@ -204,6 +212,15 @@ impl Settings {
                 "log.level",
                 format!("`{}` is not a log filter", self.log.level),
                 "use a level such as \"info\" or a filter such as \"coffee_shop=debug,info\"",
+            ));
+        }
+        if let Some(dir) = &self.frontend.dir
+            && !dir.join("index.html").is_file()
+        {
+            return Err(invalid(
+                "frontend.dir",
+                format!("`{}` has no index.html", dir.display()),
+                "point it at the folder of a web build (the one holding index.html), or remove it",
             ));
         }
         let auth = &self.auth;

@@ -16,7 +16,7 @@ use crate::auth::{KeysStatus, TokenVerifier};
 use crate::config::{CorsSettings, Settings, SettingsError};
 use crate::db::{Database, DbError};
 use crate::menu::Menu;
-use crate::routes::{self, api::BodyLimit, fallback};
+use crate::routes::{self, api::BodyLimit, fallback, frontend};
 use crate::telemetry;
 
 /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
@@ -97,18 +97,23 @@ impl Application {
         let database_data = web::Data::new(database.clone());
         let body_limit = BodyLimit(settings.server.max_body_bytes);
         let cors_settings = settings.cors.clone();
+        let frontend = settings.frontend.dir.clone();
         let mut server = HttpServer::new(move || {
             // The last `.wrap()` is outermost: the logger sees the final
             // status, `json_errors` sees every error (CORS refusals included),
             // and CORS headers are added to every answer, errors too.
-            App::new()
+            let app = App::new()
                 .app_data(database_data.clone())
                 .app_data(menu.clone())
                 .app_data(verifier.clone())
                 .app_data(body_limit)
-                .configure(routes::configure)
-                .default_service(web::to(fallback::not_found))
-                .wrap(cors(&cors_settings))
+                .configure(routes::configure);
+            // Registered last, so every route above wins over a file.
+            let app = match &frontend {
+                Some(dir) => app.service(frontend::service(dir)),
+                None => app.default_service(web::to(fallback::not_found)),
+            };
+            app.wrap(cors(&cors_settings))
                 .wrap(from_fn(fallback::json_errors))
                 .wrap(from_fn(telemetry::log_request))
         })

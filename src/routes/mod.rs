@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod fallback;
+pub mod frontend;
 pub mod health;
 
 use actix_web::web::ServiceConfig;

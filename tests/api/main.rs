@@ -10,6 +10,7 @@ mod cli;
 mod cors;
 mod drinks;
 mod errors;
+mod frontend;
 mod health;
 mod helpers;
 mod jwks;

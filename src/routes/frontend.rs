@@ -1,0 +1,77 @@
+//! The optional `[frontend] dir`: a directory (e.g. the web build of the
+//! mobile app) served at `/`, registered after every other route so it never
+//! shadows them. A GET for a path with no file extension that matches no
+//! file gets `index.html`, for the app's client-side routes; reserved
+//! prefixes (the API, `/admin`, health) and missing assets get the JSON 404.
+
+use std::path::{Path, PathBuf};
+
+use actix_files::{Files, NamedFile};
+use actix_web::dev::{ServiceRequest, ServiceResponse, fn_service};
+use actix_web::http::Method;
+
+use crate::error::ApiError;
+
+/// Paths that belong to the server, never to the frontend.
+const RESERVED: [&str; 6] = [
+    "/drinks",
+    "/drinks-detail",
+    "/admin",
+    "/healthz",
+    "/readyz",
+    "/openapi.json",
+];
+
+/// Serves `dir` at `/`; hidden files (`.env`, `.git`) are never served.
+pub fn service(dir: &Path) -> Files {
+    let index = dir.join("index.html");
+    Files::new("/", dir)
+        .index_file("index.html")
+        .prefer_utf8(true)
+        .default_handler(fn_service(move |request: ServiceRequest| {
+            let index = index.clone();
+            async move { client_route_or_not_found(request, &index).await }
+        }))
+}
+
+async fn client_route_or_not_found(
+    request: ServiceRequest,
+    index: &PathBuf,
+) -> Result<ServiceResponse, actix_web::Error> {
+    let (request, _) = request.into_parts();
+    let path = request.path();
+    let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
+    if is_read && is_client_route(path) {
+        let file = NamedFile::open_async(index).await?;
+        let response = file.into_response(&request);
+        return Ok(ServiceResponse::new(request, response));
+    }
+    let error = ApiError::not_found(format!("there is no route {} {}", request.method(), path));
+    Ok(ServiceResponse::from_err(error, request))
+}
+
+/// A path the app's router may own: not reserved, last segment without a dot.
+fn is_client_route(path: &str) -> bool {
+    let reserved = RESERVED
+        .iter()
+        .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")));
+    let last_segment = path.rsplit('/').next().unwrap_or_default();
+    !reserved && !last_segment.contains('.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_routes_exclude_the_server_and_assets() {
+        assert!(is_client_route("/"));
+        assert!(is_client_route("/tabs/drink-menu"));
+        assert!(is_client_route("/drinksmenu"));
+        assert!(!is_client_route("/drinks"));
+        assert!(!is_client_route("/drinks/3"));
+        assert!(!is_client_route("/admin/activity"));
+        assert!(!is_client_route("/healthz"));
+        assert!(!is_client_route("/assets/missing.js"));
+    }
+}

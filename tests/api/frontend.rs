@@ -1,0 +1,85 @@
+//! `[frontend] dir`: a web build served at `/` without shadowing the server.
+
+use std::sync::Arc;
+
+use crate::helpers::*;
+
+fn spawn_with_frontend() -> TestApp {
+    let jwks = JwksServer::start(&[&keys()[0]]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let www = dir.path().join("www");
+    std::fs::create_dir_all(www.join("assets")).expect("www");
+    std::fs::write(
+        www.join("index.html"),
+        "<!doctype html><title>Coffee app</title>",
+    )
+    .expect("index");
+    std::fs::write(www.join("assets/app.js"), "console.log('app')").expect("js");
+    std::fs::write(www.join(".env"), "SECRET=1").expect("hidden");
+    std::fs::write(dir.path().join("outside.txt"), "outside").expect("outside");
+    let mut settings = test_settings(&dir, &jwks);
+    settings.frontend.dir = Some(www);
+    spawn_app_with(settings, jwks, Arc::new(dir))
+}
+
+#[test]
+fn files_and_client_routes_are_served() {
+    let app = spawn_with_frontend();
+    let index = app.get("/", None);
+    assert_eq!(index.status, 200);
+    assert!(index.text.contains("Coffee app"));
+    assert!(
+        index
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("text/html"))
+    );
+    let script = app.get("/assets/app.js", None);
+    assert_eq!(script.status, 200);
+    assert!(script.text.contains("console.log"));
+    let route = app.get("/tabs/drink-menu", None);
+    assert_eq!(route.status, 200, "a client-side route gets index.html");
+    assert!(route.text.contains("Coffee app"));
+}
+
+#[test]
+fn the_server_routes_are_never_shadowed() {
+    let app = spawn_with_frontend();
+    assert!(app.get("/drinks", None).assert_ok()["drinks"].is_array());
+    assert_eq!(app.get("/healthz", None).assert_ok()["status"], "alive");
+    app.get("/drinks-detail", None).assert_error(401);
+    app.get("/drinks/999", None).assert_error(405);
+    app.get("/admin/nowhere", None).assert_error(404);
+    app.get("/assets/missing.js", None).assert_error(404);
+    let posted = app.send(
+        "POST",
+        "/tabs/x",
+        None,
+        Some(("application/json", "{}".into())),
+    );
+    assert!(
+        posted.status == 404 || posted.status == 405,
+        "{}",
+        posted.status
+    );
+    assert_eq!(posted.json()["success"], false);
+}
+
+#[test]
+fn hidden_files_and_paths_outside_the_folder_are_refused() {
+    let app = spawn_with_frontend();
+    for path in [
+        "/.env",
+        "/../outside.txt",
+        "/%2e%2e/outside.txt",
+        "/assets/..%2f..%2foutside.txt",
+    ] {
+        let response = app.get(path, None);
+        assert!(!response.text.contains("SECRET"), "{path}");
+        assert!(
+            !response.text.contains("outside") || response.status >= 400,
+            "{path}: {}",
+            response.text
+        );
+        assert_ne!(response.status, 500, "{path}");
+    }
+}
