@@ -37,6 +37,7 @@ pub struct Settings {
     pub cors: CorsSettings,
     pub log: LogSettings,
     pub frontend: FrontendSettings,
+    pub dashboard: DashboardSettings,
     /// Development mode (`serve --dev`); only the command line sets it, never
     /// a file or the environment, so a café machine cannot slip into it.
     #[serde(skip)]
@@ -49,6 +50,8 @@ pub struct ServerSettings {
     pub bind: String,
     pub workers: usize,
     pub max_body_bytes: usize,
+    /// The base URL people reach the server at (`http://<bind>` when unset).
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -112,6 +115,56 @@ pub struct CorsSettings {
 pub struct LogSettings {
     pub level: String,
     pub format: LogFormat,
+}
+
+/// The admin pages' OpenID Connect client.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardSettings {
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+}
+
+/// A setting that must never be printed: `Debug` and `Serialize` (used by
+/// `check-config`) both write `<redacted>`.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value, for the one place that sends it to the provider.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str("<redacted>")
+    }
+}
+
+/// What the admin pages need to sign people in through the provider.
+#[derive(Debug, Clone)]
+pub struct DashboardClient {
+    pub issuer: String,
+    /// The Auth0 domain, when configured by it (for Auth0's logout URL).
+    pub auth0_domain: Option<String>,
+    pub audience: String,
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    /// `<public_url>/admin/callback`.
+    pub redirect_uri: String,
+    /// `<public_url>/admin`, where sign-out returns.
+    pub home_url: String,
+    /// True when the public URL is https, so cookies get `Secure`.
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -245,7 +298,61 @@ impl Settings {
             1,
             86_400,
         )?;
-        auth.identity_provider().map(|_| ())
+        auth.identity_provider()?;
+        let public_url = self.public_url();
+        if !is_origin(&public_url) {
+            return Err(invalid(
+                "server.public_url",
+                format!("`{public_url}` is not a base URL"),
+                "write it as scheme://host[:port] with no path, e.g. https://menu.example-cafe.com",
+            ));
+        }
+        self.dashboard_client().map(|_| ())
+    }
+
+    /// The base URL people reach the server at, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match non_empty(&self.server.public_url) {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.server.bind),
+        }
+    }
+
+    /// The dashboard's sign-in client, or `None` when `dashboard.client_id`
+    /// or the issuer is not set.
+    pub fn dashboard_client(&self) -> Result<Option<DashboardClient>, SettingsError> {
+        self.dashboard_client_at(&self.public_url())
+    }
+
+    /// The same, for the server reached at `public_url`.
+    pub fn dashboard_client_at(
+        &self,
+        public_url: &str,
+    ) -> Result<Option<DashboardClient>, SettingsError> {
+        let Some(client_id) = non_empty(&self.dashboard.client_id) else {
+            return Ok(None);
+        };
+        let Some(provider) = self.auth.identity_provider()? else {
+            return Ok(None);
+        };
+        let public_url = public_url.trim_end_matches('/');
+        Ok(Some(DashboardClient {
+            issuer: provider.issuer,
+            auth0_domain: non_empty(&self.auth.domain)
+                .map(bare_domain)
+                .transpose()?
+                .map(str::to_owned),
+            audience: provider.audience,
+            client_id: client_id.to_owned(),
+            client_secret: self
+                .dashboard
+                .client_secret
+                .clone()
+                .filter(|secret| !secret.0.is_empty()),
+            redirect_uri: format!("{public_url}/admin/callback"),
+            home_url: format!("{public_url}/admin"),
+            secure_cookies: public_url.starts_with("https://"),
+        }))
     }
 }
 

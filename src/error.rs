@@ -6,17 +6,19 @@
 //!   into it, and it alone decides the status and the JSON body
 //!   `{"success": false, "error": <status>, "message": "...", "code": "..."}`.
 //!   Internal causes are logged with their whole chain, never shown.
+//! - `PageError` (here): what an admin page answers. It decides the status;
+//!   `routes::admin` renders it as an HTML page in the dashboard's look.
 
 use std::fmt::Write as _;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{ALLOW, RETRY_AFTER, WWW_AUTHENTICATE};
+use actix_web::http::header::{ALLOW, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Value, json};
 
 use crate::auth::AuthError;
 use crate::db::DbError;
-use crate::domain::ValidationErrors;
+use crate::domain::{Permission, ValidationErrors};
 
 /// Seconds a client should wait before retrying while signing keys load.
 const KEYS_RETRY_AFTER_SECS: u32 = 5;
@@ -160,6 +162,87 @@ impl ResponseError for ApiError {
             _ => {}
         }
         response.json(body)
+    }
+}
+
+/// Why an admin page cannot be shown. Rendered as an HTML page by the admin
+/// scope's middleware (which knows the layout); internal causes are logged,
+/// never shown.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    /// Not signed in, or the session ended: sign in, then come back to `next`.
+    #[error("please sign in")]
+    SignInRequired { next: String },
+    /// Signed in without the permission this page needs.
+    #[error("this page needs the `{0}` permission")]
+    MissingPermission(Permission),
+    /// A form without a valid CSRF token, or from another site.
+    #[error(
+        "this form has expired or did not come from this site; go back, reload the page and try again"
+    )]
+    Csrf,
+    #[error("{0}")]
+    NotFound(String),
+    /// A form that could not be read at all.
+    #[error("{0}")]
+    BadForm(String),
+    /// A sign-in that could not be completed; the message is safe to show.
+    #[error("{0}")]
+    SignInFailed(String),
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl PageError {
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal(cause.into())
+    }
+
+    /// The heading of the error page.
+    pub fn title(&self) -> &'static str {
+        match self {
+            PageError::SignInRequired { .. } => "Please sign in",
+            PageError::MissingPermission(_) | PageError::Csrf => "Not allowed",
+            PageError::NotFound(_) => "Not found",
+            PageError::BadForm(_) => "That did not work",
+            PageError::SignInFailed(_) => "Sign-in did not work",
+            PageError::Internal(_) => "Something went wrong",
+        }
+    }
+}
+
+impl From<DbError> for PageError {
+    fn from(error: DbError) -> Self {
+        PageError::internal(error)
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            PageError::MissingPermission(_) | PageError::Csrf => StatusCode::FORBIDDEN,
+            PageError::NotFound(_) => StatusCode::NOT_FOUND,
+            PageError::BadForm(_) => StatusCode::BAD_REQUEST,
+            PageError::SignInFailed(_) => StatusCode::BAD_GATEWAY,
+            PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A bare answer with the right status (and the sign-in redirect); the
+    /// admin middleware replaces the body with the full page.
+    fn error_response(&self) -> HttpResponse {
+        if let PageError::Internal(cause) = self {
+            tracing::error!(error = %error_chain(cause.as_ref()), "admin page failed");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        if let PageError::SignInRequired { next } = self {
+            let query = serde_html_form::to_string([("next", next.as_str())]).unwrap_or_default();
+            response.insert_header((LOCATION, format!("/admin/login?{query}")));
+        }
+        response
+            .content_type("text/plain; charset=utf-8")
+            .body(self.to_string())
     }
 }
 

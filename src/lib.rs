@@ -1,5 +1,6 @@
-//! coffee-shop: a café's drinks menu server (JSON API on embedded SQLite).
+//! coffee-shop: a café's drinks menu server (JSON API and admin pages on embedded SQLite).
 
+pub mod assets;
 pub mod auth;
 pub mod cli;
 pub mod config;

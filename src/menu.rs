@@ -96,6 +96,8 @@ fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
 #[derive(Debug)]
 pub struct MenuSnapshot {
     generation: u64,
+    /// The drinks themselves, in id order (for the admin pages).
+    pub drinks: Vec<Drink>,
     /// `GET /drinks`: the short form.
     pub short: Rendered,
     /// `GET /drinks-detail`: the long form.
@@ -107,6 +109,7 @@ impl MenuSnapshot {
     fn render(drinks: &[Drink], generation: u64) -> Result<Self, DbError> {
         Ok(Self {
             generation,
+            drinks: drinks.to_vec(),
             short: Rendered::new(drinks.iter().map(Drink::short).collect())?,
             long: Rendered::new(drinks.iter().map(Drink::long).collect())?,
         })
@@ -160,6 +163,12 @@ impl Menu {
         self.snapshot
             .load_full()
             .filter(|snapshot| snapshot.generation >= needed)
+    }
+
+    /// One drink, as fresh as `snapshot`; `None` when there is no such drink.
+    pub async fn find(&self, id: DrinkId) -> Result<Option<Drink>, DbError> {
+        let snapshot = self.snapshot().await?;
+        Ok(snapshot.drinks.iter().find(|drink| drink.id == id).cloned())
     }
 
     /// Creates a drink, recording `actor` in the activity log.

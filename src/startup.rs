@@ -16,6 +16,7 @@ use crate::auth::{KeysStatus, TokenVerifier};
 use crate::config::{CorsSettings, Settings, SettingsError};
 use crate::db::{Database, DbError};
 use crate::menu::Menu;
+use crate::routes::admin::AdminState;
 use crate::routes::{self, api::BodyLimit, fallback, frontend};
 use crate::telemetry;
 
@@ -62,10 +63,12 @@ impl Application {
         }
         let database = Database::open(&settings.database)?;
         let mut verifier = TokenVerifier::from_settings(&settings.auth)?;
+        let mut dev_signer = None;
         if settings.development {
             let key_path = DevSigner::key_path(&settings.database);
             let signer = DevSigner::load_or_create(&key_path)?;
             verifier = verifier.with_development(&signer, &settings.auth);
+            dev_signer = Some(signer);
             tracing::warn!(
                 key = %key_path.display(),
                 "DEVELOPMENT MODE: tokens from `coffee-shop dev-token` are trusted. \
@@ -92,6 +95,19 @@ impl Application {
             env!("CARGO_PKG_VERSION")
         );
         let banner = banner(&settings, address, &verifier);
+        // Without a configured public URL, the address actually bound (port 0
+        // in tests) is where the pages are reached.
+        let base_url = match settings.server.public_url.as_deref().map(str::trim) {
+            Some(url) if !url.is_empty() => url.trim_end_matches('/').to_owned(),
+            _ => format!("http://{address}"),
+        };
+        let dashboard_client = settings.dashboard_client_at(&base_url)?;
+        let admin = web::Data::new(AdminState::new(
+            &settings,
+            dashboard_client,
+            base_url,
+            dev_signer,
+        ));
 
         let menu = web::Data::new(Menu::new(database.clone()));
         let database_data = web::Data::new(database.clone());
@@ -107,6 +123,7 @@ impl Application {
                 .app_data(menu.clone())
                 .app_data(verifier.clone())
                 .app_data(body_limit)
+                .app_data(admin.clone())
                 .configure(routes::configure);
             // Registered last, so every route above wins over a file.
             let app = match &frontend {

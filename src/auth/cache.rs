@@ -129,6 +129,7 @@ mod tests {
         Principal {
             subject: subject.into(),
             permissions: Some(["get:drinks-detail"].into_iter().collect::<Permissions>()),
+            expires_at: 1_000,
         }
     }
 

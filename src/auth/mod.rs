@@ -1,11 +1,16 @@
 //! Access-token checks: the provider's signing keys (`jwks`), token and claim
 //! verification (`verify`), the cache of verified tokens (`cache`), the
-//! development key (`dev`), and the actix extractor that runs them (`extract`).
+//! development key (`dev`), and the actix extractor that runs them (`extract`);
+//! for the admin pages, the OpenID Connect sign-in (`oidc`), sessions
+//! (`session`) and CSRF checks (`csrf`).
 
 mod cache;
+pub mod csrf;
 pub mod dev;
 mod extract;
 pub mod jwks;
+pub mod oidc;
+pub mod session;
 mod verify;
 
-pub use verify::{AuthError, KeysStatus, Principal, TokenVerifier};
+pub use verify::{AuthError, Identity, KeysStatus, Principal, TokenVerifier};

@@ -60,6 +60,8 @@ pub struct Principal {
     pub subject: String,
     /// `None` when the token had no `permissions` claim.
     pub permissions: Option<Permissions>,
+    /// The token's `exp` (Unix seconds); a dashboard session ends there.
+    pub expires_at: u64,
 }
 
 impl Principal {
@@ -240,20 +242,51 @@ impl TokenVerifier {
                 now,
             );
         }
-        let unknown_key = AuthError::invalid_token("Unable to find the appropriate key.");
-        let provider = self.provider.as_ref().ok_or(unknown_key.clone())?;
-        let (key, key_set_version) = match provider.keys.lookup(&kid) {
-            KeyLookup::Found(key, version) => (key, version),
-            KeyLookup::NotLoaded => return Err(AuthError::KeysUnavailable),
-            KeyLookup::Unknown => {
-                provider.keys.refresh_for_unknown_kid(&kid).await;
-                match provider.keys.lookup(&kid) {
-                    KeyLookup::Found(key, version) => (key, version),
-                    _ => return Err(unknown_key),
-                }
-            }
-        };
+        let provider = self.provider.as_ref().ok_or(unknown_key())?;
+        let (key, key_set_version) = provider_key(provider, &kid).await?;
         self.check(token, &key, &provider.validation, key_set_version, now)
+    }
+
+    /// Verifies an OpenID Connect ID token from the provider (the dashboard's
+    /// sign-in): RS256 with a known key, `iss`, `aud` = `client_id`, `exp`,
+    /// and the `nonce` of this sign-in attempt.
+    pub async fn verify_id_token(
+        &self,
+        token: &str,
+        client_id: &str,
+        nonce: &str,
+    ) -> Result<Identity, AuthError> {
+        let provider = self.provider.as_ref().ok_or(AuthError::NotConfigured)?;
+        if token.len() > self.max_token_bytes {
+            return Err(AuthError::invalid_token("The ID token is too large."));
+        }
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| AuthError::invalid_token("Unable to parse the ID token."))?;
+        if header.alg != Algorithm::RS256 {
+            return Err(AuthError::invalid_token(
+                "Unsupported ID token algorithm: only RS256 is accepted.",
+            ));
+        }
+        let kid = header.kid.ok_or(AuthError::invalid_token(
+            "The ID token header has no key id (kid).",
+        ))?;
+        let (key, _) = provider_key(provider, &kid).await?;
+        let mut validation = provider.validation.clone();
+        validation.set_audience(&[client_id]);
+        let identity = jsonwebtoken::decode::<Identity>(token, &key, &validation)
+            .map_err(|error| AuthError::invalid_token(describe(error.kind())))?
+            .claims;
+        let nonce_matches: bool = subtle::ConstantTimeEq::ct_eq(
+            identity.nonce.as_deref().unwrap_or_default().as_bytes(),
+            nonce.as_bytes(),
+        )
+        .into();
+        if !nonce_matches {
+            return Err(AuthError::invalid_token(
+                "The ID token's nonce does not match this sign-in.",
+            ));
+        }
+        Ok(identity)
     }
 
     /// Checks the signature and claims with `key`, and remembers a success.
@@ -276,10 +309,45 @@ impl TokenVerifier {
                 let names = value.as_array()?;
                 Some(names.iter().filter_map(serde_json::Value::as_str).collect())
             }),
+            expires_at: claims.exp,
         };
         self.verified
             .insert(token, &principal, claims.exp, key_set_version, now);
         Ok(principal)
+    }
+}
+
+/// Who an ID token says signed in.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Identity {
+    pub sub: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    nonce: Option<String>,
+}
+
+fn unknown_key() -> AuthError {
+    AuthError::invalid_token("Unable to find the appropriate key.")
+}
+
+/// The provider's key `kid`, refetching the set (rate-limited) when unknown.
+async fn provider_key(
+    provider: &ProviderVerifier,
+    kid: &str,
+) -> Result<(Arc<DecodingKey>, u64), AuthError> {
+    match provider.keys.lookup(kid) {
+        KeyLookup::Found(key, version) => Ok((key, version)),
+        KeyLookup::NotLoaded => Err(AuthError::KeysUnavailable),
+        KeyLookup::Unknown => {
+            provider.keys.refresh_for_unknown_kid(kid).await;
+            match provider.keys.lookup(kid) {
+                KeyLookup::Found(key, version) => Ok((key, version)),
+                _ => Err(unknown_key()),
+            }
+        }
     }
 }
 

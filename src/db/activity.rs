@@ -53,3 +53,48 @@ pub fn record(
     ))?;
     Ok(())
 }
+
+/// One row of the activity log, with the person's name when known.
+#[derive(Debug, Clone)]
+pub struct ActivityEntry {
+    pub at: String,
+    pub actor: String,
+    pub actor_name: Option<String>,
+    pub actor_email: Option<String>,
+    pub action: String,
+    pub drink_id: i64,
+    pub drink_title: String,
+    /// The drink's long JSON form before and after the change.
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// A page of the log, newest first, and how many rows there are in all.
+pub fn list_activity(
+    conn: &Connection,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<ActivityEntry>, i64), DbError> {
+    let total: i64 = conn.query_row("SELECT count(*) FROM activity", [], |row| row.get(0))?;
+    let mut statement = conn.prepare_cached(
+        "SELECT a.at, a.actor, p.name, p.email, a.action, a.drink_id, a.drink_title, a.before, a.after
+         FROM activity a LEFT JOIN people p ON p.subject = a.actor
+         ORDER BY a.id DESC LIMIT ?1 OFFSET ?2",
+    )?;
+    let entries = statement
+        .query_map((limit, offset), |row| {
+            Ok(ActivityEntry {
+                at: row.get(0)?,
+                actor: row.get(1)?,
+                actor_name: row.get(2)?,
+                actor_email: row.get(3)?,
+                action: row.get(4)?,
+                drink_id: row.get(5)?,
+                drink_title: row.get(6)?,
+                before: row.get(7)?,
+                after: row.get(8)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((entries, total))
+}

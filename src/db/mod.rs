@@ -8,6 +8,7 @@ mod backup;
 mod drinks;
 pub mod migrations;
 mod sample_menu;
+mod sessions;
 mod writer;
 
 use std::path::Path;
@@ -19,10 +20,12 @@ use rusqlite_migration::SchemaVersion;
 
 use crate::config::{DatabaseSettings, Synchronous};
 
+pub use activity::{ActivityEntry, list_activity};
 pub use backup::backup;
 pub use drinks::{
     ImportSummary, create_drink, delete_drink, import_menu, list_drinks, update_drink,
 };
+pub use sessions::{NewSession, StoredSession, create_session, delete_session, find_session};
 
 /// Why a database call failed. Wrapped into `ApiError` by the routes.
 #[derive(Debug, thiserror::Error)]

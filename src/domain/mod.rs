@@ -10,5 +10,5 @@ mod validation;
 pub use color::Color;
 pub use drink::{Drink, DrinkChanges, DrinkId, DrinkTitle, NewDrink};
 pub use permission::{Permission, Permissions};
-pub use recipe::{Ingredient, IngredientName, Parts, Recipe};
+pub use recipe::{Ingredient, IngredientName, MAX_INGREDIENTS, Parts, Recipe};
 pub use validation::{FieldError, ValidationErrors};

@@ -32,12 +32,13 @@ pub async fn json_errors(
     // everything arrives here as `Ok` and can be rewritten.
     let response = next.call(request).await?.map_into_boxed_body();
     let status = response.status();
-    let is_json = response
+    // JSON errors are already right; HTML ones are the admin pages' own.
+    let already_shaped = response
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || already_shaped {
         return Ok(response);
     }
     let message = match response.response().error() {

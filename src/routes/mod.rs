@@ -1,6 +1,7 @@
 //! HTTP routes, one `configure` per group, plus the fallbacks that keep every
 //! error in the JSON shape.
 
+pub mod admin;
 pub mod api;
 pub mod fallback;
 pub mod frontend;
@@ -12,4 +13,5 @@ use actix_web::web::ServiceConfig;
 pub fn configure(cfg: &mut ServiceConfig) {
     health::configure(cfg);
     api::configure(cfg);
+    admin::configure(cfg);
 }

@@ -1,0 +1,129 @@
+//! Admin page sessions: a random 256-bit id in an `HttpOnly`, `SameSite=Lax`
+//! cookie scoped to `/admin` (`Secure` on https), only its SHA-256 stored.
+//! A session ends with the access token it was made from.
+
+use actix_web::cookie::time::Duration as CookieDuration;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use sha2::{Digest, Sha256};
+
+use crate::db::{self, Database, StoredSession};
+use crate::domain::{Permission, Permissions};
+use crate::error::PageError;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "coffee_session";
+/// Binds a sign-in in progress to the browser that started it.
+pub const SIGN_IN_COOKIE: &str = "coffee_signin";
+/// A one-shot message for the next page (Post/Redirect/Get).
+pub const FLASH_COOKIE: &str = "coffee_flash";
+
+/// The SHA-256 of a session id: what the database keeps.
+pub fn hash_session_id(id: &str) -> Vec<u8> {
+    Sha256::digest(id.as_bytes()).to_vec()
+}
+
+/// A cookie for the admin pages: `HttpOnly`, `SameSite=Lax`, `Path=/admin`,
+/// `Secure` when the public URL is https.
+pub fn admin_cookie(
+    name: &'static str,
+    value: String,
+    max_age_secs: i64,
+    secure: bool,
+) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path("/admin")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(CookieDuration::seconds(max_age_secs.max(0)))
+        .finish()
+}
+
+/// A cookie that deletes `name`.
+pub fn expired_cookie(name: &'static str, secure: bool) -> Cookie<'static> {
+    admin_cookie(name, String::new(), 0, secure)
+}
+
+/// A signed-in person on the admin pages.
+#[derive(Debug, Clone)]
+pub struct AdminSession {
+    pub id_hash: Vec<u8>,
+    pub subject: String,
+    /// The name to show: the ID token's name, else email, else subject.
+    pub display_name: String,
+    pub email: Option<String>,
+    pub permissions: Permissions,
+    pub csrf_token: String,
+}
+
+impl AdminSession {
+    fn from_stored(id_hash: Vec<u8>, stored: StoredSession) -> Self {
+        let display_name = stored
+            .name
+            .clone()
+            .or_else(|| stored.email.clone())
+            .unwrap_or_else(|| stored.subject.clone());
+        Self {
+            id_hash,
+            permissions: stored.permissions.iter().map(String::as_str).collect(),
+            subject: stored.subject,
+            display_name,
+            email: stored.email,
+            csrf_token: stored.csrf_token,
+        }
+    }
+
+    /// True when the session's token granted `permission`.
+    pub fn can(&self, permission: Permission) -> bool {
+        self.permissions.contains(permission)
+    }
+
+    /// Succeeds when the session's token granted `permission`.
+    pub fn require(&self, permission: Permission) -> Result<(), PageError> {
+        if self.can(permission) {
+            Ok(())
+        } else {
+            Err(PageError::MissingPermission(permission))
+        }
+    }
+}
+
+/// Where to come back to after signing in: the path and query asked for.
+fn this_page(request: &HttpRequest) -> String {
+    let uri = request.uri();
+    uri.path_and_query()
+        .map_or_else(|| "/admin".to_owned(), |pq| pq.as_str().to_owned())
+}
+
+impl FromRequest for AdminSession {
+    type Error = PageError;
+    type Future = LocalBoxFuture<'static, Result<Self, PageError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let sign_in = PageError::SignInRequired {
+            next: this_page(request),
+        };
+        let cookie = request.cookie(SESSION_COOKIE);
+        let database = request.app_data::<web::Data<Database>>().cloned();
+        Box::pin(async move {
+            let database =
+                database.ok_or_else(|| PageError::internal("Database is not registered"))?;
+            let Some(cookie) = cookie.filter(|c| !c.value().is_empty()) else {
+                return Err(sign_in);
+            };
+            let id_hash = hash_session_id(cookie.value());
+            let lookup = id_hash.clone();
+            let now = jsonwebtoken::get_current_timestamp() as i64;
+            let stored = database
+                .run(move |conn| db::find_session(conn, &lookup, now))
+                .await?;
+            match stored {
+                Some(stored) => Ok(AdminSession::from_stored(id_hash, stored)),
+                None => Err(sign_in),
+            }
+        })
+    }
+}

@@ -1,0 +1,266 @@
+//! The drink form: reads what was typed (rows of name, color and parts),
+//! runs it through the same domain rules as the API, and puts each error
+//! next to the field it concerns, keeping the input.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::views::FormRow;
+use crate::domain::{NewDrink, Recipe};
+
+/// At most this many ingredient rows (the recipe's own limit).
+pub const MAX_ROWS: usize = crate::domain::MAX_INGREDIENTS;
+
+/// A posted drink form, as typed. Rows come as repeated fields.
+#[derive(Debug, Default, Deserialize)]
+pub struct DrinkFormInput {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub name: Vec<String>,
+    #[serde(default)]
+    pub color: Vec<String>,
+    #[serde(default)]
+    pub parts: Vec<String>,
+    #[serde(default)]
+    pub action: String,
+}
+
+/// Which button sent the form (the add and remove buttons work without
+/// JavaScript by coming back to the server).
+#[derive(Debug, PartialEq, Eq)]
+pub enum FormAction {
+    Save,
+    AddRow,
+    RemoveRow(usize),
+}
+
+/// The form with its errors, ready to show again.
+pub struct CheckedForm {
+    pub title: String,
+    pub title_error: Option<String>,
+    pub recipe_error: Option<String>,
+    pub rows: Vec<FormRow>,
+}
+
+impl CheckedForm {
+    pub fn error_count(&self) -> usize {
+        let row_errors: usize = self
+            .rows
+            .iter()
+            .map(|row| {
+                [&row.name_error, &row.color_error, &row.parts_error]
+                    .iter()
+                    .filter(|e| e.is_some())
+                    .count()
+            })
+            .sum();
+        row_errors
+            + usize::from(self.title_error.is_some())
+            + usize::from(self.recipe_error.is_some())
+    }
+}
+
+impl DrinkFormInput {
+    pub fn action(&self) -> FormAction {
+        match self.action.as_str() {
+            "add" => FormAction::AddRow,
+            other => other
+                .strip_prefix("remove-")
+                .and_then(|index| index.parse().ok())
+                .map_or(FormAction::Save, FormAction::RemoveRow),
+        }
+    }
+
+    /// The rows as typed (at most `MAX_ROWS`).
+    pub fn rows(&self) -> Vec<FormRow> {
+        let count = self
+            .name
+            .len()
+            .max(self.color.len())
+            .max(self.parts.len())
+            .min(MAX_ROWS);
+        (0..count)
+            .map(|i| {
+                let cell = |list: &[String]| list.get(i).cloned().unwrap_or_default();
+                FormRow::new(cell(&self.name), cell(&self.color), cell(&self.parts))
+            })
+            .collect()
+    }
+
+    /// The form as it was, with no errors (after add or remove row).
+    pub fn unchecked(&self, rows: Vec<FormRow>) -> CheckedForm {
+        CheckedForm {
+            title: self.title.clone(),
+            title_error: None,
+            recipe_error: None,
+            rows,
+        }
+    }
+
+    /// The drink, or the form with every problem marked. Rows left
+    /// entirely blank are ignored.
+    pub fn validate(&self) -> Result<NewDrink, CheckedForm> {
+        let mut rows = self.rows();
+        let typed: Vec<usize> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, row)| {
+                !(row.name.trim().is_empty()
+                    && row.color.trim().is_empty()
+                    && row.parts.trim().is_empty())
+            })
+            .map(|(index, _)| index)
+            .collect();
+        let mut recipe = Vec::new();
+        for &index in &typed {
+            let row = &mut rows[index];
+            let parts = match row.parts.trim().parse::<i64>() {
+                Ok(parts) => parts,
+                Err(_) => {
+                    row.parts_error = Some("must be a whole number from 1 to 100".into());
+                    1
+                }
+            };
+            recipe.push(json!({"name": row.name, "color": row.color, "parts": parts}));
+        }
+        let body = json!({"title": self.title, "recipe": Value::Array(recipe)});
+        let mut checked = CheckedForm {
+            title: self.title.clone(),
+            title_error: None,
+            recipe_error: None,
+            rows,
+        };
+        let errors = match NewDrink::from_json(&body) {
+            Ok(drink) if checked.error_count() == 0 => return Ok(drink),
+            Ok(_) => return Err(checked),
+            Err(errors) => errors,
+        };
+        for error in errors.fields() {
+            let message = error.message.clone();
+            match error.field.as_str() {
+                "title" => checked.title_error = Some(message),
+                "recipe" => checked.recipe_error = Some(message),
+                field => {
+                    let Some((row, column)) = row_field(field) else {
+                        checked.recipe_error = Some(message);
+                        continue;
+                    };
+                    let Some(row) = typed.get(row).and_then(|&i| checked.rows.get_mut(i)) else {
+                        continue;
+                    };
+                    match column {
+                        "name" => row.name_error = Some(message),
+                        "color" => row.color_error = Some(message),
+                        _ => {
+                            row.parts_error.get_or_insert(message);
+                        }
+                    }
+                }
+            }
+        }
+        Err(checked)
+    }
+}
+
+/// `recipe[2].color` → `(2, "color")`.
+fn row_field(field: &str) -> Option<(usize, &str)> {
+    let rest = field.strip_prefix("recipe[")?;
+    let (index, column) = rest.split_once("].")?;
+    Some((index.parse().ok()?, column))
+}
+
+/// The rows of an existing recipe, for the edit form.
+pub fn rows_of(recipe: &Recipe) -> Vec<FormRow> {
+    recipe
+        .ingredients()
+        .iter()
+        .map(|i| {
+            FormRow::new(
+                i.name.as_str().to_owned(),
+                i.color.as_str().to_owned(),
+                i.parts.get().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(title: &str, rows: &[(&str, &str, &str)]) -> DrinkFormInput {
+        DrinkFormInput {
+            title: title.into(),
+            name: rows.iter().map(|r| r.0.into()).collect(),
+            color: rows.iter().map(|r| r.1.into()).collect(),
+            parts: rows.iter().map(|r| r.2.into()).collect(),
+            ..DrinkFormInput::default()
+        }
+    }
+
+    #[test]
+    fn a_valid_form_becomes_a_drink_and_blank_rows_are_ignored() {
+        let form = input(
+            "Latte",
+            &[
+                ("espresso", "#3b1f0e", "1"),
+                ("", "", ""),
+                ("milk", "white", "3"),
+            ],
+        );
+        let Ok(drink) = form.validate() else {
+            panic!("the form is valid")
+        };
+        assert_eq!(drink.title.as_str(), "Latte");
+        assert_eq!(drink.recipe.ingredients().len(), 2);
+    }
+
+    #[test]
+    fn errors_land_next_to_their_fields_and_input_is_kept() {
+        let form = input(
+            "",
+            &[
+                ("", "", ""),
+                ("milk", "url(javascript:x)", "lots"),
+                ("", "red", "2"),
+            ],
+        );
+        let checked = form.validate().expect_err("invalid");
+        assert!(checked.title_error.is_some());
+        assert!(
+            checked.rows[0].name_error.is_none(),
+            "a blank row is ignored"
+        );
+        assert!(checked.rows[1].color_error.is_some());
+        assert_eq!(checked.rows[1].color, "url(javascript:x)", "input kept");
+        assert_eq!(
+            checked.rows[1].parts_error.as_deref(),
+            Some("must be a whole number from 1 to 100")
+        );
+        assert!(checked.rows[2].name_error.is_some());
+        assert_eq!(checked.error_count(), 4);
+    }
+
+    #[test]
+    fn an_empty_recipe_is_an_error_on_the_recipe() {
+        let checked = input("Air", &[("", "", "")])
+            .validate()
+            .expect_err("invalid");
+        assert!(checked.recipe_error.is_some());
+    }
+
+    #[test]
+    fn buttons_are_read() {
+        let mut form = DrinkFormInput::default();
+        assert_eq!(form.action(), FormAction::Save);
+        form.action = "add".into();
+        assert_eq!(form.action(), FormAction::AddRow);
+        form.action = "remove-3".into();
+        assert_eq!(form.action(), FormAction::RemoveRow(3));
+        form.action = "remove-x".into();
+        assert_eq!(form.action(), FormAction::Save);
+    }
+}

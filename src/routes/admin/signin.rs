@@ -1,0 +1,346 @@
+//! Signing in and out of the admin pages: the provider's authorization code
+//! flow with PKCE, development sign-in (`serve --dev`), and sign-out.
+
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use super::views::{Layout, SetupHelp, SignInPage};
+use super::{AdminState, render};
+use crate::auth::dev::DevRole;
+use crate::auth::oidc::random_token;
+use crate::auth::session::{
+    AdminSession, SESSION_COOKIE, SIGN_IN_COOKIE, admin_cookie, expired_cookie, hash_session_id,
+};
+use crate::auth::{Principal, TokenVerifier, csrf};
+use crate::db::{self, Database, NewSession};
+use crate::error::PageError;
+
+/// How long a development sign-in lasts.
+const DEV_SESSION_SECS: u64 = 8 * 3600;
+/// How long the browser may take at the provider.
+const SIGN_IN_COOKIE_SECS: i64 = 600;
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// Only a path under `/admin` is a place to come back to (never another site).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(next)
+            if (next == "/admin" || next.starts_with("/admin/") || next.starts_with("/admin?"))
+                && !next.contains("//")
+                && !next.contains('\\')
+                && !next.starts_with("/admin/login") =>
+        {
+            next.to_owned()
+        }
+        _ => "/admin".to_owned(),
+    }
+}
+
+/// `GET /admin/login`.
+pub async fn sign_in_page(
+    query: web::Query<NextQuery>,
+    state: web::Data<AdminState>,
+) -> Result<HttpResponse, PageError> {
+    let next = safe_next(query.next.as_deref());
+    let provider = state.oidc.as_ref().map(|oidc| {
+        let issuer = oidc.client.issuer.as_str();
+        let host = issuer
+            .split("://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or(issuer);
+        if oidc.client.auth0_domain.is_some() {
+            "Auth0".to_owned()
+        } else {
+            host.to_owned()
+        }
+    });
+    let setup = state.oidc.is_none().then(|| SetupHelp {
+        callback_url: format!("{}/admin/callback", state.base_url),
+        logout_url: format!("{}/admin", state.base_url),
+        issuer_configured: state.issuer_configured,
+    });
+    render(&SignInPage {
+        layout: Layout::new("Sign in", "sign-in", state.dev_mode()),
+        next,
+        provider,
+        dev_mode: state.dev_mode(),
+        problem: None,
+        setup,
+    })
+}
+
+/// `GET /admin/login/start`: off to the provider, with state, nonce and PKCE.
+pub async fn start(
+    query: web::Query<NextQuery>,
+    state: web::Data<AdminState>,
+) -> Result<HttpResponse, PageError> {
+    if state.oidc.is_none() {
+        return Err(PageError::NotFound("Sign-in is not configured.".into()));
+    }
+    let next = safe_next(query.next.as_deref());
+    let started = {
+        let state = state.clone();
+        web::block(move || state.oidc.as_ref().map(|oidc| oidc.start(next)))
+            .await
+            .map_err(PageError::internal)?
+    };
+    let (sign_in_state, url) = started
+        .ok_or_else(|| PageError::NotFound("Sign-in is not configured.".into()))?
+        .map_err(|e| PageError::SignInFailed(e.to_string()))?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((LOCATION, url))
+        .cookie(admin_cookie(
+            SIGN_IN_COOKIE,
+            sign_in_state,
+            SIGN_IN_COOKIE_SECS,
+            state.secure_cookies,
+        ))
+        .finish())
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// `GET /admin/callback`: checks the state against this browser's cookie,
+/// exchanges the code, verifies both tokens, and starts a session.
+pub async fn callback(
+    request: HttpRequest,
+    query: web::Query<CallbackQuery>,
+    state: web::Data<AdminState>,
+    verifier: web::Data<TokenVerifier>,
+    database: web::Data<Database>,
+) -> Result<HttpResponse, PageError> {
+    let Some(oidc) = state.oidc.as_ref() else {
+        return Err(PageError::NotFound("Sign-in is not configured.".into()));
+    };
+    if let Some(error) = &query.error {
+        let why = query.error_description.as_deref().unwrap_or(error);
+        return Err(PageError::SignInFailed(format!(
+            "The identity provider said: {why}"
+        )));
+    }
+    let expired = || {
+        PageError::SignInFailed(
+            "This sign-in has expired or was already used. Please sign in again.".into(),
+        )
+    };
+    let (Some(code), Some(returned_state)) = (&query.code, &query.state) else {
+        return Err(expired());
+    };
+    let browser_state = request
+        .cookie(SIGN_IN_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    let same_browser: bool = browser_state
+        .as_bytes()
+        .ct_eq(returned_state.as_bytes())
+        .into();
+    if !same_browser || browser_state.is_empty() {
+        return Err(expired());
+    }
+    let pending = oidc.take_pending(returned_state).ok_or_else(expired)?;
+    let tokens = {
+        let state = state.clone();
+        let code = code.clone();
+        let verifier_code = pending.verifier.clone();
+        web::block(move || {
+            state
+                .oidc
+                .as_ref()
+                .map(|oidc| oidc.exchange(&code, &verifier_code))
+        })
+        .await
+        .map_err(PageError::internal)?
+        .ok_or_else(expired)?
+        .map_err(|e| PageError::SignInFailed(e.to_string()))?
+    };
+    let principal = verifier
+        .verify(&tokens.access_token)
+        .await
+        .map_err(|e| PageError::SignInFailed(format!("The access token was refused: {e}")))?;
+    let identity = verifier
+        .verify_id_token(&tokens.id_token, &oidc.client.client_id, &pending.nonce)
+        .await
+        .map_err(|e| PageError::SignInFailed(format!("The ID token was refused: {e}")))?;
+    if identity.sub != principal.subject {
+        return Err(PageError::SignInFailed(
+            "The ID token and the access token name different people.".into(),
+        ));
+    }
+    start_session(
+        &database,
+        &state,
+        &principal,
+        identity.name,
+        identity.email,
+        &pending.next,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct DevSignIn {
+    role: String,
+    next: Option<String>,
+}
+
+/// `POST /admin/dev-login` (development mode only): a session from a
+/// development token, checked by the same verifier as any other.
+pub async fn dev_login(
+    request: HttpRequest,
+    form: web::Form<DevSignIn>,
+    state: web::Data<AdminState>,
+    verifier: web::Data<TokenVerifier>,
+    database: web::Data<Database>,
+) -> Result<HttpResponse, PageError> {
+    let Some(signer) = state.dev_signer.as_ref() else {
+        return Err(PageError::NotFound("Development sign-in is off.".into()));
+    };
+    csrf::same_origin(&request, state.public_url.as_deref())?;
+    let role = match form.role.as_str() {
+        "manager" => DevRole::Manager,
+        "barista" => DevRole::Barista,
+        _ => return Err(PageError::BadForm("Choose Manager or Barista.".into())),
+    };
+    let token = signer
+        .mint(
+            role,
+            &state.audience,
+            std::time::Duration::from_secs(DEV_SESSION_SECS),
+        )
+        .map_err(PageError::internal)?;
+    let principal = verifier.verify(&token).await.map_err(PageError::internal)?;
+    let name = match role {
+        DevRole::Manager => "Development Manager",
+        DevRole::Barista => "Development Barista",
+    };
+    let next = safe_next(form.next.as_deref());
+    start_session(
+        &database,
+        &state,
+        &principal,
+        Some(name.to_owned()),
+        None,
+        &next,
+    )
+    .await
+}
+
+/// Stores a new session (a new id at every sign-in) and sends the browser on.
+async fn start_session(
+    database: &Database,
+    state: &AdminState,
+    principal: &Principal,
+    name: Option<String>,
+    email: Option<String>,
+    next: &str,
+) -> Result<HttpResponse, PageError> {
+    let session_id = random_token(32);
+    let id_hash = hash_session_id(&session_id);
+    let csrf_token = random_token(32);
+    let subject = principal.subject.clone();
+    let permissions: Vec<String> = crate::domain::Permission::ALL
+        .into_iter()
+        .filter(|p| {
+            principal
+                .permissions
+                .is_some_and(|granted| granted.contains(*p))
+        })
+        .map(|p| p.as_str().to_owned())
+        .collect();
+    let expires_at = principal.expires_at as i64;
+    let now = jsonwebtoken::get_current_timestamp() as i64;
+    database
+        .write(move |conn| {
+            db::create_session(
+                conn,
+                &NewSession {
+                    id_hash: &id_hash,
+                    subject: &subject,
+                    permissions: &permissions,
+                    csrf_token: &csrf_token,
+                    expires_at,
+                    name: name.as_deref(),
+                    email: email.as_deref(),
+                },
+                now,
+            )
+        })
+        .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((LOCATION, next.to_owned()))
+        .cookie(admin_cookie(
+            SESSION_COOKIE,
+            session_id,
+            expires_at - now,
+            state.secure_cookies,
+        ))
+        .cookie(expired_cookie(SIGN_IN_COOKIE, state.secure_cookies))
+        .finish())
+}
+
+#[derive(Deserialize)]
+pub struct SignOutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /admin/logout`: ends the session here, then at the provider.
+pub async fn sign_out(
+    request: HttpRequest,
+    session: AdminSession,
+    form: web::Form<SignOutForm>,
+    state: web::Data<AdminState>,
+    database: web::Data<Database>,
+) -> Result<HttpResponse, PageError> {
+    csrf::check_form(&request, &session, &form.csrf, state.public_url.as_deref())?;
+    let id_hash = session.id_hash.clone();
+    database
+        .write(move |conn| db::delete_session(conn, &id_hash))
+        .await?;
+    let destination = match &state.oidc {
+        Some(oidc) => oidc.logout_url(),
+        None => "/admin/login".to_owned(),
+    };
+    Ok(HttpResponse::SeeOther()
+        .insert_header((LOCATION, destination))
+        .cookie(expired_cookie(SESSION_COOKIE, state.secure_cookies))
+        .finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_admin_paths_are_places_to_return_to() {
+        assert_eq!(
+            safe_next(Some("/admin/drinks/3/edit")),
+            "/admin/drinks/3/edit"
+        );
+        assert_eq!(safe_next(Some("/admin?q=latte")), "/admin?q=latte");
+        for hostile in [
+            "https://evil.example/admin",
+            "//evil.example",
+            "/admin//evil.example",
+            "/admin\\..\\x",
+            "/administrator",
+            "/admin/login?next=/admin",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/admin", "{hostile}");
+        }
+        assert_eq!(safe_next(None), "/admin");
+    }
+}

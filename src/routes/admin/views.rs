@@ -1,0 +1,392 @@
+//! What the admin templates are given: the layout every page shares, the
+//! cup picture, and one struct per template. askama escapes every value;
+//! nothing here is ever marked safe.
+
+use askama::Template;
+
+use crate::auth::session::AdminSession;
+use crate::db::ActivityEntry;
+use crate::domain::{Drink, Permission};
+
+/// What every page's frame needs.
+pub struct Layout {
+    pub title: String,
+    /// Which navigation entry is current.
+    pub section: &'static str,
+    pub user: Option<UserNav>,
+    pub dev_mode: bool,
+    pub flash: Option<String>,
+}
+
+/// The signed-in person, for the header.
+pub struct UserNav {
+    pub name: String,
+    pub csrf_token: String,
+    pub can_create: bool,
+}
+
+impl Layout {
+    pub fn new(title: impl Into<String>, section: &'static str, dev_mode: bool) -> Self {
+        Self {
+            title: title.into(),
+            section,
+            user: None,
+            dev_mode,
+            flash: None,
+        }
+    }
+
+    pub fn for_session(mut self, session: &AdminSession) -> Self {
+        self.user = Some(UserNav {
+            name: session.display_name.clone(),
+            csrf_token: session.csrf_token.clone(),
+            can_create: session.can(Permission::PostDrinks),
+        });
+        self
+    }
+
+    pub fn with_flash(mut self, flash: Option<String>) -> Self {
+        self.flash = flash;
+        self
+    }
+}
+
+/// The cup picture: the recipe's colors stacked bottom up, each layer as
+/// tall as its share of the parts, clipped to a glass outline.
+pub struct Cup {
+    /// Unique within the page (SVG clip paths are looked up by id).
+    pub clip_id: String,
+    pub layers: Vec<CupLayer>,
+    pub label: String,
+}
+
+pub struct CupLayer {
+    pub y: String,
+    pub height: String,
+    /// Only ever a color that passed the strict grammar.
+    pub color: String,
+}
+
+/// The liquid fills the glass from this height (SVG units) to its bottom.
+const LIQUID_TOP: f64 = 24.0;
+const LIQUID_BOTTOM: f64 = 120.0;
+
+impl Cup {
+    /// A cup for `(color, parts)` layers, bottom layer first.
+    pub fn new<'a>(
+        clip_id: String,
+        layers: impl IntoIterator<Item = (&'a str, u32)>,
+        label: String,
+    ) -> Self {
+        let layers: Vec<(&str, u32)> = layers.into_iter().filter(|(_, parts)| *parts > 0).collect();
+        let total: u32 = layers.iter().map(|(_, parts)| parts).sum();
+        let mut bottom = LIQUID_BOTTOM;
+        let layers = layers
+            .into_iter()
+            .map(|(color, parts)| {
+                let height =
+                    (LIQUID_BOTTOM - LIQUID_TOP) * f64::from(parts) / f64::from(total.max(1));
+                bottom -= height;
+                CupLayer {
+                    y: format!("{bottom:.2}"),
+                    // A hair taller, so no seam shows between layers.
+                    height: format!("{:.2}", height + 0.4),
+                    color: color.to_owned(),
+                }
+            })
+            .collect();
+        Self {
+            clip_id,
+            layers,
+            label,
+        }
+    }
+
+    pub fn of(drink: &Drink, clip_id: String) -> Self {
+        let label = format!("A cup of {}", drink.title.as_str());
+        Self::new(
+            clip_id,
+            drink
+                .recipe
+                .ingredients()
+                .iter()
+                .map(|i| (i.color.as_str(), u32::from(i.parts.get()))),
+            label,
+        )
+    }
+}
+
+/// One drink on the menu page.
+pub struct DrinkCard {
+    pub id: i64,
+    pub title: String,
+    pub ingredients: Vec<IngredientLine>,
+    pub cup: Cup,
+    /// Lowercase title and ingredient names, for the filter box.
+    pub search_text: String,
+}
+
+pub struct IngredientLine {
+    pub name: String,
+    pub color: String,
+    pub parts: u8,
+}
+
+impl DrinkCard {
+    pub fn of(drink: &Drink) -> Self {
+        let ingredients: Vec<IngredientLine> = drink
+            .recipe
+            .ingredients()
+            .iter()
+            .map(|i| IngredientLine {
+                name: i.name.as_str().to_owned(),
+                color: i.color.as_str().to_owned(),
+                parts: i.parts.get(),
+            })
+            .collect();
+        let search_text = std::iter::once(drink.title.as_str())
+            .chain(ingredients.iter().map(|i| i.name.as_str()))
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase();
+        Self {
+            id: drink.id,
+            title: drink.title.as_str().to_owned(),
+            cup: Cup::of(drink, format!("cup-{}", drink.id)),
+            ingredients,
+            search_text,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/menu.html")]
+pub struct MenuPage {
+    pub layout: Layout,
+    pub cards: Vec<DrinkCard>,
+    pub total: usize,
+    pub query: String,
+    pub can_edit: bool,
+    pub can_delete: bool,
+}
+
+/// One ingredient row of the drink form, as typed.
+pub struct FormRow {
+    pub name: String,
+    pub color: String,
+    pub parts: String,
+    /// The color picker's value: the color when it is `#rrggbb`.
+    pub picker: String,
+    pub name_error: Option<String>,
+    pub color_error: Option<String>,
+    pub parts_error: Option<String>,
+}
+
+impl FormRow {
+    pub fn new(name: String, color: String, parts: String) -> Self {
+        let picker = if color.len() == 7
+            && color.starts_with('#')
+            && color[1..].bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            color.to_ascii_lowercase()
+        } else {
+            "#6f4e37".to_owned()
+        };
+        Self {
+            name,
+            color,
+            parts,
+            picker,
+            name_error: None,
+            color_error: None,
+            parts_error: None,
+        }
+    }
+
+    pub fn blank() -> Self {
+        Self::new(String::new(), String::new(), "1".to_owned())
+    }
+
+    pub fn has_error(&self) -> bool {
+        self.name_error.is_some() || self.color_error.is_some() || self.parts_error.is_some()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/drink_form.html")]
+pub struct DrinkFormPage {
+    pub layout: Layout,
+    pub heading: String,
+    pub action: String,
+    pub submit_label: String,
+    pub title: String,
+    pub title_error: Option<String>,
+    pub recipe_error: Option<String>,
+    pub rows: Vec<FormRow>,
+    pub csrf_token: String,
+    pub preview: Cup,
+    pub error_count: usize,
+    pub max_rows: usize,
+}
+
+#[derive(Template)]
+#[template(path = "admin/delete.html")]
+pub struct DeletePage {
+    pub layout: Layout,
+    pub card: DrinkCard,
+    pub csrf_token: String,
+}
+
+/// One row of the activity page.
+pub struct ActivityLine {
+    pub at: String,
+    pub person: String,
+    /// The subject, shown as a tooltip when a name is shown.
+    pub subject: String,
+    pub action: &'static str,
+    pub drink_title: String,
+    pub changes: Vec<String>,
+}
+
+impl ActivityLine {
+    pub fn of(entry: &ActivityEntry) -> Self {
+        let person = entry
+            .actor_name
+            .clone()
+            .or_else(|| entry.actor_email.clone())
+            .unwrap_or_else(|| entry.actor.clone());
+        let action = match entry.action.as_str() {
+            "create" => "Created",
+            "update" => "Updated",
+            _ => "Deleted",
+        };
+        Self {
+            at: entry
+                .at
+                .replace('T', " ")
+                .chars()
+                .take(16)
+                .collect::<String>()
+                + " UTC",
+            person,
+            subject: entry.actor.clone(),
+            action,
+            drink_title: entry.drink_title.clone(),
+            changes: describe_changes(entry.before.as_deref(), entry.after.as_deref()),
+        }
+    }
+}
+
+/// "title: Latte → Flat White", "recipe: 1 espresso, 3 milk → 2 espresso, 3 milk".
+fn describe_changes(before: Option<&str>, after: Option<&str>) -> Vec<String> {
+    let parse =
+        |json: Option<&str>| json.and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok());
+    let (before, after) = (parse(before), parse(after));
+    let recipe = |drink: &serde_json::Value| {
+        drink["recipe"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|i| {
+                        format!(
+                            "{} {} ({})",
+                            i["parts"],
+                            i["name"].as_str().unwrap_or("?"),
+                            i["color"].as_str().unwrap_or("?")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    match (before, after) {
+        (None, Some(after)) => vec![format!("recipe: {}", recipe(&after))],
+        (Some(before), None) => vec![format!("was: {}", recipe(&before))],
+        (Some(before), Some(after)) => {
+            let mut changes = Vec::new();
+            if before["title"] != after["title"] {
+                changes.push(format!(
+                    "title: {} → {}",
+                    before["title"].as_str().unwrap_or("?"),
+                    after["title"].as_str().unwrap_or("?")
+                ));
+            }
+            let (was, now) = (recipe(&before), recipe(&after));
+            if was != now {
+                changes.push(format!("recipe: {was} → {now}"));
+            }
+            changes
+        }
+        (None, None) => Vec::new(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/activity.html")]
+pub struct ActivityPage {
+    pub layout: Layout,
+    pub lines: Vec<ActivityLine>,
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+}
+
+/// The sign-in page: the provider's button, the development buttons, or
+/// (when neither is configured) how to set sign-in up.
+#[derive(Template)]
+#[template(path = "admin/sign_in.html")]
+pub struct SignInPage {
+    pub layout: Layout,
+    pub next: String,
+    pub provider: Option<String>,
+    pub dev_mode: bool,
+    pub problem: Option<String>,
+    /// Shown when sign-in is not configured.
+    pub setup: Option<SetupHelp>,
+}
+
+pub struct SetupHelp {
+    pub callback_url: String,
+    pub logout_url: String,
+    pub issuer_configured: bool,
+}
+
+#[derive(Template)]
+#[template(path = "errors/page.html")]
+pub struct ErrorPage {
+    pub layout: Layout,
+    pub status: u16,
+    pub heading: String,
+    pub message: String,
+    /// A permission the person lacks, to name on the page.
+    pub missing_permission: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cup_layers_fill_the_glass_in_proportion() {
+        let cup = Cup::new("c".into(), [("red", 1), ("#fff", 3)], "x".into());
+        assert_eq!(cup.layers.len(), 2);
+        assert_eq!(cup.layers[0].y, "96.00", "the bottom quarter");
+        assert_eq!(cup.layers[1].y, "24.00", "up to the top");
+        let empty = Cup::new("e".into(), [("red", 0)], "x".into());
+        assert!(empty.layers.is_empty());
+    }
+
+    #[test]
+    fn changes_are_described_before_and_after() {
+        let before =
+            r#"{"id":1,"title":"Latte","recipe":[{"name":"milk","color":"white","parts":3}]}"#;
+        let after =
+            r#"{"id":1,"title":"Flat White","recipe":[{"name":"milk","color":"white","parts":2}]}"#;
+        let changes = describe_changes(Some(before), Some(after));
+        assert_eq!(changes[0], "title: Latte → Flat White");
+        assert_eq!(changes[1], "recipe: 3 milk (white) → 2 milk (white)");
+        assert_eq!(describe_changes(None, Some(after)).len(), 1);
+    }
+}
