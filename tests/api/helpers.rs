@@ -409,31 +409,7 @@ impl TestApp {
             builder = builder.header(*name, *value);
         }
         let request = builder.body(body.unwrap_or_default()).expect("request");
-        let mut response = agent().run(request).expect("the server answers");
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    v.to_str().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect();
-        let bytes = response
-            .body_mut()
-            .with_config()
-            .limit(16 * 1024 * 1024)
-            .read_to_vec()
-            .expect("a readable body");
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        TestResponse {
-            status,
-            headers,
-            text,
-            bytes,
-        }
+        into_test_response(agent().run(request).expect("the server answers"))
     }
 
     /// Opens the app's database file directly, to check what was stored.
@@ -453,6 +429,34 @@ fn agent() -> &'static ureq::Agent {
     })
 }
 
+/// Reads a whole response.
+pub fn into_test_response(mut response: ureq::http::Response<ureq::Body>) -> TestResponse {
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                v.to_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let bytes = response
+        .body_mut()
+        .with_config()
+        .limit(16 * 1024 * 1024)
+        .read_to_vec()
+        .expect("a readable body");
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    TestResponse {
+        status,
+        headers,
+        text,
+        bytes,
+    }
+}
+
 /// What the server answered.
 #[derive(Debug)]
 pub struct TestResponse {
@@ -463,6 +467,15 @@ pub struct TestResponse {
 }
 
 impl TestResponse {
+    /// Every value of a header that may repeat (Set-Cookie).
+    pub fn header_values(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
     }

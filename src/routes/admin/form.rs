@@ -100,18 +100,16 @@ impl DrinkFormInput {
         }
     }
 
-    /// The drink, or the form with every problem marked. Rows left
-    /// entirely blank are ignored.
+    /// The drink, or the form with every problem marked. Rows without a
+    /// name or a color are ignored.
     pub fn validate(&self) -> Result<NewDrink, CheckedForm> {
         let mut rows = self.rows();
         let typed: Vec<usize> = rows
             .iter()
             .enumerate()
-            .filter(|(_, row)| {
-                !(row.name.trim().is_empty()
-                    && row.color.trim().is_empty()
-                    && row.parts.trim().is_empty())
-            })
+            // A row with neither name nor color is an unused row (its parts
+            // field starts at 1), not a mistake.
+            .filter(|(_, row)| !(row.name.trim().is_empty() && row.color.trim().is_empty()))
             .map(|(index, _)| index)
             .collect();
         let mut recipe = Vec::new();
@@ -207,7 +205,7 @@ mod tests {
             "Latte",
             &[
                 ("espresso", "#3b1f0e", "1"),
-                ("", "", ""),
+                ("", "", "1"),
                 ("milk", "white", "3"),
             ],
         );

@@ -178,7 +178,13 @@ async fn admin_pages(
     let dev_mode = state.as_ref().is_some_and(|s| s.dev_mode());
     let mut response = next.call(request).await?.map_into_boxed_body();
     let status = response.status();
-    let needs_page = status.is_client_error() || status.is_server_error();
+    // A form shown again with its errors (422, 409) is already a page.
+    let is_page = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    let needs_page = (status.is_client_error() || status.is_server_error())
+        && (response.response().error().is_some() || !is_page);
     if needs_page {
         let (heading, message, missing_permission) = match response
             .response()

@@ -1,0 +1,633 @@
+//! The admin pages over HTTP with a cookie jar, against a loopback OpenID
+//! Connect provider: sign-in, sessions, CSRF, roles, the editor and the log.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::*;
+use crate::oidc::*;
+
+fn manager() -> User {
+    User::new("auth0|manager-ana", "Ana Manager", MANAGER)
+}
+
+fn barista() -> User {
+    User::new("auth0|barista-ben", "Ben Barista", BARISTA)
+}
+
+/// An API token from the same provider, for the same person.
+fn api_token(provider: &OidcProvider, sub: &str, permissions: &[&str]) -> String {
+    keys()[0].sign(&json!({
+        "iss": provider.issuer(), "sub": sub, "aud": AUDIENCE,
+        "exp": now() + 600, "permissions": permissions,
+    }))
+}
+
+fn drink_count(app: &TestApp) -> i64 {
+    app.database()
+        .query_row("SELECT count(*) FROM drinks", [], |row| row.get(0))
+        .expect("count")
+}
+
+#[test]
+fn the_full_sign_in_flow_lands_on_the_menu_with_a_safe_cookie() {
+    let provider = OidcProvider::start();
+    let app = spawn_dashboard(&provider);
+    let browser = Browser::new(&app);
+
+    let menu = browser.get("/admin/drinks/new");
+    assert_eq!(menu.status, 303, "not signed in yet");
+    assert_eq!(
+        menu.header("location"),
+        Some("/admin/login?next=%2Fadmin%2Fdrinks%2Fnew")
+    );
+
+    provider.sign_in_as(manager());
+    let start = browser.get("/admin/login/start?next=%2Fadmin%2Fdrinks%2Fnew");
+    assert_eq!(start.status, 303);
+    let authorize_url = start.header("location").expect("to the provider");
+    assert!(authorize_url.starts_with(&format!("{}authorize?", provider.issuer())));
+    let sign_in_cookie = start
+        .header_values("set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with("coffee_signin="))
+        .expect("the attempt is bound to this browser")
+        .to_owned();
+    assert!(sign_in_cookie.contains("HttpOnly") && sign_in_cookie.contains("Path=/admin"));
+
+    let at_provider = browser.follow(&start);
+    let asked = provider.last_authorize();
+    assert_eq!(asked["response_type"], "code");
+    assert_eq!(asked["audience"], AUDIENCE, "Auth0 needs the API audience");
+    assert_eq!(asked["scope"], "openid profile email");
+    assert_eq!(asked["code_challenge_method"], "S256");
+    assert_eq!(
+        asked["redirect_uri"],
+        format!("{}/admin/callback", app.address)
+    );
+    assert!(asked["state"].len() >= 43 && asked["nonce"].len() >= 43);
+
+    let callback = browser.follow(&at_provider);
+    assert_eq!(callback.status, 303, "{}", callback.text);
+    assert_eq!(
+        callback.header("location"),
+        Some("/admin/drinks/new"),
+        "back to the page asked for"
+    );
+    let session_cookie = callback
+        .header_values("set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with("coffee_session="))
+        .expect("a session cookie")
+        .to_owned();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/admin"] {
+        assert!(session_cookie.contains(attribute), "{session_cookie}");
+    }
+    assert!(
+        !session_cookie.contains("Secure"),
+        "plain http here: {session_cookie}"
+    );
+    let session_id = browser.cookie("coffee_session").expect("stored");
+    let stored: Vec<u8> = app
+        .database()
+        .query_row("SELECT id_hash FROM sessions", [], |row| row.get(0))
+        .expect("one session");
+    assert_ne!(stored, session_id.as_bytes(), "only a hash is stored");
+    assert_eq!(stored.len(), 32);
+
+    let page = browser.get("/admin");
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(
+        page.text.contains("Ana Manager"),
+        "the ID token's name is shown"
+    );
+    assert!(
+        page.text.contains("Matcha Shake") || page.text.contains("water"),
+        "drinks are listed"
+    );
+}
+
+#[test]
+fn a_forged_replayed_or_foreign_callback_starts_no_session() {
+    let provider = OidcProvider::start();
+    let app = spawn_dashboard(&provider);
+    let browser = Browser::new(&app);
+    provider.sign_in_as(manager());
+    let start = browser.get("/admin/login/start");
+    let at_provider = browser.follow(&start);
+    let callback_url = at_provider.header("location").expect("callback").to_owned();
+
+    // Another browser (no sign-in cookie) cannot use this callback.
+    let other = Browser::new(&app);
+    let stolen = other.get(&callback_url);
+    assert_eq!(stolen.status, 502, "{}", stolen.text);
+    assert!(stolen.text.contains("expired or was already used"));
+
+    let first = browser.get(&callback_url);
+    assert_eq!(first.status, 303);
+    browser.set_cookie("coffee_signin", &provider.last_authorize()["state"]);
+    let replay = browser.get(&callback_url);
+    assert_eq!(replay.status, 502, "a callback works once");
+
+    let error =
+        browser.get("/admin/callback?error=access_denied&error_description=User%20cancelled");
+    assert_eq!(error.status, 502);
+    assert!(error.text.contains("User cancelled"));
+
+    let sessions: i64 = app
+        .database()
+        .query_row("SELECT count(*) FROM sessions", [], |row| row.get(0))
+        .expect("count");
+    assert_eq!(sessions, 1, "only the legitimate callback made a session");
+}
+
+#[test]
+fn an_id_token_with_the_wrong_nonce_is_refused() {
+    let provider = OidcProvider::start();
+    let app = spawn_dashboard(&provider);
+    let browser = Browser::new(&app);
+    provider.sign_in_as(manager());
+    provider.send_wrong_nonce();
+    let start = browser.get("/admin/login/start");
+    let at_provider = browser.follow(&start);
+    let callback = browser.follow(&at_provider);
+    assert_eq!(callback.status, 502);
+    assert!(callback.text.contains("nonce"), "{}", callback.text);
+    assert!(browser.cookie("coffee_session").is_none());
+}
+
+#[test]
+fn a_session_ends_with_its_access_token() {
+    let provider = OidcProvider::start();
+    let app = spawn_dashboard(&provider);
+    let browser = Browser::new(&app);
+    let mut short = manager();
+    short.ttl_secs = 2;
+    browser.sign_in(&provider, short);
+    assert_eq!(browser.get("/admin").status, 200);
+    std::thread::sleep(Duration::from_millis(2100));
+    let later = browser.get("/admin/activity?page=1");
+    assert_eq!(later.status, 303);
+    assert_eq!(
+        later.header("location"),
+        Some("/admin/login?next=%2Fadmin%2Factivity%3Fpage%3D1"),
+        "sign in again, then come back here"
+    );
+}
+
+#[test]
+fn sign_out_ends_the_session_here_and_at_the_provider() {
+    let provider = OidcProvider::start();
+    let app = spawn_dashboard(&provider);
+    let browser = Browser::new(&app);
+    browser.sign_in(&provider, manager());
+    let old_session = browser.cookie("coffee_session").expect("session");
+    let csrf = browser.csrf_token();
+
+    let refused = browser.post("/admin/logout", &[]);
+    assert_eq!(refused.status, 403, "sign-out needs the CSRF token too");
+
+    let out = browser.post("/admin/logout", &[("csrf", &csrf)]);
+    assert_eq!(out.status, 303);
+    let logout = out.header("location").expect("to the provider");
+    assert!(
+        logout.starts_with(&format!("{}logout?", provider.issuer())),
+        "{logout}"
+    );
+    assert!(logout.contains("post_logout_redirect_uri="), "{logout}");
+    assert!(
+        browser.cookie("coffee_session").is_none(),
+        "the cookie is cleared"
+    );
+    assert_eq!(browser.get("/admin").status, 303);
+
+    browser.set_cookie("coffee_session", &old_session);
+    assert_eq!(browser.get("/admin").status, 303, "the old id is dead");
+}
+
+#[test]
+fn forms_without_the_right_csrf_token_or_from_elsewhere_change_nothing() {
+    let provider = OidcProvider::start();
+    let app = spawn_dashboard(&provider);
+    let browser = Browser::new(&app);
+    browser.sign_in(&provider, manager());
+    let csrf = browser.csrf_token();
+    let before = drink_count(&app);
+    let drink = |token: &'static str| {
+        vec![
+            ("csrf", token),
+            ("title", "Forged Latte"),
+            ("name", "milk"),
+            ("color", "white"),
+            ("parts", "1"),
+            ("action", "save"),
+        ]
+    };
+    let missing = browser.post("/admin/drinks", &drink("")[1..]);
+    assert_eq!(missing.status, 403);
+    assert!(
+        missing.text.contains("<html"),
+        "an HTML page in the dashboard's look"
+    );
+    assert_eq!(
+        browser.post("/admin/drinks", &drink("wrong-token")).status,
+        403
+    );
+
+    let mut with_token = drink("");
+    with_token[0] = ("csrf", csrf.as_str());
+    let foreign = browser.post_from("http://evil.example", "/admin/drinks", &with_token);
+    assert_eq!(
+        foreign.status, 403,
+        "a foreign Origin is refused even with the token"
+    );
+    assert_eq!(
+        browser
+            .post("/admin/drinks/1/delete", &[("csrf", "nope")])
+            .status,
+        403
+    );
+    assert_eq!(drink_count(&app), before, "nothing changed");
+
+    let accepted = browser.post("/admin/drinks", &with_token);
+    assert_eq!(accepted.status, 303, "{}", accepted.text);
+    assert_eq!(drink_count(&app), before + 1);
+}
+
+#[test]
+fn baristas_read_the_menu_but_cannot_change_it() {
+    let provider = OidcProvider::start();
+    let app = spawn_dashboard(&provider);
+    let browser = Browser::new(&app);
+    browser.sign_in(&provider, barista());
+    let csrf = browser.csrf_token();
+    let menu = browser.get("/admin");
+    assert_eq!(menu.status, 200);
+    assert!(menu.text.contains("Ben Barista"));
+    assert!(!menu.text.contains("/edit\""), "no edit links");
+    assert!(!menu.text.contains("/delete\""), "no delete links");
+    assert!(
+        !menu.text.contains("href=\"/admin/drinks/new\""),
+        "no new-drink link"
+    );
+    for path in [
+        "/admin/drinks/new",
+        "/admin/drinks/1/edit",
+        "/admin/drinks/1/delete",
+    ] {
+        let page = browser.get(path);
+        assert_eq!(page.status, 403, "{path}");
+        assert!(page.text.contains("permission"), "{path}: {}", page.text);
+    }
+    let before = drink_count(&app);
+    assert_eq!(
+        browser
+            .post("/admin/drinks/1/delete", &[("csrf", &csrf)])
+            .status,
+        403
+    );
+    assert_eq!(drink_count(&app), before);
+}
+
+#[test]
+fn someone_without_any_permission_is_told_which_one_they_lack() {
+    let provider = OidcProvider::start();
+    let app = spawn_dashboard(&provider);
+    let browser = Browser::new(&app);
+    browser.sign_in(&provider, User::new("auth0|guest", "Gus Guest", &[]));
+    let page = browser.get("/admin");
+    assert_eq!(page.status, 403);
+    assert!(page.text.contains("get:drinks-detail"), "{}", page.text);
+    assert!(page.text.contains("Barista"));
+}
+
+#[test]
+fn the_editor_keeps_input_and_shows_errors_by_their_fields_then_saves() {
+    let provider = OidcProvider::start();
+    let app = spawn_dashboard(&provider);
+    let browser = Browser::new(&app);
+    browser.sign_in(&provider, manager());
+    let csrf = browser.csrf_token();
+    let before = drink_count(&app);
+
+    let invalid = browser.post(
+        "/admin/drinks",
+        &[
+            ("csrf", &csrf),
+            ("title", "Hazelnut <Dream>"),
+            ("name", "espresso"),
+            ("color", "url(javascript:alert(1))"),
+            ("parts", "1"),
+            ("name", "milk"),
+            ("color", "#f5e6d3"),
+            ("parts", "lots"),
+            ("action", "save"),
+        ],
+    );
+    assert_eq!(invalid.status, 422);
+    assert!(
+        invalid.text.contains("2 things need fixing"),
+        "{}",
+        invalid.text
+    );
+    assert!(
+        invalid.text.contains("value=\"Hazelnut &#60;Dream&#62;\"")
+            || invalid.text.contains("value=\"Hazelnut &lt;Dream&gt;\""),
+        "title kept, escaped"
+    );
+    assert!(
+        invalid.text.contains("id=\"color-0-error\""),
+        "the color error sits by row 1's color"
+    );
+    assert!(
+        invalid.text.contains("id=\"parts-1-error\""),
+        "the parts error sits by row 2's parts"
+    );
+    assert!(
+        !invalid.text.contains("url(javascript:alert(1))\"/>"),
+        "an invalid color never reaches the picture"
+    );
+    assert_eq!(drink_count(&app), before);
+
+    let added = browser.post(
+        "/admin/drinks",
+        &[
+            ("csrf", &csrf),
+            ("title", "Hazelnut"),
+            ("name", "a"),
+            ("color", "red"),
+            ("parts", "1"),
+            ("action", "add"),
+        ],
+    );
+    assert_eq!(added.status, 200);
+    assert_eq!(
+        added.text.matches("name=\"name\"").count(),
+        2,
+        "one more row, without JavaScript"
+    );
+
+    let saved = browser.post(
+        "/admin/drinks",
+        &[
+            ("csrf", &csrf),
+            ("title", "Hazelnut Dream"),
+            ("name", "espresso"),
+            ("color", "#3b1f0e"),
+            ("parts", "1"),
+            ("name", "milk"),
+            ("color", "#f5e6d3"),
+            ("parts", "3"),
+            ("name", ""),
+            ("color", ""),
+            ("parts", ""),
+            ("action", "save"),
+        ],
+    );
+    assert_eq!(saved.status, 303, "{}", saved.text);
+    assert_eq!(saved.header("location"), Some("/admin"));
+    let menu = browser.follow(&saved);
+    assert!(
+        menu.text.contains("Hazelnut Dream saved"),
+        "a flash message"
+    );
+    assert!(
+        menu.text.contains("fill=\"#f5e6d3\""),
+        "the cup is drawn with its colors"
+    );
+    assert!(
+        !browser.get("/admin").text.contains("Hazelnut Dream saved"),
+        "shown once"
+    );
+
+    let detail = app.get(
+        "/drinks-detail",
+        Some(&api_token(&provider, "auth0|x", BARISTA)),
+    );
+    let drinks = detail.assert_ok()["drinks"].clone();
+    let created = drinks
+        .as_array()
+        .expect("drinks")
+        .iter()
+        .find(|d| d["title"] == "Hazelnut Dream")
+        .expect("the API serves it at once");
+    assert_eq!(created["recipe"][1]["parts"], 3);
+}
+
+#[test]
+fn a_taken_title_is_shown_on_the_title_field() {
+    let provider = OidcProvider::start();
+    let app = spawn_dashboard(&provider);
+    let browser = Browser::new(&app);
+    browser.sign_in(&provider, manager());
+    let csrf = browser.csrf_token();
+    let taken = browser.post(
+        "/admin/drinks",
+        &[
+            ("csrf", &csrf),
+            ("title", "WATER"),
+            ("name", "water"),
+            ("color", "blue"),
+            ("parts", "1"),
+            ("action", "save"),
+        ],
+    );
+    assert_eq!(taken.status, 409);
+    assert!(taken.text.contains("another drink already has this title"));
+}
+
+#[test]
+fn edit_and_delete_go_through_confirmation_and_the_activity_log() {
+    let provider = OidcProvider::start();
+    let app = spawn_dashboard(&provider);
+    let browser = Browser::new(&app);
+    browser.sign_in(&provider, manager());
+    let csrf = browser.csrf_token();
+
+    let edit = browser.get("/admin/drinks/1/edit");
+    assert_eq!(edit.status, 200);
+    assert!(
+        edit.text.contains("value=\"water\""),
+        "the form is filled in"
+    );
+    let saved = browser.post(
+        "/admin/drinks/1",
+        &[
+            ("csrf", &csrf),
+            ("title", "Sparkling Water"),
+            ("name", "water"),
+            ("color", "#cfe8ff"),
+            ("parts", "1"),
+            ("action", "save"),
+        ],
+    );
+    assert_eq!(saved.status, 303, "{}", saved.text);
+
+    // A change through the API by the same person shows their name too.
+    let token = api_token(&provider, "auth0|manager-ana", MANAGER);
+    app.patch(
+        "/drinks/2",
+        Some(&token),
+        &json!({"title": "Renamed By API"}),
+    )
+    .assert_ok();
+
+    let confirm = browser.get("/admin/drinks/1/delete");
+    assert_eq!(confirm.status, 200);
+    assert!(confirm.text.contains("Delete Sparkling Water?"));
+    let deleted = browser.post("/admin/drinks/1/delete", &[("csrf", &csrf)]);
+    assert_eq!(deleted.status, 303);
+    assert!(
+        browser
+            .follow(&deleted)
+            .text
+            .contains("Sparkling Water deleted")
+    );
+    app.get("/drinks", None).assert_ok();
+    assert_eq!(browser.get("/admin/drinks/1/edit").status, 404);
+
+    let activity = browser.get("/admin/activity");
+    assert_eq!(activity.status, 200);
+    let text = &activity.text;
+    let deleted_at = text.find("Deleted").expect("the delete is listed");
+    let renamed_at = text
+        .find("Renamed By API")
+        .expect("the API change is listed");
+    let updated_at = text
+        .find("title: water → Sparkling Water")
+        .expect("before and after");
+    assert!(
+        deleted_at < renamed_at && renamed_at < updated_at,
+        "newest first"
+    );
+    assert!(
+        text.matches("Ana Manager").count() >= 4,
+        "named for API and dashboard changes (and the header)"
+    );
+}
+
+#[test]
+fn titles_are_escaped_on_every_page() {
+    let provider = OidcProvider::start();
+    let app = spawn_dashboard(&provider);
+    let token = api_token(&provider, "auth0|x", MANAGER);
+    let hostile = "<script>alert('x')</script>";
+    app.post(
+        "/drinks",
+        Some(&token),
+        &json!({"title": hostile, "recipe": [{"name": "<b>bold</b>", "color": "red", "parts": 1}]}),
+    )
+    .assert_ok();
+    let browser = Browser::new(&app);
+    browser.sign_in(&provider, manager());
+    for page in ["/admin", "/admin/activity"] {
+        let html = browser.get(page).text;
+        assert!(!html.contains("<script>alert"), "{page} leaks a script tag");
+        assert!(!html.contains("<b>bold</b>"), "{page} leaks markup");
+    }
+}
+
+#[test]
+fn pages_carry_the_security_headers_and_errors_are_html_pages() {
+    let provider = OidcProvider::start();
+    let app = spawn_dashboard(&provider);
+    let browser = Browser::new(&app);
+    browser.sign_in(&provider, manager());
+    for path in ["/admin", "/admin/login", "/admin/nowhere"] {
+        let page = browser.get(path);
+        let csp = page
+            .header("content-security-policy")
+            .unwrap_or_else(|| panic!("{path}: no CSP"));
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{csp}"
+        );
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(page.header("referrer-policy"), Some("same-origin"));
+        assert!(
+            page.header("content-type")
+                .is_some_and(|t| t.starts_with("text/html")),
+            "{path}"
+        );
+        assert!(
+            !page.text.contains("<script>"),
+            "no inline script on {path}"
+        );
+    }
+    let missing = browser.get("/admin/nowhere");
+    assert_eq!(missing.status, 404);
+    assert!(missing.text.contains("Not found"));
+    let css = browser.get("/admin/static/admin.css");
+    assert_eq!(css.status, 200);
+    assert!(
+        css.header("content-type")
+            .is_some_and(|t| t.starts_with("text/css"))
+    );
+    assert!(css.header("etag").is_some());
+}
+
+#[test]
+fn without_sign_in_configured_the_admin_explains_the_setup() {
+    let app = spawn_app();
+    let browser = Browser::new(&app);
+    let page = browser.follow(&browser.get("/admin"));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text.contains("Sign-in is not set up yet"),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text
+            .contains(&format!("{}/admin/callback", app.address))
+    );
+    assert!(page.text.contains("dashboard.client_id"));
+    assert!(
+        !page.text.contains("Sign in as Manager"),
+        "no dev sign-in without --dev"
+    );
+    assert_eq!(
+        browser
+            .post("/admin/dev-login", &[("role", "manager")])
+            .status,
+        404
+    );
+}
+
+#[test]
+fn dev_mode_offers_sign_in_buttons_and_says_so_on_every_page() {
+    let jwks = JwksServer::start(&[&keys()[0]]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = test_settings(&dir, &jwks);
+    settings.development = true;
+    let app = spawn_app_with(settings, jwks, std::sync::Arc::new(dir));
+    let browser = Browser::new(&app);
+    let login = browser.get("/admin/login");
+    assert!(login.text.contains("Sign in as Manager") && login.text.contains("Sign in as Barista"));
+    assert!(login.text.contains("Development mode"));
+
+    let foreign = browser.post_from(
+        "http://evil.example",
+        "/admin/dev-login",
+        &[("role", "manager")],
+    );
+    assert_eq!(foreign.status, 403, "dev sign-in is same-origin only");
+    let signed_in = browser.post(
+        "/admin/dev-login",
+        &[("role", "barista"), ("next", "/admin/activity")],
+    );
+    assert_eq!(signed_in.status, 303, "{}", signed_in.text);
+    assert_eq!(signed_in.header("location"), Some("/admin/activity"));
+    for path in ["/admin", "/admin/activity", "/admin/drinks/new"] {
+        let page = browser.get(path);
+        assert!(page.text.contains("Development mode"), "{path} says so");
+    }
+    assert!(browser.get("/admin").text.contains("Development Barista"));
+    assert_eq!(
+        browser.get("/admin/drinks/new").status,
+        403,
+        "a barista is a barista"
+    );
+}
