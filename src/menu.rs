@@ -178,22 +178,30 @@ impl Menu {
             .await
     }
 
-    /// Applies a partial update; `None` when there is no such drink.
+    /// Applies a partial update; `None` when there is no such drink, `Stale`
+    /// when `if_match` (an `If-Match` value) does not name its current version.
     pub async fn update(
         &self,
         id: DrinkId,
         changes: DrinkChanges,
         actor: String,
+        if_match: Option<String>,
     ) -> Result<Option<Drink>, DbError> {
         self.database
-            .write(move |conn| db::update_drink(conn, id, &changes, &actor))
+            .write(move |conn| db::update_drink(conn, id, &changes, &actor, if_match.as_deref()))
             .await
     }
 
-    /// Deletes a drink; `None` when there is no such drink.
-    pub async fn delete(&self, id: DrinkId, actor: String) -> Result<Option<Drink>, DbError> {
+    /// Deletes a drink; `None` when there is no such drink, `Stale` when
+    /// `if_match` does not name its current version.
+    pub async fn delete(
+        &self,
+        id: DrinkId,
+        actor: String,
+        if_match: Option<String>,
+    ) -> Result<Option<Drink>, DbError> {
         self.database
-            .write(move |conn| db::delete_drink(conn, id, &actor))
+            .write(move |conn| db::delete_drink(conn, id, &actor, if_match.as_deref()))
             .await
     }
 }

@@ -9,13 +9,14 @@ use crate::domain::{Drink, DrinkChanges, DrinkId, DrinkTitle, NewDrink, Recipe};
 
 /// Every drink, in id order (the order the Flask API lists them).
 pub fn list_drinks(conn: &Connection) -> Result<Vec<Drink>, DbError> {
-    let mut statement = conn.prepare_cached("SELECT id, title, recipe FROM drinks ORDER BY id")?;
+    let mut statement =
+        conn.prepare_cached("SELECT id, title, recipe, version FROM drinks ORDER BY id")?;
     let rows = statement.query_map([], read_row)?;
     rows.map(|row| row?).collect()
 }
 
 pub fn find_drink(conn: &Connection, id: DrinkId) -> Result<Option<Drink>, DbError> {
-    conn.prepare_cached("SELECT id, title, recipe FROM drinks WHERE id = ?1")?
+    conn.prepare_cached("SELECT id, title, recipe, version FROM drinks WHERE id = ?1")?
         .query_row([id], read_row)
         .optional()?
         .transpose()
@@ -28,29 +29,51 @@ pub fn create_drink(conn: &Connection, drink: &NewDrink, actor: &str) -> Result<
         id,
         title: drink.title.clone(),
         recipe: drink.recipe.clone(),
+        version: 1,
     };
     activity::record(conn, actor, Action::Create, None, Some(&created))?;
     Ok(created)
 }
 
-/// Applies a partial update; `None` when there is no such drink. An empty
-/// change set writes nothing and returns the drink as it is.
+/// What a change requires of the drink's current state: an `If-Match`
+/// value (`*`, or strong tags from `Drink::etag`), or nothing.
+pub type Precondition<'a> = Option<&'a str>;
+
+/// The drink, unless `precondition` refuses its current state (`Stale`).
+fn current(
+    conn: &Connection,
+    id: DrinkId,
+    precondition: Precondition<'_>,
+) -> Result<Option<Drink>, DbError> {
+    match find_drink(conn, id)? {
+        Some(drink) if precondition.is_some_and(|tags| !drink.matches_if_match(tags)) => {
+            Err(DbError::Stale)
+        }
+        found => Ok(found),
+    }
+}
+
+/// Applies a partial update; `None` when there is no such drink, `Stale`
+/// when `precondition` refuses its current version. An empty change set
+/// writes nothing and returns the drink as it is.
 pub fn update_drink(
     conn: &Connection,
     id: DrinkId,
     changes: &DrinkChanges,
     actor: &str,
+    precondition: Precondition<'_>,
 ) -> Result<Option<Drink>, DbError> {
     // Inside the write transaction, so the read below cannot go stale.
-    let Some(before) = find_drink(conn, id)? else {
+    let Some(before) = current(conn, id, precondition)? else {
         return Ok(None);
     };
-    let after = changes.apply_to(&before);
+    let mut after = changes.apply_to(&before);
     if after == before {
         return Ok(Some(before));
     }
+    after.version = before.version + 1;
     conn.execute(
-        "UPDATE drinks SET title = ?1, title_key = ?2, recipe = ?3,
+        "UPDATE drinks SET title = ?1, title_key = ?2, recipe = ?3, version = version + 1,
                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
          WHERE id = ?4",
         (
@@ -65,9 +88,15 @@ pub fn update_drink(
     Ok(Some(after))
 }
 
-/// Deletes a drink; `None` when there is no such drink.
-pub fn delete_drink(conn: &Connection, id: DrinkId, actor: &str) -> Result<Option<Drink>, DbError> {
-    let Some(before) = find_drink(conn, id)? else {
+/// Deletes a drink; `None` when there is no such drink, `Stale` when
+/// `precondition` refuses its current version.
+pub fn delete_drink(
+    conn: &Connection,
+    id: DrinkId,
+    actor: &str,
+    precondition: Precondition<'_>,
+) -> Result<Option<Drink>, DbError> {
+    let Some(before) = current(conn, id, precondition)? else {
         return Ok(None);
     };
     conn.execute("DELETE FROM drinks WHERE id = ?1", [id])?;
@@ -108,7 +137,7 @@ pub fn import_menu(
                 if changes.apply_to(current) == *current {
                     summary.unchanged += 1;
                 } else {
-                    update_drink(conn, current.id, &changes, actor)?;
+                    update_drink(conn, current.id, &changes, actor, None)?;
                     summary.updated += 1;
                 }
             }
@@ -125,7 +154,7 @@ pub fn import_menu(
             .iter()
             .filter(|d| !wanted.contains(&d.title.uniqueness_key()))
         {
-            delete_drink(conn, gone.id, actor)?;
+            delete_drink(conn, gone.id, actor, None)?;
             summary.deleted += 1;
         }
     }
@@ -154,7 +183,8 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<Result<Drink, DbError>> {
     let id: DrinkId = row.get(0)?;
     let title: String = row.get(1)?;
     let recipe: String = row.get(2)?;
-    Ok(parse_stored(id, &title, &recipe))
+    let version: i64 = row.get(3)?;
+    Ok(parse_stored(id, &title, &recipe).map(|drink| Drink { version, ..drink }))
 }
 
 fn parse_stored(id: DrinkId, title: &str, recipe: &str) -> Result<Drink, DbError> {
@@ -163,5 +193,10 @@ fn parse_stored(id: DrinkId, title: &str, recipe: &str) -> Result<Drink, DbError
     let recipe: serde_json::Value =
         serde_json::from_str(recipe).map_err(|e| corrupt(format!("recipe is not JSON: {e}")))?;
     let recipe = Recipe::from_json(&recipe).map_err(|e| corrupt(format!("recipe: {e}")))?;
-    Ok(Drink { id, title, recipe })
+    Ok(Drink {
+        id,
+        title,
+        recipe,
+        version: 1,
+    })
 }

@@ -23,7 +23,7 @@ use crate::config::{DatabaseSettings, Synchronous};
 pub use activity::{ActivityEntry, list_activity};
 pub use backup::backup;
 pub use drinks::{
-    ImportSummary, create_drink, delete_drink, import_menu, list_drinks, update_drink,
+    ImportSummary, Precondition, create_drink, delete_drink, import_menu, list_drinks, update_drink,
 };
 pub use sessions::{NewSession, StoredSession, create_session, delete_session, find_session};
 
@@ -32,6 +32,8 @@ pub use sessions::{NewSession, StoredSession, create_session, delete_session, fi
 pub enum DbError {
     #[error("a drink with this title already exists")]
     TitleTaken,
+    #[error("the drink has changed since this copy of it was read")]
+    Stale,
     #[error("cannot open the database {path}")]
     Open {
         path: String,

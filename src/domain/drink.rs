@@ -45,6 +45,8 @@ pub struct Drink {
     pub title: DrinkTitle,
     /// Its layers, bottom first.
     pub recipe: Recipe,
+    /// Counts its changes (1 when created); never part of the JSON shapes.
+    pub version: i64,
 }
 
 /// The public ("short") form: each ingredient without its name.
@@ -85,6 +87,26 @@ impl Drink {
                 })
                 .collect(),
         }
+    }
+
+    /// A strong validator for this drink as it is now: `"drink-<id>-v<version>"`.
+    pub fn etag(&self) -> String {
+        Self::etag_of(self.id, self.version)
+    }
+
+    /// The validator of drink `id` at `version`.
+    pub fn etag_of(id: DrinkId, version: i64) -> String {
+        format!("\"drink-{id}-v{version}\"")
+    }
+
+    /// True when `If-Match` allows a change to this drink: `*`, or one of its
+    /// strong tags naming the current version (weak tags never match).
+    pub fn matches_if_match(&self, if_match: &str) -> bool {
+        let current = self.etag();
+        if_match
+            .split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag == current)
     }
 
     /// The detailed form, for everything behind a permission.
@@ -166,6 +188,7 @@ impl DrinkChanges {
             id: drink.id,
             title: self.title.clone().unwrap_or_else(|| drink.title.clone()),
             recipe: self.recipe.clone().unwrap_or_else(|| drink.recipe.clone()),
+            version: drink.version,
         }
     }
 }
@@ -227,8 +250,13 @@ mod tests {
             title: DrinkTitle::parse("water").expect("valid"),
             recipe: Recipe::from_json(&json!([{"name": "water", "color": "blue", "parts": 1}]))
                 .expect("valid"),
+            version: 4,
         };
         let after = changes.apply_to(&before);
+        assert_eq!(
+            after.version, 4,
+            "the store moves the version, not the change"
+        );
         assert_eq!(after.title.as_str(), "Water5");
         assert_eq!(after.recipe, before.recipe);
         assert!(DrinkChanges::from_json(&json!({"title": null})).is_err());
@@ -245,6 +273,7 @@ mod tests {
             title: DrinkTitle::parse("Mocha").expect("valid"),
             recipe: Recipe::from_json(&json!([{"name": "secret", "color": "brown", "parts": 2}]))
                 .expect("valid"),
+            version: 3,
         };
         let short = serde_json::to_value(drink.short()).expect("serialises");
         assert_eq!(
@@ -253,5 +282,15 @@ mod tests {
         );
         let long = serde_json::to_value(drink.long()).expect("serialises");
         assert_eq!(long["recipe"][0]["name"], "secret");
+        assert!(long.get("version").is_none(), "the Flask shapes stay exact");
+        assert_eq!(drink.etag(), "\"drink-7-v3\"");
+        assert!(drink.matches_if_match("\"drink-7-v3\""));
+        assert!(drink.matches_if_match("\"x\", \"drink-7-v3\""));
+        assert!(drink.matches_if_match("*"));
+        assert!(!drink.matches_if_match("\"drink-7-v2\""));
+        assert!(
+            !drink.matches_if_match("W/\"drink-7-v3\""),
+            "If-Match compares strongly"
+        );
     }
 }

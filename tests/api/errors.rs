@@ -18,7 +18,9 @@ fn wrong_methods_are_json_405s_with_allow() {
     let response = app.send("PUT", "/drinks", None, None);
     response.assert_error(405);
     assert_eq!(response.header("Allow"), Some("GET, POST"));
-    app.send("GET", "/drinks/1", None, None).assert_error(405);
+    let put = app.send("PUT", "/drinks/1", None, None);
+    put.assert_error(405);
+    assert_eq!(put.header("Allow"), Some("GET, PATCH, DELETE"));
     app.send("POST", "/drinks-detail", None, None)
         .assert_error(405);
     app.send("DELETE", "/healthz", None, None).assert_error(405);

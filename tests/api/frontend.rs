@@ -47,7 +47,7 @@ fn the_server_routes_are_never_shadowed() {
     assert!(app.get("/drinks", None).assert_ok()["drinks"].is_array());
     assert_eq!(app.get("/healthz", None).assert_ok()["status"], "alive");
     app.get("/drinks-detail", None).assert_error(401);
-    app.get("/drinks/999", None).assert_error(405);
+    app.get("/drinks/999", None).assert_error(401);
     app.get("/admin/nowhere", None).assert_error(404);
     app.get("/assets/missing.js", None).assert_error(404);
     let posted = app.send(

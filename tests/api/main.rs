@@ -18,3 +18,4 @@ mod jwks;
 mod logging;
 mod oidc;
 mod storage;
+mod versions;

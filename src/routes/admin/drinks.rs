@@ -6,7 +6,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::form::{CheckedForm, DrinkFormInput, FormAction, MAX_ROWS, rows_of};
-use super::views::{Cup, DeletePage, DrinkCard, DrinkFormPage, FormRow, Layout, MenuPage};
+use super::views::{
+    ConflictPage, Cup, DeletePage, DrinkCard, DrinkFormPage, FormRow, Layout, MenuPage,
+};
 use super::{AdminState, clear_flash, redirect_with_flash, render, render_with_status, take_flash};
 use crate::auth::csrf;
 use crate::auth::session::AdminSession;
@@ -78,6 +80,7 @@ fn form_page(
     session: &AdminSession,
     editing: &Editing,
     form: CheckedForm,
+    version: Option<i64>,
 ) -> DrinkFormPage {
     let (heading, submit_label, section) = match editing {
         Editing::New => ("New drink".to_owned(), "Add to the menu".to_owned(), "new"),
@@ -128,6 +131,7 @@ fn form_page(
         csrf_token: session.csrf_token.clone(),
         preview,
         max_rows: MAX_ROWS,
+        version,
     }
 }
 
@@ -143,7 +147,7 @@ pub async fn new_form(
         recipe_error: None,
         rows: vec![FormRow::blank(), FormRow::blank()],
     };
-    render(&form_page(&state, &session, &Editing::New, form))
+    render(&form_page(&state, &session, &Editing::New, form, None))
 }
 
 /// `GET /admin/drinks/{id}/edit`.
@@ -166,6 +170,7 @@ pub async fn edit_form(
         &session,
         &Editing::Existing(drink.id),
         form,
+        Some(drink.version),
     ))
 }
 
@@ -215,27 +220,33 @@ async fn save(
 ) -> Result<HttpResponse, PageError> {
     let input: DrinkFormInput = read_form(body)?;
     csrf::check_form(request, session, &input.csrf, state.public_url.as_deref())?;
+    let version = match editing {
+        Editing::New => None,
+        Editing::Existing(_) => input.opened_at(),
+    };
     match input.action() {
         FormAction::AddRow => {
             let mut rows = input.rows();
             if rows.len() < MAX_ROWS {
                 rows.push(FormRow::blank());
             }
-            return render(&form_page(state, session, &editing, input.unchecked(rows)));
+            let page = form_page(state, session, &editing, input.unchecked(rows), version);
+            return render(&page);
         }
         FormAction::RemoveRow(index) => {
             let mut rows = input.rows();
             if index < rows.len() {
                 rows.remove(index);
             }
-            return render(&form_page(state, session, &editing, input.unchecked(rows)));
+            let page = form_page(state, session, &editing, input.unchecked(rows), version);
+            return render(&page);
         }
         FormAction::Save => {}
     }
     let drink = match input.validate() {
         Ok(drink) => drink,
         Err(checked) => {
-            let page = form_page(state, session, &editing, checked);
+            let page = form_page(state, session, &editing, checked, version);
             return render_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
@@ -247,7 +258,9 @@ async fn save(
                 title: Some(drink.title),
                 recipe: Some(drink.recipe),
             };
-            menu.update(id, changes, session.subject.clone()).await
+            let opened_at = version.map(|v| Drink::etag_of(id, v));
+            menu.update(id, changes, session.subject.clone(), opened_at)
+                .await
         }
     };
     match outcome {
@@ -262,11 +275,52 @@ async fn save(
         Err(DbError::TitleTaken) => {
             let mut checked = input.unchecked(input.rows());
             checked.title_error = Some("another drink already has this title".into());
-            let page = form_page(state, session, &editing, checked);
+            let page = form_page(state, session, &editing, checked, version);
             render_with_status(&page, StatusCode::CONFLICT)
+        }
+        Err(DbError::Stale) => {
+            let Editing::Existing(id) = editing else {
+                return Err(PageError::internal("a new drink cannot be stale"));
+            };
+            let current = find(menu, &id.to_string()).await?;
+            conflict_page(
+                state,
+                session,
+                &current,
+                false,
+                input.title.clone(),
+                input.rows(),
+            )
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// 409: the drink changed since the form was opened; nothing was written.
+fn conflict_page(
+    state: &AdminState,
+    session: &AdminSession,
+    current: &Drink,
+    deleting: bool,
+    title: String,
+    rows: Vec<FormRow>,
+) -> Result<HttpResponse, PageError> {
+    let page = ConflictPage {
+        layout: Layout::new(
+            format!("{} was changed meanwhile", current.title.as_str()),
+            "menu",
+            state.dev_mode(),
+        )
+        .for_session(session),
+        id: current.id,
+        current: DrinkCard::of(current),
+        current_version: current.version,
+        deleting,
+        title,
+        rows,
+        csrf_token: session.csrf_token.clone(),
+    };
+    render_with_status(&page, StatusCode::CONFLICT)
 }
 
 /// `GET /admin/drinks/{id}/delete`: what is about to go, and a button.
@@ -287,13 +341,16 @@ pub async fn delete_page(
         .for_session(&session),
         card: DrinkCard::of(&drink),
         csrf_token: session.csrf_token.clone(),
+        version: drink.version,
     })
 }
 
 #[derive(Deserialize)]
-struct CsrfOnly {
+struct DeleteForm {
     #[serde(default)]
     csrf: String,
+    #[serde(default)]
+    version: String,
 }
 
 /// `POST /admin/drinks/{id}/delete`.
@@ -306,13 +363,22 @@ pub async fn delete(
     state: web::Data<AdminState>,
 ) -> Result<HttpResponse, PageError> {
     session.require(Permission::DeleteDrinks)?;
-    let form: CsrfOnly = read_form(&body)?;
+    let form: DeleteForm = read_form(&body)?;
     csrf::check_form(&request, &session, &form.csrf, state.public_url.as_deref())?;
     let id = parse_id(&path)?;
-    let deleted = menu
-        .delete(id, session.subject.clone())
-        .await?
-        .ok_or_else(|| no_such_drink(&path))?;
+    let opened_at = form
+        .version
+        .trim()
+        .parse()
+        .ok()
+        .map(|version| Drink::etag_of(id, version));
+    let deleted = match menu.delete(id, session.subject.clone(), opened_at).await {
+        Err(DbError::Stale) => {
+            let current = find(&menu, &path).await?;
+            return conflict_page(&state, &session, &current, true, String::new(), Vec::new());
+        }
+        other => other?.ok_or_else(|| no_such_drink(&path))?,
+    };
     Ok(redirect_with_flash(
         "/admin",
         &format!("{} deleted", deleted.title.as_str()),

@@ -26,6 +26,16 @@ pub struct DrinkFormInput {
     pub parts: Vec<String>,
     #[serde(default)]
     pub action: String,
+    /// The version the form was opened at (edits only).
+    #[serde(default)]
+    pub version: String,
+}
+
+impl DrinkFormInput {
+    /// The version the form was opened at, if it says.
+    pub fn opened_at(&self) -> Option<i64> {
+        self.version.trim().parse().ok()
+    }
 }
 
 /// Which button sent the form (the add and remove buttons work without

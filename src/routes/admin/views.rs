@@ -227,6 +227,8 @@ pub struct DrinkFormPage {
     pub preview: Cup,
     pub error_count: usize,
     pub max_rows: usize,
+    /// The version being edited (not for a new drink).
+    pub version: Option<i64>,
 }
 
 #[derive(Template)]
@@ -234,6 +236,23 @@ pub struct DrinkFormPage {
 pub struct DeletePage {
     pub layout: Layout,
     pub card: DrinkCard,
+    pub csrf_token: String,
+    pub version: i64,
+}
+
+/// Someone else changed the drink since the form was opened: what it is
+/// now, the person's own edit, and the choices.
+#[derive(Template)]
+#[template(path = "admin/conflict.html")]
+pub struct ConflictPage {
+    pub layout: Layout,
+    pub id: i64,
+    pub current: DrinkCard,
+    pub current_version: i64,
+    /// True when the refused change was a delete.
+    pub deleting: bool,
+    pub title: String,
+    pub rows: Vec<FormRow>,
     pub csrf_token: String,
 }
 

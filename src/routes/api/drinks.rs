@@ -1,7 +1,7 @@
 //! `/drinks`, `/drinks-detail` and `/drinks/{id}`.
 
 use actix_web::http::header::{
-    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, ContentType, ETAG, HeaderValue,
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, ContentType, ETAG, HeaderValue, IF_MATCH,
     IF_NONE_MATCH, VARY,
 };
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -28,9 +28,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::resource("/drinks/{id}")
+            .route(web::get().to(show))
             .route(web::patch().to(update))
             .route(web::delete().to(delete))
-            .default_service(method_not_allowed("PATCH, DELETE")),
+            .default_service(method_not_allowed("GET, PATCH, DELETE")),
     );
 }
 
@@ -126,6 +127,58 @@ async fn create(
     Ok(drinks_response(vec![created.long()]))
 }
 
+/// `GET /drinks/{id}`: one drink in the long form, with a strong `ETag`
+/// (its version) for `If-Match` on `PATCH` and `DELETE`.
+async fn show(
+    principal: Principal,
+    request: HttpRequest,
+    menu: web::Data<Menu>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::GetDrinksDetail)?;
+    let id = drink_id(&request)?;
+    let drink = menu.find(id).await?.ok_or_else(|| no_such_drink(id))?;
+    let etag = drink.etag();
+    let client_is_current = request
+        .headers()
+        .get(IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .split(',')
+                .map(|tag| tag.trim().trim_start_matches("W/"))
+                .any(|tag| tag == "*" || tag == etag)
+        });
+    let mut response = if client_is_current {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((ETAG, etag))
+        .insert_header((CACHE_CONTROL, "private, no-cache"));
+    Ok(if client_is_current {
+        response.finish()
+    } else {
+        response.json(DrinksBody::new(vec![drink.long()]))
+    })
+}
+
+/// The `If-Match` header, when sent: a change then applies only to the
+/// version it names. Without it the change applies as before (the mobile
+/// app does not send it).
+fn if_match(request: &HttpRequest) -> Result<Option<String>, ApiError> {
+    request
+        .headers()
+        .get(IF_MATCH)
+        .map(|value| {
+            value
+                .to_str()
+                .map(str::to_owned)
+                .map_err(|_| ApiError::BadRequest("If-Match must be ASCII entity tags".into()))
+        })
+        .transpose()
+}
+
 async fn update(
     principal: Principal,
     request: HttpRequest,
@@ -134,12 +187,15 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::PatchDrinks)?;
     let id = drink_id(&request)?;
+    let if_match = if_match(&request)?;
     let changes = DrinkChanges::from_json(&read_json(&request, payload).await?)?;
     let updated = menu
-        .update(id, changes, principal.subject)
+        .update(id, changes, principal.subject, if_match)
         .await?
         .ok_or_else(|| no_such_drink(id))?;
-    Ok(drinks_response(vec![updated.long()]))
+    Ok(HttpResponse::Ok()
+        .insert_header((ETAG, updated.etag()))
+        .json(DrinksBody::new(vec![updated.long()])))
 }
 
 async fn delete(
@@ -149,7 +205,8 @@ async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::DeleteDrinks)?;
     let id = drink_id(&request)?;
-    menu.delete(id, principal.subject)
+    let if_match = if_match(&request)?;
+    menu.delete(id, principal.subject, if_match)
         .await?
         .ok_or_else(|| no_such_drink(id))?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"success": true, "delete": id})))

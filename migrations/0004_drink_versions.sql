@@ -1,0 +1,4 @@
+-- Each drink counts its changes, so an edit made from an old copy can be
+-- refused (If-Match on the API, the version field in the admin forms)
+-- instead of silently overwriting someone else's change.
+ALTER TABLE drinks ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
