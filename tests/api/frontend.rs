@@ -48,7 +48,9 @@ fn the_server_routes_are_never_shadowed() {
     assert_eq!(app.get("/healthz", None).assert_ok()["status"], "alive");
     app.get("/drinks-detail", None).assert_error(401);
     app.get("/drinks/999", None).assert_error(401);
-    app.get("/admin/nowhere", None).assert_error(404);
+    let admin = app.get("/admin/nowhere", None);
+    assert_eq!(admin.status, 404, "the admin pages' own 404");
+    assert!(!admin.text.contains("Coffee app"), "not the frontend's index.html");
     app.get("/assets/missing.js", None).assert_error(404);
     let posted = app.send(
         "POST",
