@@ -238,6 +238,9 @@ async fn save(
             if index < rows.len() {
                 rows.remove(index);
             }
+            if rows.is_empty() {
+                rows.push(FormRow::blank());
+            }
             let page = form_page(state, session, &editing, input.unchecked(rows), version);
             return render(&page);
         }
