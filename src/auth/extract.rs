@@ -75,3 +75,24 @@ fn bearer_token(request: &HttpRequest) -> Result<&str, AuthError> {
     }
     Ok(token)
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use actix_web::http::header::HeaderValue;
+    use actix_web::test::TestRequest;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_authorization_header_is_refused_or_a_plain_token(raw in prop::collection::vec(any::<u8>(), 0..200)) {
+            let Ok(value) = HeaderValue::from_bytes(&raw) else {
+                return Ok(());
+            };
+            let request = TestRequest::default().insert_header((AUTHORIZATION, value)).to_http_request();
+            if let Ok(token) = bearer_token(&request) {
+                prop_assert!(!token.is_empty() && !token.contains(' '));
+            }
+        }
+    }
+}

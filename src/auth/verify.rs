@@ -365,3 +365,79 @@ fn describe(kind: &ErrorKind) -> &'static str {
         _ => "Unable to parse authentication token.",
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::auth::dev::{DevRole, DevSigner};
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    /// A verifier that trusts only a development key (no network).
+    fn verifier() -> &'static (TokenVerifier, DevSigner) {
+        static VERIFIER: OnceLock<(TokenVerifier, DevSigner)> = OnceLock::new();
+        VERIFIER.get_or_init(|| {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let signer = DevSigner::load_or_create(&dir.path().join("key.pem")).expect("key");
+            let settings = crate::config::Settings::load_from(None, &Default::default())
+                .expect("defaults")
+                .auth;
+            let verifier = TokenVerifier::from_settings(&settings)
+                .expect("verifier")
+                .with_development(&signer, &settings);
+            (verifier, signer)
+        })
+    }
+
+    /// Three base64url segments of arbitrary JSON-ish text.
+    fn token_like() -> impl Strategy<Value = String> {
+        let segment = prop_oneof![
+            "\\PC{0,60}".prop_map(|text| URL_SAFE_NO_PAD.encode(text)),
+            Just(URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"x"}"#)),
+            Just(URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#)),
+            "[A-Za-z0-9_-]{0,80}",
+        ];
+        (segment.clone(), segment.clone(), segment).prop_map(|(a, b, c)| format!("{a}.{b}.{c}"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn arbitrary_tokens_are_refused_without_panicking(
+            token in prop_oneof!["\\PC{0,200}", token_like()],
+        ) {
+            let (verifier, _) = verifier();
+            let outcome = actix_web::rt::System::new().block_on(verifier.verify(&token));
+            prop_assert!(outcome.is_err(), "{:?}", token);
+        }
+
+        #[test]
+        fn a_valid_token_with_any_byte_changed_is_refused(position in any::<prop::sample::Index>(), byte in any::<u8>()) {
+            let (verifier, signer) = verifier();
+            let token = signer.mint(DevRole::Manager, "bar", std::time::Duration::from_secs(60)).expect("mints");
+            let mut bytes = token.clone().into_bytes();
+            let at = position.index(bytes.len());
+            prop_assume!(bytes[at] != byte);
+            bytes[at] = byte;
+            let Ok(tampered) = String::from_utf8(bytes) else {
+                return Ok(());
+            };
+            let outcome = actix_web::rt::System::new().block_on(verifier.verify(&tampered));
+            // Base64 has a few spellings of the same bytes at a segment's end;
+            // only a token that decodes to the very same signed bytes may pass.
+            if let Ok(principal) = outcome {
+                prop_assert_eq!(principal.subject, "dev|manager");
+                prop_assert!(same_decoded(&token, &tampered));
+            }
+        }
+    }
+
+    fn same_decoded(a: &str, b: &str) -> bool {
+        let decode = |t: &str| -> Option<Vec<Vec<u8>>> {
+            t.split('.').map(|part| URL_SAFE_NO_PAD.decode(part).ok()).collect()
+        };
+        decode(a).is_some() && decode(a) == decode(b)
+    }
+}

@@ -356,3 +356,37 @@ mod tests {
         assert!(Color::parse(&long).is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Characters that could end an attribute, open markup or start CSS
+    /// tricks; no accepted color contains one.
+    fn is_inert(color: &str) -> bool {
+        !color.chars().any(|c| {
+            matches!(c, '<' | '>' | '"' | '\'' | '&' | ';' | '\\' | '{' | '}' | ':' | '@')
+                || c.is_control()
+        }) && !color.to_ascii_lowercase().contains("url")
+            && !color.to_ascii_lowercase().contains("expression")
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_is_refused_or_an_inert_color(raw in "\\PC{0,80}") {
+            if let Ok(color) = Color::parse(&raw) {
+                prop_assert!(is_inert(color.as_str()), "{:?}", color);
+            }
+        }
+
+        #[test]
+        fn near_misses_are_refused_or_inert(
+            raw in "(rgb|rgba|hsl|hsla|url|var|calc|expression)\\([ -~]{0,24}\\)|#[0-9a-fA-Fg-zG-Z<>\"]{0,10}|[a-zA-Z]{1,20}[ -~]{0,4}",
+        ) {
+            if let Ok(color) = Color::parse(&raw) {
+                prop_assert!(is_inert(color.as_str()), "{:?}", color);
+            }
+        }
+    }
+}

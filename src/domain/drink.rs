@@ -294,3 +294,62 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// Any JSON value, a few levels deep.
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            "\\PC{0,40}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(Value::from),
+                prop::collection::hash_map("(title|recipe|name|color|parts|id|\\PC{0,8})", inner, 0..6)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Bodies shaped like drinks, with arbitrary field values.
+    fn drink_like() -> impl Strategy<Value = Value> {
+        (any_json(), prop::collection::vec((any_json(), any_json(), any_json()), 0..12)).prop_map(
+            |(title, rows)| {
+                let recipe: Vec<Value> = rows
+                    .into_iter()
+                    .map(|(name, color, parts)| json!({"name": name, "color": color, "parts": parts}))
+                    .collect();
+                json!({"title": title, "recipe": recipe})
+            },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bodies_never_panic_and_accepted_drinks_keep_the_rules(
+            body in prop_oneof![any_json(), drink_like()],
+        ) {
+            if let Ok(drink) = NewDrink::from_json(&body) {
+                let title = drink.title.as_str();
+                prop_assert!(!title.is_empty() && title.chars().count() <= MAX_TITLE_CHARS);
+                prop_assert!(!title.chars().any(char::is_control));
+                let ingredients = drink.recipe.ingredients();
+                prop_assert!(!ingredients.is_empty() && ingredients.len() <= crate::domain::MAX_INGREDIENTS);
+                for ingredient in ingredients {
+                    prop_assert!(!ingredient.name.as_str().chars().any(char::is_control));
+                    prop_assert!((1..=100).contains(&ingredient.parts.get()));
+                    prop_assert!(crate::domain::Color::parse(ingredient.color.as_str()).is_ok());
+                }
+            }
+            let _ = DrinkChanges::from_json(&body);
+        }
+    }
+}

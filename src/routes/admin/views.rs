@@ -386,6 +386,56 @@ pub struct ErrorPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::NewDrink;
+    use proptest::prelude::*;
+
+    /// The menu page for one drink, as a manager sees it.
+    fn menu_html(drink: &Drink) -> String {
+        MenuPage {
+            layout: Layout::new("Menu", "menu", false),
+            cards: vec![DrinkCard::of(drink)],
+            total: 1,
+            query: String::new(),
+            can_edit: true,
+            can_delete: true,
+        }
+        .render()
+        .expect("renders")
+    }
+
+    fn drink(title: &str, name: &str, color: &str) -> Option<Drink> {
+        let body = serde_json::json!({"title": title, "recipe": [{"name": name, "color": color, "parts": 2}]});
+        let new = NewDrink::from_json(&body).ok()?;
+        Some(Drink {
+            id: 1,
+            title: new.title,
+            recipe: new.recipe,
+            version: 1,
+        })
+    }
+
+    proptest! {
+        /// Whatever a drink holds, it adds no markup: the page has exactly
+        /// as many `<` (and quotes) as with a plain drink.
+        #[test]
+        fn user_data_never_adds_markup(
+            title in "\\PC{1,40}",
+            name in "\\PC{1,30}",
+            color in prop_oneof![Just("red".to_owned()), "#[0-9a-f]{6}", "\\PC{1,20}"],
+        ) {
+            let plain = drink("x", "y", "red").expect("valid");
+            if let Some(hostile) = drink(&title, &name, &color) {
+                let (baseline, page) = (menu_html(&plain), menu_html(&hostile));
+                for special in ['<', '>', '"'] {
+                    prop_assert_eq!(
+                        baseline.matches(special).count(),
+                        page.matches(special).count(),
+                        "{:?} in {:?} / {:?} / {:?}", special, title, name, color
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn cup_layers_fill_the_glass_in_proportion() {
