@@ -50,6 +50,14 @@ pub struct ServerSettings {
     pub bind: String,
     pub workers: usize,
     pub max_body_bytes: usize,
+    /// How long a client may take to send a request's head, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// How long a client may take to send a request's body, in milliseconds.
+    pub body_timeout_ms: u64,
+    /// How long an idle keep-alive connection stays open, in seconds.
+    pub keep_alive_secs: u64,
+    /// Most connections each worker holds at once.
+    pub max_connections: usize,
     /// The base URL people reach the server at (`http://<bind>` when unset).
     pub public_url: Option<String>,
 }
@@ -237,6 +245,30 @@ impl Settings {
                 "use a limit of at least 1024 bytes (default 65536)",
             ));
         }
+        check_range(
+            "server.request_timeout_ms",
+            self.server.request_timeout_ms,
+            100,
+            60_000,
+        )?;
+        check_range(
+            "server.body_timeout_ms",
+            self.server.body_timeout_ms,
+            100,
+            300_000,
+        )?;
+        check_range(
+            "server.keep_alive_secs",
+            self.server.keep_alive_secs,
+            0,
+            600,
+        )?;
+        check_range(
+            "server.max_connections",
+            self.server.max_connections as u64,
+            16,
+            100_000,
+        )?;
         if self.database.pool_size == 0 {
             return Err(invalid(
                 "database.pool_size",

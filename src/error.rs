@@ -17,7 +17,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Value, json};
 
 use crate::auth::AuthError;
-use crate::db::DbError;
+use crate::db::{DbError, StorageProblem};
 use crate::domain::{Permission, ValidationErrors};
 
 /// Seconds a client should wait before retrying while signing keys load.
@@ -40,9 +40,17 @@ pub enum ApiError {
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
+    RequestTimeout(String),
+    #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("the drink is invalid: {0}")]
     Validation(ValidationErrors),
+    /// 503 or 507: the database cannot be written; reads still work.
+    #[error("{message}")]
+    Storage {
+        problem: StorageProblem,
+        message: &'static str,
+    },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -82,8 +90,17 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::PreconditionFailed(_) => "precondition_failed",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::RequestTimeout(_) => "request_timeout",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Validation(_) => "validation_failed",
+            ApiError::Storage {
+                problem: StorageProblem::ReadOnly,
+                ..
+            } => "storage_read_only",
+            ApiError::Storage {
+                problem: StorageProblem::Full,
+                ..
+            } => "storage_full",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -98,7 +115,25 @@ impl From<DbError> for ApiError {
             DbError::Stale => ApiError::PreconditionFailed(
                 "the drink has changed since your copy (If-Match): fetch it again and retry".into(),
             ),
-            other => ApiError::internal(other),
+            other => match other.storage_problem() {
+                Some(problem) => {
+                    tracing::error!(error = %error_chain(&other), "a write failed: the database cannot be written");
+                    ApiError::Storage {
+                        problem,
+                        message: match problem {
+                            StorageProblem::ReadOnly => {
+                                "the database is read-only, so changes cannot be saved right now \
+                                 (the menu can still be read); nothing was changed"
+                            }
+                            StorageProblem::Full => {
+                                "the disk is full, so changes cannot be saved right now (the menu \
+                                 can still be read); nothing was changed"
+                            }
+                        },
+                    }
+                }
+                None => ApiError::internal(other),
+            },
         }
     }
 }
@@ -125,8 +160,17 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Storage {
+                problem: StorageProblem::ReadOnly,
+                ..
+            } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Storage {
+                problem: StorageProblem::Full,
+                ..
+            } => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
+use actix_web::http::KeepAlive;
 use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
@@ -17,7 +18,7 @@ use crate::config::{CorsSettings, Settings, SettingsError};
 use crate::db::{Database, DbError};
 use crate::menu::Menu;
 use crate::routes::admin::AdminState;
-use crate::routes::{self, api::BodyLimit, fallback, frontend};
+use crate::routes::{self, api::BodyLimits, fallback, frontend};
 use crate::telemetry;
 
 /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
@@ -111,7 +112,10 @@ impl Application {
 
         let menu = web::Data::new(Menu::new(database.clone()));
         let database_data = web::Data::new(database.clone());
-        let body_limit = BodyLimit(settings.server.max_body_bytes);
+        let body_limits = BodyLimits {
+            max_bytes: settings.server.max_body_bytes,
+            timeout: Duration::from_millis(settings.server.body_timeout_ms),
+        };
         let cors_settings = settings.cors.clone();
         let frontend = settings.frontend.dir.clone();
         let mut server = HttpServer::new(move || {
@@ -122,7 +126,7 @@ impl Application {
                 .app_data(database_data.clone())
                 .app_data(menu.clone())
                 .app_data(verifier.clone())
-                .app_data(body_limit)
+                .app_data(body_limits)
                 .app_data(admin.clone())
                 .configure(routes::configure);
             // Registered last, so every route above wins over a file.
@@ -134,7 +138,16 @@ impl Application {
                 .wrap(from_fn(fallback::json_errors))
                 .wrap(from_fn(telemetry::log_request))
         })
-        .shutdown_timeout(SHUTDOWN_GRACE_SECS);
+        .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+        // Slow or idle clients cannot hold connections: a bounded time to
+        // send the head (then 408), a bounded keep-alive, a cap per worker.
+        .client_request_timeout(Duration::from_millis(settings.server.request_timeout_ms))
+        .client_disconnect_timeout(Duration::from_secs(1))
+        .keep_alive(match settings.server.keep_alive_secs {
+            0 => KeepAlive::Disabled,
+            secs => KeepAlive::Timeout(Duration::from_secs(secs)),
+        })
+        .max_connections(settings.server.max_connections);
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }

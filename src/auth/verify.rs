@@ -436,7 +436,9 @@ mod properties {
 
     fn same_decoded(a: &str, b: &str) -> bool {
         let decode = |t: &str| -> Option<Vec<Vec<u8>>> {
-            t.split('.').map(|part| URL_SAFE_NO_PAD.decode(part).ok()).collect()
+            t.split('.')
+                .map(|part| URL_SAFE_NO_PAD.decode(part).ok())
+                .collect()
         };
         decode(a).is_some() && decode(a) == decode(b)
     }

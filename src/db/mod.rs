@@ -56,9 +56,69 @@ pub enum DbError {
     #[error("the blocking thread pool is gone")]
     Blocking,
     #[error("the write was not saved: {0}")]
-    WriteFailed(String),
+    WriteFailed(WriteFailure),
     #[error("backup failed: {0}")]
     Backup(String),
+}
+
+/// A storage condition the operator must fix; writes fail, reads go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageProblem {
+    /// The file (or its folder) cannot be written.
+    ReadOnly,
+    /// The disk is full.
+    Full,
+}
+
+impl StorageProblem {
+    /// The problem behind an SQLite error, if it is one of these.
+    pub fn of(error: &rusqlite::Error) -> Option<Self> {
+        match error.sqlite_error_code()? {
+            rusqlite::ErrorCode::ReadOnly => Some(Self::ReadOnly),
+            rusqlite::ErrorCode::DiskFull => Some(Self::Full),
+            _ => None,
+        }
+    }
+}
+
+/// Why a group of writes was not saved, shared by every change in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteFailure {
+    pub storage: Option<StorageProblem>,
+    pub message: String,
+}
+
+impl WriteFailure {
+    fn from_sqlite(error: &rusqlite::Error) -> Self {
+        Self {
+            storage: StorageProblem::of(error),
+            message: error.to_string(),
+        }
+    }
+
+    fn other(message: impl Into<String>) -> Self {
+        Self {
+            storage: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for WriteFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl DbError {
+    /// The storage problem behind this error, if any.
+    pub fn storage_problem(&self) -> Option<StorageProblem> {
+        match self {
+            DbError::WriteFailed(failure) => failure.storage,
+            DbError::Sqlite(error) => StorageProblem::of(error),
+            _ => None,
+        }
+    }
 }
 
 /// One database file: a pool of connections for reads, and the single writer.

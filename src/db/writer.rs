@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use super::DbError;
+use super::{DbError, WriteFailure};
 
 /// Most changes committed together; bounds how long one group can take.
 const MAX_GROUP: usize = 64;
@@ -44,12 +44,12 @@ trait Change: Send {
     /// Runs the change inside the open transaction.
     fn apply(self: Box<Self>, conn: &Connection) -> Box<dyn Applied>;
     /// Answers without running: the transaction could not begin.
-    fn abort(self: Box<Self>, why: &str);
+    fn abort(self: Box<Self>, why: &WriteFailure);
 }
 
 /// A change that ran and waits for the outcome of the commit.
 trait Applied: Send {
-    fn finish(self: Box<Self>, commit: Result<(), &str>);
+    fn finish(self: Box<Self>, commit: Result<(), &WriteFailure>);
 }
 
 struct Pending<T, F> {
@@ -75,16 +75,16 @@ where
         })
     }
 
-    fn abort(self: Box<Self>, why: &str) {
-        let _ = self.reply.send(Err(DbError::WriteFailed(why.to_owned())));
+    fn abort(self: Box<Self>, why: &WriteFailure) {
+        let _ = self.reply.send(Err(DbError::WriteFailed(why.clone())));
     }
 }
 
 impl<T: Send> Applied for Ran<T> {
-    fn finish(self: Box<Self>, commit: Result<(), &str>) {
+    fn finish(self: Box<Self>, commit: Result<(), &WriteFailure>) {
         let answer = match (self.outcome, commit) {
             (Ok(value), Ok(())) => Ok(value),
-            (Ok(_), Err(why)) => Err(DbError::WriteFailed(why.to_owned())),
+            (Ok(_), Err(why)) => Err(DbError::WriteFailed(why.clone())),
             (Err(error), _) => Err(error),
         };
         // The requester may have gone away; the change stands regardless.
@@ -121,7 +121,11 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || write_loop(conn, &incoming, &counter))
-            .map_err(|e| DbError::WriteFailed(format!("cannot start the writer thread: {e}")))?;
+            .map_err(|e| {
+                DbError::WriteFailed(WriteFailure::other(format!(
+                    "cannot start the writer thread: {e}"
+                )))
+            })?;
         Ok(Self {
             queue,
             commits,
@@ -164,10 +168,12 @@ impl Writer {
         let (reply, answer) = oneshot::channel();
         self.queue
             .send(Box::new(Pending { change, reply }))
-            .map_err(|_| DbError::WriteFailed("the writer thread has stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| DbError::WriteFailed("the writer thread has stopped".into()))?
+            .map_err(|_| {
+                DbError::WriteFailed(WriteFailure::other("the writer thread has stopped"))
+            })?;
+        answer.await.map_err(|_| {
+            DbError::WriteFailed(WriteFailure::other("the writer thread has stopped"))
+        })?
     }
 }
 
@@ -184,7 +190,7 @@ fn write_loop(conn: Connection, incoming: &mpsc::Receiver<Box<dyn Change>>, comm
         };
         let mut group = std::iter::once(first).chain(incoming.try_iter().take(MAX_GROUP - 1));
         if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
-            let why = error.to_string();
+            let why = WriteFailure::from_sqlite(&error);
             tracing::error!(error = %why, "cannot begin a write transaction");
             group.for_each(|change| change.abort(&why));
             continue;
@@ -202,10 +208,10 @@ fn write_loop(conn: Connection, incoming: &mpsc::Receiver<Box<dyn Change>>, comm
             }
         }
         let commit = if lost {
-            Err("the write transaction was rolled back".to_owned())
+            Err(WriteFailure::other("the write transaction was rolled back"))
         } else {
             conn.execute_batch("COMMIT")
-                .map_err(|error| error.to_string())
+                .map_err(|error| WriteFailure::from_sqlite(&error))
         };
         match &commit {
             Ok(()) => {
@@ -219,7 +225,7 @@ fn write_loop(conn: Connection, incoming: &mpsc::Receiver<Box<dyn Change>>, comm
             }
         }
         for change in applied {
-            change.finish(commit.as_ref().map(|_| ()).map_err(String::as_str));
+            change.finish(commit.as_ref().map(|_| ()));
         }
     }
 }

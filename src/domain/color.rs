@@ -366,8 +366,10 @@ mod properties {
     /// tricks; no accepted color contains one.
     fn is_inert(color: &str) -> bool {
         !color.chars().any(|c| {
-            matches!(c, '<' | '>' | '"' | '\'' | '&' | ';' | '\\' | '{' | '}' | ':' | '@')
-                || c.is_control()
+            matches!(
+                c,
+                '<' | '>' | '"' | '\'' | '&' | ';' | '\\' | '{' | '}' | ':' | '@'
+            ) || c.is_control()
         }) && !color.to_ascii_lowercase().contains("url")
             && !color.to_ascii_lowercase().contains("expression")
     }

@@ -313,8 +313,12 @@ mod properties {
         leaf.prop_recursive(4, 64, 8, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..8).prop_map(Value::from),
-                prop::collection::hash_map("(title|recipe|name|color|parts|id|\\PC{0,8})", inner, 0..6)
-                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+                prop::collection::hash_map(
+                    "(title|recipe|name|color|parts|id|\\PC{0,8})",
+                    inner,
+                    0..6
+                )
+                .prop_map(|map| Value::Object(map.into_iter().collect())),
             ]
         })
     }

@@ -50,7 +50,10 @@ fn the_server_routes_are_never_shadowed() {
     app.get("/drinks/999", None).assert_error(401);
     let admin = app.get("/admin/nowhere", None);
     assert_eq!(admin.status, 404, "the admin pages' own 404");
-    assert!(!admin.text.contains("Coffee app"), "not the frontend's index.html");
+    assert!(
+        !admin.text.contains("Coffee app"),
+        "not the frontend's index.html"
+    );
     app.get("/assets/missing.js", None).assert_error(404);
     let posted = app.send(
         "POST",

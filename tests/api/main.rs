@@ -14,6 +14,7 @@ mod errors;
 mod frontend;
 mod health;
 mod helpers;
+mod hostile;
 mod jwks;
 mod logging;
 mod oidc;

@@ -2,6 +2,8 @@
 //! check: actix runs a handler's extractors concurrently, and a client
 //! without the permission must get 401/403, not a complaint about its body.
 
+use std::time::Duration;
+
 use actix_web::dev::JsonBody;
 use actix_web::error::JsonPayloadError;
 use actix_web::{HttpRequest, web};
@@ -9,21 +11,31 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 
-/// Largest accepted body; set from `server.max_body_bytes` as app data.
+/// How large a body may be and how long it may take to arrive; set from
+/// `server.max_body_bytes` and `server.body_timeout_ms` as app data.
 #[derive(Debug, Clone, Copy)]
-pub struct BodyLimit(pub usize);
+pub struct BodyLimits {
+    pub max_bytes: usize,
+    pub timeout: Duration,
+}
 
-/// The body as JSON: 415 unless sent as JSON, 413 over the limit, 400 unless well-formed.
+/// The body as JSON: 415 unless sent as JSON, 413 over the limit, 408 when
+/// it trickles in too slowly, 400 unless well-formed.
 pub async fn read_json(request: &HttpRequest, payload: web::Payload) -> Result<Value, ApiError> {
-    let limit = request
-        .app_data::<BodyLimit>()
-        .ok_or_else(|| ApiError::internal("BodyLimit is not registered"))?
-        .0;
+    let limits = *request
+        .app_data::<BodyLimits>()
+        .ok_or_else(|| ApiError::internal("BodyLimits is not registered"))?;
     let mut payload = payload.into_inner();
-    JsonBody::<Value>::new(request, &mut payload, None, true)
-        .limit(limit)
+    let body = JsonBody::<Value>::new(request, &mut payload, None, true).limit(limits.max_bytes);
+    tokio::time::timeout(limits.timeout, body)
         .await
-        .map_err(|error| json_error(error, limit))
+        .map_err(|_| {
+            ApiError::RequestTimeout(format!(
+                "the request body did not arrive within {} ms",
+                limits.timeout.as_millis()
+            ))
+        })?
+        .map_err(|error| json_error(error, limits.max_bytes))
 }
 
 fn json_error(error: JsonPayloadError, limit: usize) -> ApiError {

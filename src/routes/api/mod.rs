@@ -1,7 +1,7 @@
 //! The JSON API, wire-compatible with the Flask "Coffee Shop" API.
 
 mod body;
-pub use body::BodyLimit;
+pub use body::BodyLimits;
 mod drinks;
 
 use actix_web::web;
