@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo test --locked --all-targets
+# The crash-safety test kills the release binary (tests/api/crash.rs).
+cargo build --release --locked
+COFFEE_SHOP_BINARY="$PWD/target/release/coffee-shop" cargo test --locked --all-targets
 scripts/compat.sh
 scripts/e2e.sh

@@ -8,6 +8,7 @@ mod auth;
 mod caching;
 mod cli;
 mod cors;
+mod crash;
 mod dashboard;
 mod drinks;
 mod errors;

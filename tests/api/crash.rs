@@ -1,0 +1,294 @@
+//! Crash safety: the binary is killed with SIGKILL in the middle of
+//! concurrent creates, updates and deletes, several times, and restarted.
+//! Every write that was acknowledged must be there with its content,
+//! nothing that failed may be half-applied, and the activity log must
+//! agree with the drinks table. `COFFEE_SHOP_BINARY` picks the binary
+//! (scripts/test.sh points it at the release build).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const CLIENTS: usize = 4;
+const ROUNDS: usize = 4;
+
+fn binary() -> PathBuf {
+    std::env::var_os("COFFEE_SHOP_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_coffee-shop")))
+}
+
+fn start(database: &Path, port: u16, jwks: &JwksServer) -> Child {
+    Command::new(binary())
+        .env_clear()
+        .env("RUST_LOG", "error")
+        .env("COFFEE_SHOP__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .env("COFFEE_SHOP__SERVER__WORKERS", "2")
+        .env("COFFEE_SHOP__DATABASE__PATH", database)
+        // Every drink then has its activity rows, which the test checks.
+        .env("COFFEE_SHOP__DATABASE__SAMPLE_MENU", "false")
+        .env("COFFEE_SHOP__AUTH__ISSUER", jwks.issuer())
+        .env("COFFEE_SHOP__AUTH__JWKS_URL", jwks.jwks_url())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts")
+}
+
+/// What the client knows about one of its drinks.
+#[derive(Default, Clone)]
+struct Known {
+    id: Option<i64>,
+    /// The long form last acknowledged (`None`: deleted, or never created).
+    acknowledged: Option<Value>,
+    /// A change whose answer never came: its result, if it happened.
+    in_doubt: Option<Option<Value>>,
+}
+
+fn recipe(seed: usize) -> Value {
+    json!([
+        {"name": "espresso", "color": "#3b1f0e", "parts": 1 + seed % 3},
+        {"name": format!("milk {seed}"), "color": "white", "parts": 1 + seed % 5},
+    ])
+}
+
+/// One client: creates drinks, then updates or deletes them, one request
+/// at a time, until a request fails (the server was killed).
+fn client(
+    base: &str,
+    token: &str,
+    number: usize,
+    round: usize,
+    drinks: &mut Vec<Known>,
+    stop: &AtomicBool,
+) {
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .new_agent();
+    let auth = format!("Bearer {token}");
+    let mut step = 0usize;
+    while !stop.load(Ordering::Relaxed) {
+        step += 1;
+        let seed = number * 1000 + round * 100 + step;
+        let live: Vec<usize> = (0..drinks.len())
+            .filter(|&i| drinks[i].acknowledged.is_some())
+            .collect();
+        let (index, request, expected) = match (step % 3, live.get(seed % live.len().max(1))) {
+            (1, Some(&i)) => {
+                let id = drinks[i].id.expect("id");
+                let title = format!("C{number} R{round} S{step} upd");
+                let body = json!({"title": title, "recipe": recipe(seed)});
+                let expected = json!({"id": id, "title": title, "recipe": recipe(seed)});
+                let request = agent
+                    .patch(&format!("{base}/drinks/{id}"))
+                    .header("Authorization", &auth)
+                    .content_type("application/json")
+                    .send(body.to_string());
+                (i, request, Some(expected))
+            }
+            (2, Some(&i)) => {
+                let id = drinks[i].id.expect("id");
+                let request = agent
+                    .delete(&format!("{base}/drinks/{id}"))
+                    .header("Authorization", &auth)
+                    .call();
+                (i, request, None)
+            }
+            _ => {
+                let title = format!("C{number} R{round} S{step}");
+                drinks.push(Known {
+                    in_doubt: Some(Some(json!({"title": title, "recipe": recipe(seed)}))),
+                    ..Known::default()
+                });
+                let request = agent
+                    .post(&format!("{base}/drinks"))
+                    .header("Authorization", &auth)
+                    .content_type("application/json")
+                    .send(json!({"title": title, "recipe": recipe(seed)}).to_string());
+                let index = drinks.len() - 1;
+                (index, request, drinks[index].in_doubt.clone().flatten())
+            }
+        };
+        let known = &mut drinks[index];
+        known.in_doubt = Some(expected.clone());
+        let answer = request
+            .ok()
+            .filter(|r| r.status().is_success())
+            .and_then(|mut r| r.body_mut().read_json::<Value>().ok());
+        let Some(answer) = answer else {
+            // Killed mid-request: the change may or may not have happened.
+            return;
+        };
+        known.in_doubt = None;
+        match expected {
+            Some(_) => {
+                let drink = answer["drinks"][0].clone();
+                known.id = drink["id"].as_i64();
+                known.acknowledged = Some(drink);
+            }
+            None => known.acknowledged = None,
+        }
+    }
+}
+
+/// Every drink and the latest activity row for each drink id.
+fn stored(database: &Path) -> (HashMap<i64, Value>, HashMap<i64, (String, Option<Value>)>) {
+    let conn = rusqlite::Connection::open(database).expect("opens");
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .expect("check");
+    assert_eq!(integrity, "ok");
+    let mut drinks = HashMap::new();
+    let mut statement = conn
+        .prepare("SELECT id, title, recipe FROM drinks")
+        .expect("query");
+    let rows = statement
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })
+        .expect("rows");
+    for row in rows {
+        let (id, title, recipe) = row.expect("row");
+        let recipe: Value = serde_json::from_str(&recipe).expect("recipe JSON");
+        drinks.insert(id, json!({"id": id, "title": title, "recipe": recipe}));
+    }
+    let mut latest = HashMap::new();
+    let mut statement = conn
+        .prepare("SELECT drink_id, action, after FROM activity ORDER BY id")
+        .expect("query");
+    let rows = statement
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<String>>(2)?,
+            ))
+        })
+        .expect("rows");
+    for row in rows {
+        let (id, action, after) = row.expect("row");
+        let after = after.map(|a| serde_json::from_str::<Value>(&a).expect("after JSON"));
+        latest.insert(id, (action, after));
+    }
+    (drinks, latest)
+}
+
+fn same_content(a: &Value, b: &Value) -> bool {
+    a["title"] == b["title"] && a["recipe"] == b["recipe"]
+}
+
+#[test]
+fn acknowledged_writes_survive_kill_9_and_nothing_is_half_applied() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = dir.path().join("crash.db");
+    let jwks = JwksServer::start(&[&keys()[0]]);
+    let token = keys()[0].sign(&json!({
+        "iss": jwks.issuer(), "sub": "auth0|crash", "aud": AUDIENCE,
+        "exp": now() + 3600, "permissions": MANAGER,
+    }));
+    let mut clients: Vec<Vec<Known>> = vec![Vec::new(); CLIENTS];
+    let mut acknowledged_writes = 0;
+    for round in 0..ROUNDS {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("port")
+            .port();
+        let mut server = start(&database, port, &jwks);
+        let base = format!("http://127.0.0.1:{port}");
+        assert!(wait_until(Duration::from_secs(10), || {
+            ureq::get(&format!("{base}/readyz")).call().is_ok()
+        }));
+        let stop = AtomicBool::new(false);
+        let killed_at = Instant::now() + Duration::from_millis(600 + 150 * round as u64);
+        std::thread::scope(|scope| {
+            for (number, drinks) in clients.iter_mut().enumerate() {
+                let (base, token, stop) = (&base, &token, &stop);
+                scope.spawn(move || client(base, token, number, round, drinks, stop));
+            }
+            std::thread::sleep(killed_at.saturating_duration_since(Instant::now()));
+            server.kill().expect("SIGKILL");
+            let _ = server.wait();
+            stop.store(true, Ordering::Relaxed);
+        });
+        // A killed client's in-doubt change is settled by what is stored.
+        let (drinks, _) = stored(&database);
+        for known in clients.iter_mut().flatten() {
+            acknowledged_writes += usize::from(known.in_doubt.is_none());
+            let Some(outcome) = known.in_doubt.take() else {
+                continue;
+            };
+            let title_match =
+                |d: &&Value| outcome.as_ref().is_some_and(|o| d["title"] == o["title"]);
+            let now_stored = match known.id {
+                Some(id) => drinks.get(&id).cloned(),
+                None => drinks.values().find(title_match).cloned(),
+            };
+            let unchanged = match (&now_stored, &known.acknowledged) {
+                (None, None) => true,
+                (Some(s), Some(a)) => same_content(s, a),
+                _ => false,
+            };
+            let applied = match (&now_stored, &outcome) {
+                (None, None) => true,
+                (Some(s), Some(o)) => same_content(s, o),
+                _ => false,
+            };
+            assert!(
+                unchanged || applied,
+                "round {round}: half-applied? stored {now_stored:?}"
+            );
+            known.id = known
+                .id
+                .or_else(|| now_stored.as_ref().and_then(|s| s["id"].as_i64()));
+            known.acknowledged = now_stored;
+        }
+    }
+    assert!(
+        acknowledged_writes > 50,
+        "the load was real: {acknowledged_writes} answers"
+    );
+
+    let (drinks, latest) = stored(&database);
+    for known in clients.iter().flatten() {
+        match (&known.acknowledged, known.id) {
+            (Some(expected), Some(id)) => {
+                let stored = drinks
+                    .get(&id)
+                    .unwrap_or_else(|| panic!("acknowledged drink {id} is gone"));
+                assert!(
+                    same_content(stored, expected),
+                    "drink {id}: {stored} != {expected}"
+                );
+            }
+            (None, Some(id)) => assert!(!drinks.contains_key(&id), "deleted drink {id} is back"),
+            _ => {}
+        }
+    }
+    for (id, drink) in &drinks {
+        let (action, after) = latest
+            .get(id)
+            .unwrap_or_else(|| panic!("drink {id} has no activity row"));
+        assert_ne!(action, "delete", "drink {id}");
+        assert!(
+            after.as_ref().is_some_and(|a| same_content(a, drink)),
+            "drink {id}: the log says {after:?}"
+        );
+    }
+    for (id, (action, _)) in &latest {
+        if !drinks.contains_key(id) {
+            assert_eq!(action, "delete", "drink {id} vanished without a delete row");
+        }
+    }
+}
