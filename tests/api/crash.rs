@@ -139,8 +139,13 @@ fn client(
     }
 }
 
+/// Drinks by id, in their long form.
+type StoredDrinks = HashMap<i64, Value>;
+/// The latest activity row of each drink id: its action and `after`.
+type LatestActivity = HashMap<i64, (String, Option<Value>)>;
+
 /// Every drink and the latest activity row for each drink id.
-fn stored(database: &Path) -> (HashMap<i64, Value>, HashMap<i64, (String, Option<Value>)>) {
+fn stored(database: &Path) -> (StoredDrinks, LatestActivity) {
     let conn = rusqlite::Connection::open(database).expect("opens");
     let integrity: String = conn
         .query_row("PRAGMA integrity_check", [], |row| row.get(0))
