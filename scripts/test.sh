@@ -2,7 +2,8 @@
 # Runs every test: unit tests, the integration tests that drive the server
 # through a real port, a real SQLite file and a loopback JWKS server, and the
 # Udacity Postman collection against the release binary (scripts/compat.sh),
-# and the admin pages in headless Chromium (scripts/e2e.sh).
+# schemathesis against the served OpenAPI document (scripts/contract.sh), and
+# the admin pages in headless Chromium (scripts/e2e.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,4 +11,5 @@ cd "$(dirname "$0")/.."
 cargo build --release --locked
 COFFEE_SHOP_BINARY="$PWD/target/release/coffee-shop" cargo test --locked --all-targets
 scripts/compat.sh
+scripts/contract.sh
 scripts/e2e.sh

@@ -14,11 +14,12 @@ use std::fmt::Write as _;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{ALLOW, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::auth::AuthError;
 use crate::db::{DbError, StorageProblem};
-use crate::domain::{Permission, ValidationErrors};
+use crate::domain::{FieldError, Permission, ValidationErrors};
 
 /// Seconds a client should wait before retrying while signing keys load.
 const KEYS_RETRY_AFTER_SECS: u32 = 5;
@@ -55,15 +56,39 @@ pub enum ApiError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-/// The API's error body, `{"success": false, "error", "message", "code"}`:
-/// the one place its shape is written. Callers may add keys (`fields`, `checks`).
+/// The API's error body: the one place its shape is written (and the type
+/// the published OpenAPI document describes).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    /// Always `false`.
+    success: bool,
+    /// The HTTP status, repeated for clients that only read the body.
+    error: u16,
+    /// What went wrong and what to do, for people.
+    message: &'a str,
+    /// A stable machine-readable name, e.g. `validation_failed`.
+    code: &'a str,
+    /// 422 only: every broken rule, by field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<Vec<FieldError>>,
+    /// `/readyz` only: the state of each dependency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    checks: Option<Value>,
+}
+
+/// `{"success": false, "error", "message", "code"}`; callers may add
+/// `fields` or `checks`.
 pub fn error_body(status: StatusCode, code: &str, message: &str) -> Value {
-    json!({
-        "success": false,
-        "error": status.as_u16(),
-        "message": message,
-        "code": code,
+    serde_json::to_value(ErrorBody {
+        success: false,
+        error: status.as_u16(),
+        message,
+        code,
+        fields: None,
+        checks: None,
     })
+    .unwrap_or_else(|_| json!({"success": false, "error": status.as_u16()}))
 }
 
 impl ApiError {

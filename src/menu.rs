@@ -25,7 +25,7 @@ use crate::db::{self, Database, DbError};
 use crate::domain::{Drink, DrinkChanges, DrinkId, NewDrink};
 
 /// The success body of every drinks route: `{"success": true, "drinks": [...]}`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DrinksBody<T> {
     success: bool,
     drinks: Vec<T>,

@@ -18,6 +18,7 @@ use crate::config::{CorsSettings, Settings, SettingsError};
 use crate::db::{Database, DbError};
 use crate::menu::Menu;
 use crate::routes::admin::AdminState;
+use crate::routes::api::openapi::OpenApiDocument;
 use crate::routes::{self, api::BodyLimits, fallback, frontend};
 use crate::telemetry;
 
@@ -111,6 +112,7 @@ impl Application {
         ));
 
         let menu = web::Data::new(Menu::new(database.clone()));
+        let openapi = web::Data::new(OpenApiDocument::render());
         let database_data = web::Data::new(database.clone());
         let body_limits = BodyLimits {
             max_bytes: settings.server.max_body_bytes,
@@ -128,6 +130,7 @@ impl Application {
                 .app_data(verifier.clone())
                 .app_data(body_limits)
                 .app_data(admin.clone())
+                .app_data(openapi.clone())
                 .configure(routes::configure);
             // Registered last, so every route above wins over a file.
             let app = match &frontend {

@@ -136,6 +136,7 @@ impl Database {
             // A missing folder surfaces as the pool's open error below.
             let _ = std::fs::create_dir_all(parent);
         }
+        enable_wal(settings)?;
         let pool = Self::connect(settings)?;
         migrate(&mut *pool.get()?, settings.sample_menu)?;
         let mut write_connection = rusqlite::Connection::open(&settings.path)?;
@@ -223,9 +224,19 @@ impl Database {
     }
 }
 
+/// Puts the file in WAL mode (readers never block the writer). The mode is
+/// stored in the file, so this runs once, before any other connection: set
+/// per connection, it can meet a lock held by a write and fail.
+fn enable_wal(settings: &DatabaseSettings) -> Result<(), DbError> {
+    let conn = Connection::open(&settings.path)?;
+    conn.busy_timeout(Duration::from_millis(settings.busy_timeout_ms))?;
+    conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))?;
+    Ok(())
+}
+
 /// Pragmas for every connection: `busy_timeout` first so the others can wait
-/// for a lock, then WAL (readers never block the writer), the durability
-/// level, and foreign keys. Public so benchmarks can measure raw SQLite with
+/// for a lock, then the durability level and foreign keys (WAL is the file's,
+/// set by `Database::open`). Public so benchmarks can measure raw SQLite with
 /// exactly the server's settings.
 pub fn configure_connection(
     conn: &mut Connection,
@@ -233,7 +244,6 @@ pub fn configure_connection(
     synchronous: Synchronous,
 ) -> Result<(), rusqlite::Error> {
     conn.busy_timeout(busy_timeout)?;
-    conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))?;
     conn.pragma_update(None, "synchronous", synchronous.pragma_value())?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())

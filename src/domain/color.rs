@@ -159,7 +159,7 @@ const NAMED_COLORS: &[&str] = &[
 ];
 
 /// Longer input cannot be a color of the grammar; refuse it before parsing.
-const MAX_COLOR_LEN: usize = 64;
+pub const MAX_COLOR_LEN: usize = 64;
 
 /// A CSS color that matched the strict grammar; safe to draw into HTML.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -172,9 +172,10 @@ const COLOR_RULE: &str = "must be a CSS color: a named color, #rgb, #rgba, #rrgg
 
 impl Color {
     /// Parses a color, keeping the caller's spelling (without outer spaces).
+    /// The length limit counts what was sent, spaces included.
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
         let trimmed = raw.trim_matches(' ');
-        if trimmed.len() > MAX_COLOR_LEN || !is_valid_color(trimmed) {
+        if raw.len() > MAX_COLOR_LEN || !is_valid_color(trimmed) {
             return Err(COLOR_RULE);
         }
         Ok(Self(trimmed.to_owned()))
@@ -280,6 +281,62 @@ fn is_alpha(text: &str) -> bool {
     is_percentage(text) || parse_number(text).is_some_and(|a| a <= 1.0)
 }
 
+/// The grammar as one regular expression (ECMA-262 and Python compatible),
+/// for the published API schema: it accepts exactly what `Color::parse`
+/// accepts (with the length limit stated separately), which a property test
+/// holds it to.
+pub fn schema_pattern() -> String {
+    /// A letter in either case, so no regex flag is needed.
+    fn any_case(word: &str) -> String {
+        word.chars()
+            .map(|c| {
+                if c.is_ascii_alphabetic() {
+                    format!("[{}{}]", c.to_ascii_lowercase(), c.to_ascii_uppercase())
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    }
+    /// A plain decimal of at most `max` (leading zeros and `.5` allowed);
+    /// `below` matches the whole numbers from 1 to `max - 1`.
+    fn at_most(max: &str, below: Option<&str>) -> String {
+        let below = below
+            .map(|below| format!("|0*(?:{below})(?:\\.[0-9]+)?"))
+            .unwrap_or_default();
+        format!("(?:0*\\.[0-9]+|0+{below}|0*{max}(?:\\.0+)?)")
+    }
+    let n255 = at_most(
+        "255",
+        Some("[1-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-4]"),
+    );
+    let n100 = at_most("100", Some("[1-9]|[1-9][0-9]"));
+    let n360 = at_most("360", Some("[1-9]|[1-9][0-9]|[12][0-9]{2}|3[0-5][0-9]"));
+    let n1 = at_most("1", None);
+    let percentage = format!("{n100}%");
+    let channel = format!("(?:{percentage}|{n255})");
+    let hue = format!("{n360}(?:{})?", any_case("deg"));
+    let alpha = format!("(?:{percentage}|{n1})");
+    let arguments = |first: &str, second: &str, third: &str| {
+        format!(
+            "(?: *{first} *, *{second} *, *{third} *(?:, *{alpha} *)?| *{first} +{second} +{third} *(?:/ *{alpha} *)?)"
+        )
+    };
+    let rgb = format!(
+        "{}\\({}\\)",
+        any_case("rgb") + "[aA]?",
+        arguments(&channel, &channel, &channel)
+    );
+    let hsl = format!(
+        "{}\\({}\\)",
+        any_case("hsl") + "[aA]?",
+        arguments(&hue, &percentage, &percentage)
+    );
+    let hex = "#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})";
+    let named: Vec<String> = NAMED_COLORS.iter().map(|name| any_case(name)).collect();
+    format!("^ *(?:{hex}|{rgb}|{hsl}|{}) *$", named.join("|"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,6 +418,54 @@ mod tests {
 mod properties {
     use super::*;
     use proptest::prelude::*;
+    use std::sync::LazyLock;
+
+    static PATTERN: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(&schema_pattern()).expect("the pattern compiles"));
+
+    /// Strings near the grammar: functions with number-ish arguments, hex,
+    /// names in any case, with stray spaces.
+    fn color_like() -> impl Strategy<Value = String> {
+        let number = prop_oneof![
+            "[0-9]{1,4}",
+            "[0-9]{0,3}\\.[0-9]{0,3}",
+            "0{0,3}(1|100|255|256|360|361)(\\.0{1,2}|\\.5)?",
+        ];
+        let argument = (
+            number,
+            prop_oneof![Just(""), Just("%"), Just("deg"), Just("DEG")],
+        )
+            .prop_map(|(n, unit)| format!("{n}{unit}"));
+        let separator = prop_oneof![
+            Just(","),
+            Just(" , "),
+            Just(" "),
+            Just("  "),
+            Just(" / "),
+            Just("/")
+        ];
+        let arguments = prop::collection::vec((argument, separator), 1..6).prop_map(|parts| {
+            parts
+                .into_iter()
+                .map(|(a, s)| format!("{a}{s}"))
+                .collect::<String>()
+        });
+        let function = prop_oneof![
+            Just("rgb"),
+            Just("RGBA"),
+            Just("hsl"),
+            Just("hSlA"),
+            Just("rgb "),
+            Just("lab")
+        ];
+        prop_oneof![
+            (function, " {0,2}", arguments, " {0,2}")
+                .prop_map(|(f, a, args, b)| format!("{f}({a}{args}{b})")),
+            "#[0-9a-fA-FgG]{0,9}",
+            prop::sample::select(NAMED_COLORS.to_vec()).prop_map(|n| n.to_ascii_uppercase()),
+            "( {0,3})(red|Blue|rebeccapurple|grey1|transparent)( {0,3})",
+        ]
+    }
 
     /// Characters that could end an attribute, open markup or start CSS
     /// tricks; no accepted color contains one.
@@ -380,6 +485,22 @@ mod properties {
             if let Ok(color) = Color::parse(&raw) {
                 prop_assert!(is_inert(color.as_str()), "{:?}", color);
             }
+        }
+
+        #[test]
+        fn the_schema_pattern_agrees_on_known_cases(_ in Just(())) {
+            for good in ["rgb(255, 0, 0)", "RGB(1 2 3 / 50%)", " red ", "hsl(360deg 100% 50%)", "#ABC", "rgba(0,0,0,.5)", "hsla(0 0% 0% / 1.0)", "RebeccaPurple"] {
+                prop_assert!(PATTERN.is_match(good) && Color::parse(good).is_ok(), "{}", good);
+            }
+            for bad in ["rgb(256,0,0)", "rgb(1,2)", "rgb(1 2 3 4)", "hsl(361,1%,1%)", "red;", "rgb(1,2,3,1.5)", "#abcde", "rgb (1,2,3)", "rgba(1, 2, 3 / 1)"] {
+                prop_assert!(!PATTERN.is_match(bad) && Color::parse(bad).is_err(), "{}", bad);
+            }
+        }
+
+        #[test]
+        fn the_schema_pattern_accepts_exactly_what_parse_accepts(raw in prop_oneof![color_like(), "\\PC{0,30}"]) {
+            prop_assume!(raw.len() <= MAX_COLOR_LEN);
+            prop_assert_eq!(PATTERN.is_match(&raw), Color::parse(&raw).is_ok(), "{:?}", raw);
         }
 
         #[test]

@@ -50,24 +50,30 @@ pub struct Drink {
 }
 
 /// The public ("short") form: each ingredient without its name.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ShortDrink<'a> {
     id: DrinkId,
+    #[schema(value_type = DrinkTitle)]
     title: &'a str,
     recipe: Vec<ShortIngredient<'a>>,
 }
 
-#[derive(Serialize)]
-struct ShortIngredient<'a> {
+/// One layer of the public form: its color and share, not its name.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ShortIngredient<'a> {
+    #[schema(value_type = super::Color)]
     color: &'a str,
+    #[schema(value_type = super::Parts)]
     parts: u8,
 }
 
 /// The detailed ("long") form: the whole recipe.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct LongDrink<'a> {
     id: DrinkId,
+    #[schema(value_type = DrinkTitle)]
     title: &'a str,
+    #[schema(value_type = Recipe)]
     recipe: &'a Recipe,
 }
 

@@ -7,8 +7,12 @@ mod permission;
 mod recipe;
 mod validation;
 
-pub use color::Color;
-pub use drink::{Drink, DrinkChanges, DrinkId, DrinkTitle, NewDrink};
+pub use color::{Color, MAX_COLOR_LEN, schema_pattern as color_schema_pattern};
+pub use drink::{
+    Drink, DrinkChanges, DrinkId, DrinkTitle, LongDrink, MAX_TITLE_CHARS, NewDrink, ShortDrink,
+};
 pub use permission::{Permission, Permissions};
-pub use recipe::{Ingredient, IngredientName, MAX_INGREDIENTS, Parts, Recipe};
-pub use validation::{FieldError, ValidationErrors};
+pub use recipe::{
+    Ingredient, IngredientName, MAX_INGREDIENTS, MAX_NAME_CHARS, MAX_PARTS, Parts, Recipe,
+};
+pub use validation::{FieldError, TEXT_SCHEMA_PATTERN, ValidationErrors};

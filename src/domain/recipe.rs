@@ -40,6 +40,16 @@ fn parts_rule() -> String {
     format!("must be an integer from 1 to {MAX_PARTS} (not a string, null or fraction)")
 }
 
+/// A JSON number with no fractional part, as JSON Schema's `integer` has it:
+/// `3` and `3.0` are both three.
+fn whole_number(number: &serde_json::Number) -> Option<i64> {
+    number.as_i64().or_else(|| {
+        let value = number.as_f64()?;
+        // Beyond ±2^53 a float is not an exact integer; parts are small anyway.
+        (value.fract() == 0.0 && value.abs() <= 9_007_199_254_740_992.0).then_some(value as i64)
+    })
+}
+
 impl Parts {
     /// Checks the range; the error is the rule.
     pub fn new(parts: i64) -> Result<Self, String> {
@@ -57,7 +67,7 @@ impl Parts {
 }
 
 /// One layer of a drink.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Ingredient {
     /// What it is; hidden from the public menu.
     pub name: IngredientName,
@@ -144,8 +154,7 @@ fn parse_ingredient(
         None => Err(FieldError::new(field("color"), "is required")),
     });
     let parts = errors.collect(match object.get("parts") {
-        Some(Value::Number(number)) => number
-            .as_i64()
+        Some(Value::Number(number)) => whole_number(number)
             .ok_or_else(parts_rule)
             .and_then(Parts::new)
             .map_err(|rule| FieldError::new(field("parts"), rule)),
@@ -194,6 +203,16 @@ mod tests {
                 "recipe[4].name",
                 "recipe[4].parts",
             ]
+        );
+    }
+
+    #[test]
+    fn parts_written_as_whole_floats_count_as_integers() {
+        let recipe = Recipe::from_json(&json!([{"name": "milk", "color": "white", "parts": 3.0}]))
+            .expect("3.0 is three");
+        assert_eq!(recipe.ingredients()[0].parts.get(), 3);
+        assert!(
+            Recipe::from_json(&json!([{"name": "m", "color": "red", "parts": 1e300}])).is_err()
         );
     }
 

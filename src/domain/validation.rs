@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// One rule broken by one field of a request body, e.g. `recipe[0].parts`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// Where the value was, as a path into the body: `title`, `recipe[2].color`.
     pub field: String,
@@ -71,19 +71,43 @@ impl std::fmt::Display for ValidationErrors {
 
 impl std::error::Error for ValidationErrors {}
 
-/// The shared rule for names people type (titles, ingredient names): trimmed,
-/// 1 to `max_chars` characters, no control characters. Kept verbatim otherwise.
+/// `parse_text`'s rule as a regular expression (ECMA-262 and Python
+/// compatible) for the published API schema, with the length stated
+/// separately: no control character, and something besides whitespace.
+pub const TEXT_SCHEMA_PATTERN: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$";
+
+/// The shared rule for names people type (titles, ingredient names): at most
+/// `max_chars` characters as sent, no control characters, something besides
+/// whitespace; stored trimmed, verbatim otherwise. The length counts what was
+/// sent (surrounding spaces too), so the published schema states it exactly.
 pub(super) fn parse_text(raw: &str, max_chars: usize) -> Result<String, String> {
-    let trimmed = raw.trim();
-    let length = trimmed.chars().count();
-    if length == 0 {
-        return Err("must not be empty".into());
-    }
-    if length > max_chars {
+    if raw.chars().count() > max_chars {
         return Err(format!("must be at most {max_chars} characters"));
     }
-    if trimmed.chars().any(char::is_control) {
+    // Checked on what was sent: a tab or newline at either end is refused
+    // too, not silently trimmed away.
+    if raw.chars().any(char::is_control) {
         return Err("must not contain control characters".into());
     }
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err("must not be empty".into());
+    }
     Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn the_schema_pattern_agrees_with_parse_text(
+            raw in prop_oneof!["\\PC{0,12}", "[ \\t\\n\\u{a0}\\u{2003}\\u{1}\\u{85}a]{0,6}", "\\s{0,3}[a-z]{0,3}\\s{0,3}"],
+        ) {
+            let pattern = regex::Regex::new(TEXT_SCHEMA_PATTERN).expect("compiles");
+            prop_assert_eq!(pattern.is_match(&raw), parse_text(&raw, 80).is_ok(), "{:?}", raw);
+        }
+    }
 }

@@ -8,7 +8,8 @@ use serde_json::json;
 use super::fallback::method_not_allowed;
 use crate::auth::{KeysStatus, TokenVerifier};
 use crate::db::Database;
-use crate::error::error_body;
+use crate::error::{ErrorBody, error_body};
+use crate::routes::api::openapi::{Liveness, Readiness};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -23,11 +24,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-async fn healthz() -> HttpResponse {
+/// Liveness: answers while the process runs; touches nothing.
+#[utoipa::path(get, path = "/healthz", tag = "health",
+    responses((status = 200, description = "Alive", body = Liveness)))]
+pub(crate) async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"success": true, "status": "alive"}))
 }
 
-async fn readyz(database: web::Data<Database>, verifier: web::Data<TokenVerifier>) -> HttpResponse {
+/// Readiness: the database answers and the signing keys are loaded.
+#[utoipa::path(get, path = "/readyz", tag = "health",
+    responses(
+        (status = 200, description = "Ready", body = Readiness),
+        (status = 503, description = "Not ready; `checks` says which part", body = ErrorBody),
+    ))]
+pub(crate) async fn readyz(
+    database: web::Data<Database>,
+    verifier: web::Data<TokenVerifier>,
+) -> HttpResponse {
     let database_ready = database.is_ready().await;
     let keys = verifier.keys_status();
     let keys_check = match &keys {

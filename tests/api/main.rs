@@ -19,5 +19,6 @@ mod hostile;
 mod jwks;
 mod logging;
 mod oidc;
+mod openapi;
 mod storage;
 mod versions;

@@ -8,9 +8,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
 use super::body::read_json;
+use super::openapi::{DrinkChangesBody, NewDrinkBody};
 use crate::auth::Principal;
 use crate::domain::{DrinkChanges, DrinkId, NewDrink, Permission};
-use crate::error::ApiError;
+use crate::domain::{LongDrink, ShortDrink};
+use crate::error::{ApiError, ErrorBody};
 use crate::menu::{DrinksBody, Menu, Rendered};
 use crate::routes::fallback::method_not_allowed;
 
@@ -35,17 +37,52 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
+/// The answer to a deletion, as the Flask API gives it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Deleted {
+    success: bool,
+    /// The id of the deleted drink.
+    delete: DrinkId,
+}
+
 fn drinks_response<T: Serialize>(drinks: Vec<T>) -> HttpResponse {
     HttpResponse::Ok().json(DrinksBody::new(drinks))
 }
 
 /// Public: any `Authorization` header (even `Bearer null`) is ignored.
-async fn list_menu(request: HttpRequest, menu: web::Data<Menu>) -> Result<HttpResponse, ApiError> {
+/// The public menu, short form: each ingredient without its name.
+#[utoipa::path(
+    get, path = "/drinks", tag = "drinks",
+    params(("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer")),
+    responses(
+        (status = 200, description = "The menu", body = DrinksBody<ShortDrink>,
+            headers(("ETag" = String, description = "Strong validator of this representation"))),
+        (status = 304, description = "The client's copy is current"),
+    )
+)]
+pub(crate) async fn list_menu(
+    request: HttpRequest,
+    menu: web::Data<Menu>,
+) -> Result<HttpResponse, ApiError> {
     let snapshot = menu.snapshot().await?;
     Ok(conditional(&request, &snapshot.short, "no-cache"))
 }
 
-async fn list_detailed(
+/// The menu with whole recipes.
+#[utoipa::path(
+    get, path = "/drinks-detail", tag = "drinks",
+    security(("bearer" = ["get:drinks-detail"])),
+    params(("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer")),
+    responses(
+        (status = 200, description = "The menu with recipes", body = DrinksBody<LongDrink>,
+            headers(("ETag" = String, description = "Strong validator of this representation"))),
+        (status = 304, description = "The client's copy is current"),
+        (status = 401, description = "No usable token (`WWW-Authenticate` says why)", body = ErrorBody),
+        (status = 403, description = "The token lacks the permission", body = ErrorBody),
+        (status = 503, description = "Sign-in is not configured, or the signing keys are not loaded yet (`Retry-After`)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list_detailed(
     principal: Principal,
     request: HttpRequest,
     menu: web::Data<Menu>,
@@ -115,7 +152,26 @@ fn accepts_gzip(header: Option<&HeaderValue>) -> bool {
     })
 }
 
-async fn create(
+/// Adds a drink.
+#[utoipa::path(
+    post, path = "/drinks", tag = "drinks",
+    security(("bearer" = ["post:drinks"])),
+    request_body(content = NewDrinkBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The new drink", body = DrinksBody<LongDrink>),
+        (status = 400, description = "The body is not well-formed JSON", body = ErrorBody),
+        (status = 401, description = "No usable token (`WWW-Authenticate` says why)", body = ErrorBody),
+        (status = 403, description = "The token lacks the permission", body = ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
+        (status = 409, description = "Another drink has this title", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
+        (status = 422, description = "The drink breaks a rule; `fields` lists each one", body = ErrorBody),
+        (status = 503, description = "Sign-in is not ready, or the database is read-only (nothing was changed)", body = ErrorBody),
+        (status = 507, description = "The disk is full; nothing was changed", body = ErrorBody),
+    )
+)]
+pub(crate) async fn create(
     principal: Principal,
     request: HttpRequest,
     payload: web::Payload,
@@ -129,7 +185,25 @@ async fn create(
 
 /// `GET /drinks/{id}`: one drink in the long form, with a strong `ETag`
 /// (its version) for `If-Match` on `PATCH` and `DELETE`.
-async fn show(
+/// One drink with its recipe, and its version as a strong ETag.
+#[utoipa::path(
+    get, path = "/drinks/{id}", tag = "drinks",
+    security(("bearer" = ["get:drinks-detail"])),
+    params(
+        ("id" = i64, Path, minimum = 1, description = "The drink's id"),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer"),
+    ),
+    responses(
+        (status = 200, description = "The drink", body = DrinksBody<LongDrink>,
+            headers(("ETag" = String, description = "The drink's version, for If-Match"))),
+        (status = 304, description = "The client's copy is current"),
+        (status = 401, description = "No usable token (`WWW-Authenticate` says why)", body = ErrorBody),
+        (status = 403, description = "The token lacks the permission", body = ErrorBody),
+        (status = 404, description = "There is no such drink", body = ErrorBody),
+        (status = 503, description = "Sign-in is not configured, or the signing keys are not loaded yet (`Retry-After`)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn show(
     principal: Principal,
     request: HttpRequest,
     menu: web::Data<Menu>,
@@ -179,7 +253,34 @@ fn if_match(request: &HttpRequest) -> Result<Option<String>, ApiError> {
         .transpose()
 }
 
-async fn update(
+/// Changes the fields sent. With `If-Match`, only if the drink is still at
+/// that version.
+#[utoipa::path(
+    patch, path = "/drinks/{id}", tag = "drinks",
+    security(("bearer" = ["patch:drinks"])),
+    params(
+        ("id" = i64, Path, minimum = 1, description = "The drink's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on, or *"),
+    ),
+    request_body(content = DrinkChangesBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The drink as changed", body = DrinksBody<LongDrink>,
+            headers(("ETag" = String, description = "The drink's new version"))),
+        (status = 400, description = "The body is not well-formed JSON, or If-Match is not ASCII", body = ErrorBody),
+        (status = 401, description = "No usable token (`WWW-Authenticate` says why)", body = ErrorBody),
+        (status = 403, description = "The token lacks the permission", body = ErrorBody),
+        (status = 404, description = "There is no such drink", body = ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
+        (status = 409, description = "Another drink has this title", body = ErrorBody),
+        (status = 412, description = "The drink changed since the If-Match version; nothing was changed", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
+        (status = 422, description = "The change breaks a rule; `fields` lists each one", body = ErrorBody),
+        (status = 503, description = "Sign-in is not ready, or the database is read-only (nothing was changed)", body = ErrorBody),
+        (status = 507, description = "The disk is full; nothing was changed", body = ErrorBody),
+    )
+)]
+pub(crate) async fn update(
     principal: Principal,
     request: HttpRequest,
     payload: web::Payload,
@@ -198,7 +299,26 @@ async fn update(
         .json(DrinksBody::new(vec![updated.long()])))
 }
 
-async fn delete(
+/// Deletes a drink. With `If-Match`, only if it is still at that version.
+#[utoipa::path(
+    delete, path = "/drinks/{id}", tag = "drinks",
+    security(("bearer" = ["delete:drinks"])),
+    params(
+        ("id" = i64, Path, minimum = 1, description = "The drink's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag the deletion is based on, or *"),
+    ),
+    responses(
+        (status = 200, description = "Deleted", body = Deleted),
+        (status = 400, description = "If-Match is not ASCII", body = ErrorBody),
+        (status = 401, description = "No usable token (`WWW-Authenticate` says why)", body = ErrorBody),
+        (status = 403, description = "The token lacks the permission", body = ErrorBody),
+        (status = 404, description = "There is no such drink", body = ErrorBody),
+        (status = 412, description = "The drink changed since the If-Match version; nothing was changed", body = ErrorBody),
+        (status = 503, description = "Sign-in is not ready, or the database is read-only (nothing was changed)", body = ErrorBody),
+        (status = 507, description = "The disk is full; nothing was changed", body = ErrorBody),
+    )
+)]
+pub(crate) async fn delete(
     principal: Principal,
     request: HttpRequest,
     menu: web::Data<Menu>,
@@ -209,7 +329,10 @@ async fn delete(
     menu.delete(id, principal.subject, if_match)
         .await?
         .ok_or_else(|| no_such_drink(id))?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"success": true, "delete": id})))
+    Ok(HttpResponse::Ok().json(Deleted {
+        success: true,
+        delete: id,
+    }))
 }
 
 /// The `{id}` path segment. Read after the permission check, so a client
