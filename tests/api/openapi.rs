@@ -23,20 +23,33 @@ fn the_document_describes_every_json_route_with_its_permission() {
         let operation = &document["paths"][path][method];
         assert!(operation.is_object(), "{method} {path} is documented");
         match permission {
-            Some(permission) => assert_eq!(operation["security"][0]["bearer"][0], permission, "{method} {path}"),
-            None => assert!(operation.get("security").is_none(), "{method} {path} is public"),
+            Some(permission) => assert_eq!(
+                operation["security"][0]["bearer"][0], permission,
+                "{method} {path}"
+            ),
+            None => assert!(
+                operation.get("security").is_none(),
+                "{method} {path} is public"
+            ),
         }
     }
     let scheme = &document["components"]["securitySchemes"]["bearer"];
     assert_eq!(scheme["scheme"], "bearer");
     assert_eq!(scheme["bearerFormat"], "JWT");
     let patch = &document["paths"]["/drinks/{id}"]["patch"]["responses"];
-    for status in ["200", "400", "401", "403", "404", "409", "412", "413", "415", "422", "503"] {
+    for status in [
+        "200", "400", "401", "403", "404", "409", "412", "413", "415", "422", "503",
+    ] {
         assert!(patch[status].is_object(), "PATCH documents {status}");
     }
     let title = &document["components"]["schemas"]["DrinkTitle"];
-    assert_eq!(title["maxLength"], 80, "the limits come from the validators");
-    assert!(document["components"]["schemas"]["Color"]["pattern"]
-        .as_str()
-        .is_some_and(|p| p.contains("[rR][eE][bB][eE][cC][cC][aA]")));
+    assert_eq!(
+        title["maxLength"], 80,
+        "the limits come from the validators"
+    );
+    assert!(
+        document["components"]["schemas"]["Color"]["pattern"]
+            .as_str()
+            .is_some_and(|p| p.contains("[rR][eE][bB][eE][cC][cC][aA]"))
+    );
 }
