@@ -322,7 +322,7 @@ fn writer(
             .send(json!({"title": renamed}).to_string())
             .map_or(0, |r| r.status().as_u16());
         record(tallies, "PATCH /drinks/{id}", status, started, &[200]);
-        if step % 2 == 0 {
+        if step.is_multiple_of(2) {
             let started = Instant::now();
             let status = agent
                 .delete(&server.url(&format!("/drinks/{id}")))
