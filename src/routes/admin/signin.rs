@@ -174,7 +174,7 @@ pub async fn callback(
         .verify_id_token(&tokens.id_token, &oidc.client.client_id, &pending.nonce)
         .await
         .map_err(|e| PageError::SignInFailed(format!("The ID token was refused: {e}")))?;
-    if identity.sub != principal.subject {
+    if *identity.sub != *principal.subject {
         return Err(PageError::SignInFailed(
             "The ID token and the access token name different people.".into(),
         ));
@@ -250,7 +250,7 @@ async fn start_session(
     let session_id = random_token(32);
     let id_hash = hash_session_id(&session_id);
     let csrf_token = random_token(32);
-    let subject = principal.subject.clone();
+    let subject = principal.subject.to_string();
     let permissions: Vec<String> = crate::domain::Permission::ALL
         .into_iter()
         .filter(|p| {

@@ -179,7 +179,7 @@ pub(crate) async fn create(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::PostDrinks)?;
     let drink = NewDrink::from_json(&read_json(&request, payload).await?)?;
-    let created = menu.create(drink, principal.subject).await?;
+    let created = menu.create(drink, principal.subject.to_string()).await?;
     Ok(drinks_response(vec![created.long()]))
 }
 
@@ -291,7 +291,7 @@ pub(crate) async fn update(
     let if_match = if_match(&request)?;
     let changes = DrinkChanges::from_json(&read_json(&request, payload).await?)?;
     let updated = menu
-        .update(id, changes, principal.subject, if_match)
+        .update(id, changes, principal.subject.to_string(), if_match)
         .await?
         .ok_or_else(|| no_such_drink(id))?;
     Ok(HttpResponse::Ok()
@@ -326,7 +326,7 @@ pub(crate) async fn delete(
     principal.require(Permission::DeleteDrinks)?;
     let id = drink_id(&request)?;
     let if_match = if_match(&request)?;
-    menu.delete(id, principal.subject, if_match)
+    menu.delete(id, principal.subject.to_string(), if_match)
         .await?
         .ok_or_else(|| no_such_drink(id))?;
     Ok(HttpResponse::Ok().json(Deleted {
