@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Smoke-tests the static binary as a café owner would use it: copied alone into
 # an empty directory, started with no config file and an empty environment, it
-# creates its database, serves /drinks, and stops cleanly on SIGTERM.
+# creates its database, serves /drinks, the admin pages with their embedded
+# assets and the OpenAPI document, and stops cleanly on SIGTERM (closing the
+# database, so no -wal file is left).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +28,15 @@ for _ in $(seq 100); do
 done
 grep -q '"title":"water"' "$dir/menu.json" || { echo "smoke: /drinks did not serve the sample menu" >&2; cat "$dir/log" >&2; exit 1; }
 [ -f "$dir/coffee-shop.db" ] || { echo "smoke: no database was created" >&2; exit 1; }
+# Downloaded to files first: `curl | grep -q` fails under pipefail when grep
+# stops reading early.
+fetch() { curl -fsS "http://127.0.0.1:$port$1" -o "$dir/$2"; }
+fetch /admin/login login.html && grep -q "Sign-in is not set up yet" "$dir/login.html" \
+  || { echo "smoke: /admin/login did not show the set-up page" >&2; exit 1; }
+fetch /admin/static/admin.css admin.css && grep -q "Coffee Shop admin" "$dir/admin.css" \
+  || { echo "smoke: the embedded CSS was not served" >&2; exit 1; }
+fetch /openapi.json openapi.json && grep -q '"openapi": "3.1.0"' "$dir/openapi.json" \
+  || { echo "smoke: /openapi.json was not served" >&2; exit 1; }
 
 kill -TERM "$server"
 status=0
@@ -35,4 +46,8 @@ if [ "$status" -ne 0 ]; then
   echo "smoke: exit status $status after SIGTERM" >&2
   exit 1
 fi
-echo "smoke: the static binary ($(du -h "$binary" | cut -f1)) started alone, served /drinks and stopped cleanly"
+if [ -e "$dir/coffee-shop.db-wal" ]; then
+  echo "smoke: the database was not closed cleanly (a -wal file is left)" >&2
+  exit 1
+fi
+echo "smoke: the static binary ($(du -h "$binary" | cut -f1)) started alone, served /drinks, /admin and /openapi.json, and stopped cleanly"
