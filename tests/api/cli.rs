@@ -819,3 +819,25 @@ fn import_replace_reaches_the_running_server_with_activity_rows() {
         "creates and deletes are in the activity log: {imported}"
     );
 }
+
+#[test]
+fn check_config_never_prints_the_client_secret() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (output, stdout, stderr) = run(coffee_shop(dir.path())
+        .arg("check-config")
+        .env("COFFEE_SHOP__DASHBOARD__CLIENT_ID", "dashboard")
+        .env(
+            "COFFEE_SHOP__DASHBOARD__CLIENT_SECRET",
+            "hunter2-very-secret",
+        ));
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        !stdout.contains("hunter2") && !stderr.contains("hunter2"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("client_secret = \"<redacted>\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("client_id = \"dashboard\""), "{stdout}");
+}
