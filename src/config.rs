@@ -339,7 +339,7 @@ impl Settings {
                 "write it as scheme://host[:port] with no path, e.g. https://menu.example-cafe.com",
             ));
         }
-        self.dashboard_client().map(|_| ())
+        self.dashboard_client_at(&self.public_url()).map(|_| ())
     }
 
     /// The base URL people reach the server at, without a trailing slash.
@@ -350,13 +350,9 @@ impl Settings {
         }
     }
 
-    /// The dashboard's sign-in client, or `None` when `dashboard.client_id`
-    /// or the issuer is not set.
-    pub fn dashboard_client(&self) -> Result<Option<DashboardClient>, SettingsError> {
-        self.dashboard_client_at(&self.public_url())
-    }
-
-    /// The same, for the server reached at `public_url`.
+    /// The dashboard's sign-in client for the server reached at
+    /// `public_url`, or `None` when `dashboard.client_id` or the issuer is
+    /// not set.
     pub fn dashboard_client_at(
         &self,
         public_url: &str,

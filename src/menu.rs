@@ -77,13 +77,19 @@ impl Rendered {
     }
 
     /// True when an `If-None-Match` header value names this content in either
-    /// encoding (weak comparison, as RFC 9110 asks for `If-None-Match`).
+    /// encoding.
     pub fn matches(&self, if_none_match: &str) -> bool {
-        if_none_match.split(',').map(str::trim).any(|tag| {
-            let tag = tag.strip_prefix("W/").unwrap_or(tag);
-            tag == "*" || tag == self.etag || tag == self.gzip_etag
-        })
+        if_none_match_names(if_none_match, &[&self.etag, &self.gzip_etag])
     }
+}
+
+/// True when an `If-None-Match` value is `*` or names one of `etags` (weak
+/// comparison, as RFC 9110 asks for `If-None-Match`).
+pub fn if_none_match_names(if_none_match: &str, etags: &[&str]) -> bool {
+    if_none_match.split(',').map(str::trim).any(|tag| {
+        let tag = tag.strip_prefix("W/").unwrap_or(tag);
+        tag == "*" || etags.contains(&tag)
+    })
 }
 
 fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {

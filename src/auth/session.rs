@@ -54,7 +54,6 @@ pub struct AdminSession {
     pub subject: String,
     /// The name to show: the ID token's name, else email, else subject.
     pub display_name: String,
-    pub email: Option<String>,
     pub permissions: Permissions,
     pub csrf_token: String,
 }
@@ -63,15 +62,13 @@ impl AdminSession {
     fn from_stored(id_hash: Vec<u8>, stored: StoredSession) -> Self {
         let display_name = stored
             .name
-            .clone()
-            .or_else(|| stored.email.clone())
+            .or(stored.email)
             .unwrap_or_else(|| stored.subject.clone());
         Self {
             id_hash,
             permissions: stored.permissions.iter().map(String::as_str).collect(),
             subject: stored.subject,
             display_name,
-            email: stored.email,
             csrf_token: stored.csrf_token,
         }
     }

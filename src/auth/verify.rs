@@ -168,11 +168,6 @@ impl TokenVerifier {
         self.provider.is_some() || self.development.is_some()
     }
 
-    /// True in development mode.
-    pub fn is_development(&self) -> bool {
-        self.development.is_some()
-    }
-
     /// The key store, when a provider is configured (to start its refresher).
     pub fn key_store(&self) -> Option<&Arc<KeyStore>> {
         self.provider.as_ref().map(|p| &p.keys)

@@ -13,7 +13,7 @@ use crate::auth::Principal;
 use crate::domain::{DrinkChanges, DrinkId, NewDrink, Permission};
 use crate::domain::{LongDrink, ShortDrink};
 use crate::error::{ApiError, ErrorBody};
-use crate::menu::{DrinksBody, Menu, Rendered};
+use crate::menu::{DrinksBody, Menu, Rendered, if_none_match_names};
 use crate::routes::fallback::method_not_allowed;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -216,12 +216,7 @@ pub(crate) async fn show(
         .headers()
         .get(IF_NONE_MATCH)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| {
-            value
-                .split(',')
-                .map(|tag| tag.trim().trim_start_matches("W/"))
-                .any(|tag| tag == "*" || tag == etag)
-        });
+        .is_some_and(|value| if_none_match_names(value, &[&etag]));
     let mut response = if client_is_current {
         HttpResponse::NotModified()
     } else {
