@@ -1,12 +1,14 @@
 //! The admin pages' CSS, JavaScript and icons, embedded in the binary (no
 //! CDN, no external fonts: the café's internet may be down), served with a
-//! strong ETag and a day of caching.
+//! strong ETag (`If-None-Match` compared weakly, as everywhere) and a day of
+//! caching.
 
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, web};
 use rust_embed::RustEmbed;
 
 use crate::error::PageError;
+use crate::http::preconditions::ConditionalResponse;
 
 #[derive(RustEmbed)]
 #[folder = "static/"]
@@ -28,25 +30,10 @@ pub async fn serve(
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     );
-    let fresh = request
-        .headers()
-        .get(IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag));
-    let mut response = if fresh {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    response
-        .insert_header((ETAG, etag))
-        .insert_header((CACHE_CONTROL, "public, max-age=86400"))
-        .insert_header((CONTENT_TYPE, content_type(&path)));
-    Ok(if fresh {
-        response.finish()
-    } else {
-        response.body(file.data.into_owned())
-    })
+    Ok(ConditionalResponse::new(&request, &etag, &[&etag])
+        .header((CACHE_CONTROL, "public, max-age=86400"))
+        .header((CONTENT_TYPE, content_type(&path)))
+        .send(|response| response.body(file.data.into_owned())))
 }
 
 fn content_type(path: &str) -> &'static str {

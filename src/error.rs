@@ -314,7 +314,7 @@ impl ResponseError for PageError {
         let mut response = HttpResponse::build(self.status_code());
         if let PageError::SignInRequired { next } = self {
             let query = serde_html_form::to_string([("next", next.as_str())]).unwrap_or_default();
-            response.insert_header((LOCATION, format!("/admin/login?{query}")));
+            response.insert_header((LOCATION, format!("{}?{query}", crate::paths::SIGN_IN)));
         }
         response
             .content_type("text/plain; charset=utf-8")

@@ -5,22 +5,23 @@
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::time::Duration;
 
-use actix_cors::Cors;
+use std::sync::Arc;
+
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::KeepAlive;
-use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
-use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
 use crate::auth::dev::{DEV_ISSUER, DevKeyError, DevSigner};
 use crate::auth::{KeysStatus, TokenVerifier};
-use crate::config::{CorsSettings, Settings, SettingsError};
+use crate::config::{Settings, SettingsError};
 use crate::db::{Database, DbError};
-use crate::menu::Menu;
+use crate::http::html_pages::ErrorPages;
+use crate::http::json_body::BodyLimits;
+use crate::http::{self, json_errors};
+use crate::menu::MenuService;
 use crate::routes::admin::AdminState;
 use crate::routes::api::openapi::OpenApiDocument;
-use crate::routes::{self, api::BodyLimits, fallback, frontend};
-use crate::telemetry;
+use crate::routes::{self, frontend};
 
 /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
 const SHUTDOWN_GRACE_SECS: u64 = 10;
@@ -104,14 +105,17 @@ impl Application {
             _ => format!("http://{address}"),
         };
         let dashboard_client = settings.dashboard_client_at(&base_url)?;
-        let admin = web::Data::new(AdminState::new(
+        let admin = Arc::new(AdminState::new(
             &settings,
             dashboard_client,
             base_url,
             dev_signer,
         ));
+        let error_pages: web::Data<dyn ErrorPages> =
+            web::Data::from(admin.clone() as Arc<dyn ErrorPages>);
+        let admin = web::Data::from(admin);
 
-        let menu = web::Data::new(Menu::new(database.clone()));
+        let menu = web::Data::new(MenuService::new(database.clone()));
         let openapi = web::Data::new(OpenApiDocument::render());
         let database_data = web::Data::new(database.clone());
         let body_limits = BodyLimits {
@@ -121,25 +125,21 @@ impl Application {
         let cors_settings = settings.cors.clone();
         let frontend = settings.frontend.dir.clone();
         let mut server = HttpServer::new(move || {
-            // The last `.wrap()` is outermost: the logger sees the final
-            // status, `json_errors` sees every error (CORS refusals included),
-            // and CORS headers are added to every answer, errors too.
             let app = App::new()
                 .app_data(database_data.clone())
                 .app_data(menu.clone())
                 .app_data(verifier.clone())
                 .app_data(body_limits)
                 .app_data(admin.clone())
+                .app_data(error_pages.clone())
                 .app_data(openapi.clone())
                 .configure(routes::configure);
             // Registered last, so every route above wins over a file.
             let app = match &frontend {
                 Some(dir) => app.service(frontend::service(dir)),
-                None => app.default_service(web::to(fallback::not_found)),
+                None => app.default_service(web::to(json_errors::not_found)),
             };
-            app.wrap(cors(&cors_settings))
-                .wrap(from_fn(fallback::json_errors))
-                .wrap(from_fn(telemetry::log_request))
+            http::wrap_app(app, &cors_settings)
         })
         .shutdown_timeout(SHUTDOWN_GRACE_SECS)
         // Slow or idle clients cannot hold connections: a bounded time to
@@ -270,22 +270,4 @@ fn banner(settings: &Settings, address: SocketAddr, verifier: &TokenVerifier) ->
         ));
     }
     lines.join("\n")
-}
-
-/// CORS for the mobile app, which is served from another origin.
-fn cors(settings: &CorsSettings) -> Cors {
-    let cors = Cors::default()
-        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
-        .allowed_headers([AUTHORIZATION, CONTENT_TYPE])
-        // So the app can read why it was refused and when to retry.
-        .expose_headers([WWW_AUTHENTICATE, RETRY_AFTER])
-        .max_age(3600);
-    if settings.allowed_origins.iter().any(|origin| origin == "*") {
-        cors.allow_any_origin().send_wildcard()
-    } else {
-        settings
-            .allowed_origins
-            .iter()
-            .fold(cors, |cors, origin| cors.allowed_origin(origin))
-    }
 }

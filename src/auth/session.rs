@@ -34,7 +34,7 @@ pub fn admin_cookie(
     secure: bool,
 ) -> Cookie<'static> {
     Cookie::build(name, value)
-        .path("/admin")
+        .path(crate::paths::ADMIN)
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(secure)
@@ -91,8 +91,10 @@ impl AdminSession {
 /// Where to come back to after signing in: the path and query asked for.
 fn this_page(request: &HttpRequest) -> String {
     let uri = request.uri();
-    uri.path_and_query()
-        .map_or_else(|| "/admin".to_owned(), |pq| pq.as_str().to_owned())
+    uri.path_and_query().map_or_else(
+        || crate::paths::ADMIN.to_owned(),
+        |pq| pq.as_str().to_owned(),
+    )
 }
 
 impl FromRequest for AdminSession {

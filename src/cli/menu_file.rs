@@ -11,8 +11,8 @@ use serde_json::Value;
 use super::CommandResult;
 use crate::config::Settings;
 use crate::db::{self, Database, ImportSummary};
+use crate::domain::DrinksBody;
 use crate::domain::{Drink, NewDrink};
-use crate::menu::DrinksBody;
 
 /// Who the activity log says made an import's changes.
 const IMPORT_ACTOR: &str = "coffee-shop import";

@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::activity::{self, Action};
 use super::{DbError, title_conflict};
-use crate::domain::{Drink, DrinkChanges, DrinkId, DrinkTitle, NewDrink, Recipe};
+use crate::domain::{Drink, DrinkChanges, DrinkId, DrinkTitle, ExpectedVersion, NewDrink, Recipe};
 
 /// Every drink, in id order (the order the Flask API lists them).
 pub fn list_drinks(conn: &Connection) -> Result<Vec<Drink>, DbError> {
@@ -35,36 +35,30 @@ pub fn create_drink(conn: &Connection, drink: &NewDrink, actor: &str) -> Result<
     Ok(created)
 }
 
-/// What a change requires of the drink's current state: an `If-Match`
-/// value (`*`, or strong tags from `Drink::etag`), or nothing.
-pub type Precondition<'a> = Option<&'a str>;
-
-/// The drink, unless `precondition` refuses its current state (`Stale`).
+/// The drink, unless `expected` refuses its current version (`Stale`).
 fn current(
     conn: &Connection,
     id: DrinkId,
-    precondition: Precondition<'_>,
+    expected: Option<&ExpectedVersion>,
 ) -> Result<Option<Drink>, DbError> {
     match find_drink(conn, id)? {
-        Some(drink) if precondition.is_some_and(|tags| !drink.matches_if_match(tags)) => {
-            Err(DbError::Stale)
-        }
+        Some(drink) if expected.is_some_and(|e| !e.allows(drink.version)) => Err(DbError::Stale),
         found => Ok(found),
     }
 }
 
 /// Applies a partial update; `None` when there is no such drink, `Stale`
-/// when `precondition` refuses its current version. An empty change set
+/// when `expected` refuses its current version. An empty change set
 /// writes nothing and returns the drink as it is.
 pub fn update_drink(
     conn: &Connection,
     id: DrinkId,
     changes: &DrinkChanges,
     actor: &str,
-    precondition: Precondition<'_>,
+    expected: Option<&ExpectedVersion>,
 ) -> Result<Option<Drink>, DbError> {
     // Inside the write transaction, so the read below cannot go stale.
-    let Some(before) = current(conn, id, precondition)? else {
+    let Some(before) = current(conn, id, expected)? else {
         return Ok(None);
     };
     let mut after = changes.apply_to(&before);
@@ -89,14 +83,14 @@ pub fn update_drink(
 }
 
 /// Deletes a drink; `None` when there is no such drink, `Stale` when
-/// `precondition` refuses its current version.
+/// `expected` refuses its current version.
 pub fn delete_drink(
     conn: &Connection,
     id: DrinkId,
     actor: &str,
-    precondition: Precondition<'_>,
+    expected: Option<&ExpectedVersion>,
 ) -> Result<Option<Drink>, DbError> {
-    let Some(before) = current(conn, id, precondition)? else {
+    let Some(before) = current(conn, id, expected)? else {
         return Ok(None);
     };
     conn.execute("DELETE FROM drinks WHERE id = ?1", [id])?;

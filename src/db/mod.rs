@@ -23,7 +23,7 @@ use crate::config::{DatabaseSettings, Synchronous};
 pub use activity::{ActivityEntry, list_activity};
 pub use backup::backup;
 pub use drinks::{
-    ImportSummary, Precondition, create_drink, delete_drink, import_menu, list_drinks, update_drink,
+    ImportSummary, create_drink, delete_drink, import_menu, list_drinks, update_drink,
 };
 pub use sessions::{NewSession, StoredSession, create_session, delete_session, find_session};
 

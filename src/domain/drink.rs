@@ -49,6 +49,44 @@ pub struct Drink {
     pub version: i64,
 }
 
+/// What a change requires of the drink's current version: any (`If-Match:
+/// *`), or one of those listed (the tags sent, or the version a form was
+/// opened at). No expectation at all is `None` where one is taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExpectedVersion {
+    /// Any version, as long as the drink exists.
+    Any,
+    /// One of these versions (none listed: nothing matches).
+    OneOf(Vec<i64>),
+}
+
+impl ExpectedVersion {
+    /// True when a drink at `version` meets the expectation.
+    pub fn allows(&self, version: i64) -> bool {
+        match self {
+            Self::Any => true,
+            Self::OneOf(versions) => versions.contains(&version),
+        }
+    }
+}
+
+/// The success body of every drinks route: `{"success": true, "drinks": [...]}`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DrinksBody<T> {
+    success: bool,
+    drinks: Vec<T>,
+}
+
+impl<T: Serialize> DrinksBody<T> {
+    /// A success body around `drinks`.
+    pub fn new(drinks: Vec<T>) -> Self {
+        Self {
+            success: true,
+            drinks,
+        }
+    }
+}
+
 /// The public ("short") form: each ingredient without its name.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ShortDrink<'a> {
@@ -93,26 +131,6 @@ impl Drink {
                 })
                 .collect(),
         }
-    }
-
-    /// A strong validator for this drink as it is now: `"drink-<id>-v<version>"`.
-    pub fn etag(&self) -> String {
-        Self::etag_of(self.id, self.version)
-    }
-
-    /// The validator of drink `id` at `version`.
-    pub fn etag_of(id: DrinkId, version: i64) -> String {
-        format!("\"drink-{id}-v{version}\"")
-    }
-
-    /// True when `If-Match` allows a change to this drink: `*`, or one of its
-    /// strong tags naming the current version (weak tags never match).
-    pub fn matches_if_match(&self, if_match: &str) -> bool {
-        let current = self.etag();
-        if_match
-            .split(',')
-            .map(str::trim)
-            .any(|tag| tag == "*" || tag == current)
     }
 
     /// The detailed form, for everything behind a permission.
@@ -289,15 +307,6 @@ mod tests {
         let long = serde_json::to_value(drink.long()).expect("serialises");
         assert_eq!(long["recipe"][0]["name"], "secret");
         assert!(long.get("version").is_none(), "the Flask shapes stay exact");
-        assert_eq!(drink.etag(), "\"drink-7-v3\"");
-        assert!(drink.matches_if_match("\"drink-7-v3\""));
-        assert!(drink.matches_if_match("\"x\", \"drink-7-v3\""));
-        assert!(drink.matches_if_match("*"));
-        assert!(!drink.matches_if_match("\"drink-7-v2\""));
-        assert!(
-            !drink.matches_if_match("W/\"drink-7-v3\""),
-            "If-Match compares strongly"
-        );
     }
 }
 

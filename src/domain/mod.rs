@@ -9,7 +9,8 @@ mod validation;
 
 pub use color::{Color, MAX_COLOR_LEN, schema_pattern as color_schema_pattern};
 pub use drink::{
-    Drink, DrinkChanges, DrinkId, DrinkTitle, LongDrink, MAX_TITLE_CHARS, NewDrink, ShortDrink,
+    Drink, DrinkChanges, DrinkId, DrinkTitle, DrinksBody, ExpectedVersion, LongDrink,
+    MAX_TITLE_CHARS, NewDrink, ShortDrink,
 };
 pub use permission::{Permission, Permissions};
 pub use recipe::{

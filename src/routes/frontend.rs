@@ -12,16 +12,6 @@ use actix_web::http::Method;
 
 use crate::error::ApiError;
 
-/// Paths that belong to the server, never to the frontend.
-const RESERVED: [&str; 6] = [
-    "/drinks",
-    "/drinks-detail",
-    "/admin",
-    "/healthz",
-    "/readyz",
-    "/openapi.json",
-];
-
 /// Serves `dir` at `/`; hidden files (`.env`, `.git`) are never served.
 pub fn service(dir: &Path) -> Files {
     let index = dir.join("index.html");
@@ -52,7 +42,7 @@ async fn client_route_or_not_found(
 
 /// A path the app's router may own: not reserved, last segment without a dot.
 fn is_client_route(path: &str) -> bool {
-    let reserved = RESERVED
+    let reserved = crate::paths::RESERVED
         .iter()
         .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")));
     let last_segment = path.rsplit('/').next().unwrap_or_default();

@@ -5,22 +5,25 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use super::fallback::method_not_allowed;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+
 use crate::auth::{KeysStatus, TokenVerifier};
 use crate::db::Database;
 use crate::error::{ErrorBody, error_body};
-use crate::routes::api::openapi::{Liveness, Readiness};
+use crate::http::json_errors::method_not_allowed;
+use crate::paths;
+use crate::routes::api::schema::named_schema;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/healthz")
+        web::resource(paths::HEALTHZ)
             .route(web::get().to(healthz))
-            .default_service(method_not_allowed("GET")),
+            .default_service(method_not_allowed("GET, HEAD")),
     )
     .service(
-        web::resource("/readyz")
+        web::resource(paths::READYZ)
             .route(web::get().to(readyz))
-            .default_service(method_not_allowed("GET")),
+            .default_service(method_not_allowed("GET, HEAD")),
     );
 }
 
@@ -77,3 +80,39 @@ pub(crate) async fn readyz(
         HttpResponse::ServiceUnavailable().json(body)
     }
 }
+
+/// `GET /healthz`: the process is alive.
+pub struct Liveness;
+
+named_schema!(
+    Liveness,
+    "Liveness",
+    ObjectBuilder::new()
+        .property("success", ObjectBuilder::new().schema_type(Type::Boolean))
+        .property("status", ObjectBuilder::new().schema_type(Type::String))
+        .required("success")
+        .required("status")
+        .into()
+);
+
+/// `GET /readyz` when ready: the state of each dependency.
+pub struct Readiness;
+
+named_schema!(
+    Readiness,
+    "Readiness",
+    ObjectBuilder::new()
+        .property("success", ObjectBuilder::new().schema_type(Type::Boolean))
+        .property(
+            "checks",
+            ObjectBuilder::new()
+                .property("database", ObjectBuilder::new().schema_type(Type::String))
+                .property(
+                    "signing_keys",
+                    ObjectBuilder::new().schema_type(Type::String)
+                ),
+        )
+        .required("success")
+        .required("checks")
+        .into()
+);

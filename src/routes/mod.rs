@@ -1,9 +1,7 @@
-//! HTTP routes, one `configure` per group, plus the fallbacks that keep every
-//! error in the JSON shape.
+//! HTTP routes, one `configure` per group.
 
 pub mod admin;
 pub mod api;
-pub mod fallback;
 pub mod frontend;
 pub mod health;
 

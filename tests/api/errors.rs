@@ -17,10 +17,10 @@ fn wrong_methods_are_json_405s_with_allow() {
     let app = spawn_app();
     let response = app.send("PUT", "/drinks", None, None);
     response.assert_error(405);
-    assert_eq!(response.header("Allow"), Some("GET, POST"));
+    assert_eq!(response.header("Allow"), Some("GET, HEAD, POST"));
     let put = app.send("PUT", "/drinks/1", None, None);
     put.assert_error(405);
-    assert_eq!(put.header("Allow"), Some("GET, PATCH, DELETE"));
+    assert_eq!(put.header("Allow"), Some("GET, HEAD, PATCH, DELETE"));
     app.send("POST", "/drinks-detail", None, None)
         .assert_error(405);
     app.send("DELETE", "/healthz", None, None).assert_error(405);

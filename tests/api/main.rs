@@ -13,6 +13,7 @@ mod dashboard;
 mod drinks;
 mod errors;
 mod frontend;
+mod head;
 mod health;
 mod helpers;
 mod hostile;

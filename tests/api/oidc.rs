@@ -312,6 +312,11 @@ impl Browser {
         self.send(ureq::http::Request::get(&url), Vec::new(), &url)
     }
 
+    pub fn head(&self, target: &str) -> TestResponse {
+        let url = self.url(target);
+        self.send(ureq::http::Request::head(&url), Vec::new(), &url)
+    }
+
     /// Posts a form as a browser on this site would (with our Origin).
     pub fn post(&self, target: &str, fields: &[(&str, &str)]) -> TestResponse {
         let origin = self.base.clone();

@@ -3,9 +3,9 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::views::{ActivityLine, ActivityPage, Layout};
-use super::{AdminState, render};
-use crate::auth::session::AdminSession;
+use super::context::Admin;
+use super::render;
+use super::views::{ActivityLine, ActivityPage};
 use crate::db::{self, Database};
 use crate::domain::Permission;
 use crate::error::PageError;
@@ -18,19 +18,18 @@ pub struct PageQuery {
 }
 
 pub async fn activity_page(
-    session: AdminSession,
+    admin: Admin,
     query: web::Query<PageQuery>,
     database: web::Data<Database>,
-    state: web::Data<AdminState>,
 ) -> Result<HttpResponse, PageError> {
-    session.require(Permission::GetDrinksDetail)?;
+    admin.require(Permission::GetDrinksDetail)?;
     let page = query.page.unwrap_or(1).clamp(1, i64::MAX / PER_PAGE);
     let (entries, total) = database
         .run(move |conn| db::list_activity(conn, (page - 1) * PER_PAGE, PER_PAGE))
         .await?;
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     render(&ActivityPage {
-        layout: Layout::new("Activity", "activity", state.dev_mode()).for_session(&session),
+        layout: admin.layout("Activity", "activity"),
         lines: entries.iter().map(ActivityLine::of).collect(),
         page,
         pages,

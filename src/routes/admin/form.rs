@@ -15,8 +15,6 @@ pub const MAX_ROWS: usize = crate::domain::MAX_INGREDIENTS;
 #[derive(Debug, Default, Deserialize)]
 pub struct DrinkFormInput {
     #[serde(default)]
-    pub csrf: String,
-    #[serde(default)]
     pub title: String,
     #[serde(default)]
     pub name: Vec<String>,
@@ -82,6 +80,25 @@ impl DrinkFormInput {
                 .and_then(|index| index.parse().ok())
                 .map_or(FormAction::Save, FormAction::RemoveRow),
         }
+    }
+
+    /// The rows after the add or remove button that sent the form, or
+    /// `None` when it was sent to be saved.
+    pub fn edited_rows(&self) -> Option<Vec<FormRow>> {
+        let mut rows = self.rows();
+        match self.action() {
+            FormAction::Save => return None,
+            FormAction::AddRow if rows.len() < MAX_ROWS => rows.push(FormRow::blank()),
+            FormAction::AddRow => {}
+            FormAction::RemoveRow(index) if index < rows.len() => {
+                rows.remove(index);
+            }
+            FormAction::RemoveRow(_) => {}
+        }
+        if rows.is_empty() {
+            rows.push(FormRow::blank());
+        }
+        Some(rows)
     }
 
     /// The rows as typed (at most `MAX_ROWS`).

@@ -1,35 +1,33 @@
 //! The admin pages under `/admin`: server-rendered with askama, for
-//! managers and baristas in a browser. Sign-in (`signin`), the menu and the
-//! drink editor (`drinks`), the activity log (`activity`), the form reader
-//! (`form`) and what the templates are given (`views`).
+//! managers and baristas in a browser. Sign-in (`signin`), the menu and
+//! deletion (`drinks`), the drink editor (`editor`, reading forms with
+//! `form`), the activity log (`activity`), the guard every handler takes
+//! (`context`) and what the templates are given (`views`).
 //!
 //! Every answer here carries the security headers; every error becomes an
-//! HTML page in the dashboard's look with the right status.
+//! HTML page in the dashboard's look with the right status
+//! (`http::html_pages`, with `ErrorPages` implemented here).
 
 mod activity;
+mod context;
 mod drinks;
+mod editor;
 mod form;
 mod signin;
 mod views;
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{
-    CACHE_CONTROL, CONTENT_TYPE, HeaderName, HeaderValue, LOCATION, REFERRER_POLICY,
-    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
-};
-use actix_web::middleware::{Next, from_fn};
+use actix_web::http::header::HeaderValue;
+use actix_web::middleware::from_fn;
 use actix_web::{Error, HttpRequest, HttpResponse, web};
 use askama::Template;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::auth::dev::DevSigner;
 use crate::auth::oidc::OidcClient;
-use crate::auth::session::{FLASH_COOKIE, admin_cookie, expired_cookie};
 use crate::config::{DashboardClient, Settings};
 use crate::error::PageError;
+use crate::http::html_pages::{ErrorPages, html_pages};
+use crate::paths;
 use views::{ErrorPage, Layout};
 
 /// What the admin pages need beyond the shared services.
@@ -95,27 +93,31 @@ fn origin_of(url: &str) -> Option<String> {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    let at = paths::in_admin_scope;
     cfg.service(
-        web::scope("/admin")
-            .wrap(from_fn(admin_pages))
-            .route("", web::get().to(drinks::menu_page))
+        web::scope(paths::ADMIN)
+            .wrap(from_fn(html_pages))
+            .route(at(paths::ADMIN), web::get().to(drinks::menu_page))
             .route("/", web::get().to(drinks::menu_page))
-            .route("/static/{path:.*}", web::get().to(crate::assets::serve))
-            .route("/login", web::get().to(signin::sign_in_page))
-            .route("/login/start", web::get().to(signin::start))
-            .route("/callback", web::get().to(signin::callback))
-            .route("/dev-login", web::post().to(signin::dev_login))
-            .route("/logout", web::post().to(signin::sign_out))
-            .route("/drinks/new", web::get().to(drinks::new_form))
-            .route("/drinks", web::post().to(drinks::create))
-            .route("/drinks/{id}/edit", web::get().to(drinks::edit_form))
-            .route("/drinks/{id}", web::post().to(drinks::update))
+            .route(
+                &format!("{}/{{path:.*}}", at(paths::ADMIN_STATIC)),
+                web::get().to(crate::assets::serve),
+            )
+            .route(at(paths::SIGN_IN), web::get().to(signin::sign_in_page))
+            .route(at(paths::SIGN_IN_START), web::get().to(signin::start))
+            .route(at(paths::CALLBACK), web::get().to(signin::callback))
+            .route(at(paths::DEV_SIGN_IN), web::post().to(signin::dev_login))
+            .route(at(paths::SIGN_OUT), web::post().to(signin::sign_out))
+            .route(at(paths::NEW_DRINK), web::get().to(editor::new_form))
+            .route(at(paths::ADMIN_DRINKS), web::post().to(editor::create))
+            .route(at(paths::EDIT_DRINK), web::get().to(editor::edit_form))
+            .route(at(paths::ADMIN_DRINK), web::post().to(editor::update))
             .service(
-                web::resource("/drinks/{id}/delete")
+                web::resource(at(paths::DELETE_DRINK))
                     .route(web::get().to(drinks::delete_page))
                     .route(web::post().to(drinks::delete)),
             )
-            .route("/activity", web::get().to(activity::activity_page))
+            .route(at(paths::ACTIVITY), web::get().to(activity::activity_page))
             .default_service(web::to(not_found)),
     );
 }
@@ -142,109 +144,46 @@ fn render_with_status(
         .body(html))
 }
 
-/// A 303 to `location` (Post/Redirect/Get), with a message for the next page.
-fn redirect_with_flash(location: &str, message: &str, secure: bool) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((LOCATION, location.to_owned()))
-        .cookie(admin_cookie(
-            FLASH_COOKIE,
-            URL_SAFE_NO_PAD.encode(message),
-            60,
-            secure,
-        ))
-        .finish()
-}
-
-/// The message a redirect left for this page, if any.
-fn take_flash(request: &HttpRequest) -> Option<String> {
-    let cookie = request.cookie(FLASH_COOKIE)?;
-    let bytes = URL_SAFE_NO_PAD.decode(cookie.value()).ok()?;
-    let message = String::from_utf8(bytes).ok()?;
-    Some(message.chars().take(200).collect())
-}
-
-/// Adds the cookie that clears the flash once it has been shown.
-fn clear_flash(response: &mut HttpResponse, secure: bool) {
-    let _ = response.add_cookie(&expired_cookie(FLASH_COOKIE, secure));
-}
-
-/// Middleware for the scope: renders errors as pages and adds the security
-/// headers to every answer.
-async fn admin_pages(
-    request: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
-    let state = request.app_data::<web::Data<AdminState>>().cloned();
-    let dev_mode = state.as_ref().is_some_and(|s| s.dev_mode());
-    let mut response = next.call(request).await?.map_into_boxed_body();
-    let status = response.status();
-    // A form shown again with its errors (422, 409) is already a page.
-    let is_page = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
-    let needs_page = (status.is_client_error() || status.is_server_error())
-        && (response.response().error().is_some() || !is_page);
-    if needs_page {
-        let (heading, message, missing_permission) = match response
-            .response()
-            .error()
-            .and_then(|e| e.as_error::<PageError>())
-        {
-            Some(PageError::Internal(_)) => (
-                "Something went wrong".to_owned(),
-                "The page could not be shown. It has been logged; please try again.".to_owned(),
-                None,
-            ),
-            Some(error @ PageError::MissingPermission(permission)) => (
-                error.title().to_owned(),
-                "You are signed in, but not allowed to do this.".to_owned(),
-                Some(permission.as_str().to_owned()),
-            ),
-            Some(error) => (error.title().to_owned(), error.to_string(), None),
-            None => (
-                status.canonical_reason().unwrap_or("Error").to_owned(),
-                "The request could not be handled.".to_owned(),
-                None,
-            ),
-        };
+impl ErrorPages for AdminState {
+    fn render(&self, status: StatusCode, error: Option<&Error>) -> String {
+        let (heading, message, missing_permission) =
+            match error.and_then(|e| e.as_error::<PageError>()) {
+                Some(PageError::Internal(_)) => (
+                    "Something went wrong".to_owned(),
+                    "The page could not be shown. It has been logged; please try again.".to_owned(),
+                    None,
+                ),
+                Some(error @ PageError::MissingPermission(permission)) => (
+                    error.title().to_owned(),
+                    "You are signed in, but not allowed to do this.".to_owned(),
+                    Some(permission.as_str().to_owned()),
+                ),
+                Some(error) => (error.title().to_owned(), error.to_string(), None),
+                None => (
+                    status.canonical_reason().unwrap_or("Error").to_owned(),
+                    "The request could not be handled.".to_owned(),
+                    None,
+                ),
+            };
         let page = ErrorPage {
-            layout: Layout::new(heading.clone(), "error", dev_mode),
+            layout: Layout::new(heading.clone(), "error", self.dev_mode()),
             status: status.as_u16(),
             heading,
             message,
             missing_permission,
         };
-        let html = page.render().unwrap_or_else(|_| {
+        page.render().unwrap_or_else(|_| {
             format!(
                 "{} {}",
                 status.as_u16(),
                 status.canonical_reason().unwrap_or("Error")
             )
-        });
-        response = response.map_body(|head, _| {
-            head.headers_mut().insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            );
-            BoxBody::new(html)
-        });
+        })
     }
-    let headers = response.headers_mut();
-    if let Some(state) = &state {
-        headers.insert(
-            HeaderName::from_static("content-security-policy"),
-            state.csp.clone(),
-        );
+
+    fn content_security_policy(&self) -> HeaderValue {
+        self.csp.clone()
     }
-    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    if !headers.contains_key(CACHE_CONTROL) {
-        // Pages show who is signed in and what they may do: never cache them.
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    Ok(response)
 }
 
 #[cfg(test)]

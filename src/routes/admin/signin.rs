@@ -6,16 +6,18 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
+use super::context::AdminForm;
 use super::views::{Layout, SetupHelp, SignInPage};
 use super::{AdminState, render};
 use crate::auth::dev::DevRole;
 use crate::auth::oidc::random_token;
 use crate::auth::session::{
-    AdminSession, SESSION_COOKIE, SIGN_IN_COOKIE, admin_cookie, expired_cookie, hash_session_id,
+    SESSION_COOKIE, SIGN_IN_COOKIE, admin_cookie, expired_cookie, hash_session_id,
 };
 use crate::auth::{Principal, TokenVerifier, csrf};
 use crate::db::{self, Database, NewSession};
 use crate::error::PageError;
+use crate::paths;
 
 /// How long a development sign-in lasts.
 const DEV_SESSION_SECS: u64 = 8 * 3600;
@@ -29,16 +31,20 @@ pub struct NextQuery {
 
 /// Only a path under `/admin` is a place to come back to (never another site).
 fn safe_next(next: Option<&str>) -> String {
+    let under_admin = |next: &str| {
+        next.strip_prefix(paths::ADMIN)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']))
+    };
     match next {
         Some(next)
-            if (next == "/admin" || next.starts_with("/admin/") || next.starts_with("/admin?"))
+            if under_admin(next)
                 && !next.contains("//")
                 && !next.contains('\\')
-                && !next.starts_with("/admin/login") =>
+                && !next.starts_with(paths::SIGN_IN) =>
         {
             next.to_owned()
         }
-        _ => "/admin".to_owned(),
+        _ => paths::ADMIN.to_owned(),
     }
 }
 
@@ -62,8 +68,8 @@ pub async fn sign_in_page(
         }
     });
     let setup = state.oidc.is_none().then(|| SetupHelp {
-        callback_url: format!("{}/admin/callback", state.base_url),
-        logout_url: format!("{}/admin", state.base_url),
+        callback_url: format!("{}{}", state.base_url, paths::CALLBACK),
+        logout_url: format!("{}{}", state.base_url, paths::ADMIN),
         issuer_configured: state.issuer_configured,
     });
     render(&SignInPage {
@@ -291,28 +297,23 @@ async fn start_session(
         .finish())
 }
 
+/// The sign-out form carries nothing but its CSRF token.
 #[derive(Deserialize)]
-pub struct SignOutForm {
-    #[serde(default)]
-    csrf: String,
-}
+pub struct SignOutForm {}
 
 /// `POST /admin/logout`: ends the session here, then at the provider.
 pub async fn sign_out(
-    request: HttpRequest,
-    session: AdminSession,
-    form: web::Form<SignOutForm>,
-    state: web::Data<AdminState>,
+    post: AdminForm<SignOutForm>,
     database: web::Data<Database>,
 ) -> Result<HttpResponse, PageError> {
-    csrf::check_form(&request, &session, &form.csrf, state.public_url.as_deref())?;
-    let id_hash = session.id_hash.clone();
+    let state = &post.admin.state;
+    let id_hash = post.admin.session.id_hash.clone();
     database
         .write(move |conn| db::delete_session(conn, &id_hash))
         .await?;
     let destination = match &state.oidc {
         Some(oidc) => oidc.logout_url(),
-        None => "/admin/login".to_owned(),
+        None => paths::SIGN_IN.to_owned(),
     };
     Ok(HttpResponse::SeeOther()
         .insert_header((LOCATION, destination))

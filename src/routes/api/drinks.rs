@@ -1,39 +1,43 @@
 //! `/drinks`, `/drinks-detail` and `/drinks/{id}`.
 
 use actix_web::http::header::{
-    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, ContentType, ETAG, HeaderValue, IF_MATCH,
-    IF_NONE_MATCH, VARY,
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, ContentType, ETAG, HeaderValue, VARY,
 };
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder};
 
-use super::body::read_json;
-use super::openapi::{DrinkChangesBody, NewDrinkBody};
+use super::schema::{ProtectedErrors, named_schema};
 use crate::auth::Principal;
-use crate::domain::{DrinkChanges, DrinkId, NewDrink, Permission};
-use crate::domain::{LongDrink, ShortDrink};
+use crate::domain::{
+    DrinkChanges, DrinkId, DrinkTitle, DrinksBody, Ingredient, LongDrink, NewDrink, Permission,
+    Recipe, ShortDrink,
+};
 use crate::error::{ApiError, ErrorBody};
-use crate::menu::{DrinksBody, Menu, Rendered, if_none_match_names};
-use crate::routes::fallback::method_not_allowed;
+use crate::http::json_body::read_json;
+use crate::http::json_errors::method_not_allowed;
+use crate::http::preconditions::{ConditionalResponse, TagList, drink_etag};
+use crate::menu::{MenuService, PrecompressedJson};
+use crate::paths;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/drinks")
+        web::resource(paths::DRINKS)
             .route(web::get().to(list_menu))
             .route(web::post().to(create))
-            .default_service(method_not_allowed("GET, POST")),
+            .default_service(method_not_allowed("GET, HEAD, POST")),
     )
     .service(
-        web::resource("/drinks-detail")
+        web::resource(paths::DRINKS_DETAIL)
             .route(web::get().to(list_detailed))
-            .default_service(method_not_allowed("GET")),
+            .default_service(method_not_allowed("GET, HEAD")),
     )
     .service(
-        web::resource("/drinks/{id}")
+        web::resource(paths::DRINK)
             .route(web::get().to(show))
             .route(web::patch().to(update))
             .route(web::delete().to(delete))
-            .default_service(method_not_allowed("GET, PATCH, DELETE")),
+            .default_service(method_not_allowed("GET, HEAD, PATCH, DELETE")),
     );
 }
 
@@ -43,10 +47,6 @@ pub(crate) struct Deleted {
     success: bool,
     /// The id of the deleted drink.
     delete: DrinkId,
-}
-
-fn drinks_response<T: Serialize>(drinks: Vec<T>) -> HttpResponse {
-    HttpResponse::Ok().json(DrinksBody::new(drinks))
 }
 
 /// Public: any `Authorization` header (even `Bearer null`) is ignored.
@@ -62,7 +62,7 @@ fn drinks_response<T: Serialize>(drinks: Vec<T>) -> HttpResponse {
 )]
 pub(crate) async fn list_menu(
     request: HttpRequest,
-    menu: web::Data<Menu>,
+    menu: web::Data<MenuService>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = menu.snapshot().await?;
     Ok(conditional(&request, &snapshot.short, "no-cache"))
@@ -77,61 +77,48 @@ pub(crate) async fn list_menu(
         (status = 200, description = "The menu with recipes", body = DrinksBody<LongDrink>,
             headers(("ETag" = String, description = "Strong validator of this representation"))),
         (status = 304, description = "The client's copy is current"),
-        (status = 401, description = "No usable token (`WWW-Authenticate` says why)", body = ErrorBody),
-        (status = 403, description = "The token lacks the permission", body = ErrorBody),
-        (status = 503, description = "Sign-in is not configured, or the signing keys are not loaded yet (`Retry-After`)", body = ErrorBody),
+        ProtectedErrors,
     )
 )]
 pub(crate) async fn list_detailed(
     principal: Principal,
     request: HttpRequest,
-    menu: web::Data<Menu>,
+    menu: web::Data<MenuService>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::GetDrinksDetail)?;
     let snapshot = menu.snapshot().await?;
     Ok(conditional(&request, &snapshot.long, "private, no-cache"))
 }
 
-/// The rendered menu, or `304 Not Modified` when the client's copy is current.
-/// `no-cache` lets clients keep a copy but makes them revalidate each time.
+/// The menu in the encoding the client accepts, or `304 Not Modified` when
+/// its copy is current. `no-cache` lets clients keep a copy but makes them
+/// revalidate each time.
 fn conditional(
     request: &HttpRequest,
-    rendered: &Rendered,
+    menu: &PrecompressedJson,
     cache_control: &'static str,
 ) -> HttpResponse {
-    let headers = request.headers();
-    let gzip = rendered
+    let gzip = menu
         .gzip
         .as_ref()
-        .filter(|_| accepts_gzip(headers.get(ACCEPT_ENCODING)));
+        .filter(|_| accepts_gzip(request.headers().get(ACCEPT_ENCODING)));
     let etag = if gzip.is_some() {
-        &rendered.gzip_etag
+        &menu.gzip_etag
     } else {
-        &rendered.etag
+        &menu.etag
     };
-    let client_is_current = headers
-        .get(IF_NONE_MATCH)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| rendered.matches(value));
-    let mut response = if client_is_current {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    response
-        .insert_header((ETAG, etag.clone()))
-        .insert_header((CACHE_CONTROL, cache_control))
-        .insert_header((VARY, "Accept-Encoding"));
-    match (client_is_current, gzip) {
-        (true, _) => response.finish(),
-        (false, Some(gzipped)) => response
-            .content_type(ContentType::json())
-            .insert_header((CONTENT_ENCODING, "gzip"))
-            .body(gzipped.clone()),
-        (false, None) => response
-            .content_type(ContentType::json())
-            .body(rendered.body.clone()),
-    }
+    ConditionalResponse::new(request, etag, &menu.etags())
+        .header((CACHE_CONTROL, cache_control))
+        .header((VARY, "Accept-Encoding"))
+        .send(|response| match gzip {
+            Some(gzipped) => response
+                .content_type(ContentType::json())
+                .insert_header((CONTENT_ENCODING, "gzip"))
+                .body(gzipped.clone()),
+            None => response
+                .content_type(ContentType::json())
+                .body(menu.body.clone()),
+        })
 }
 
 /// True when `Accept-Encoding` allows gzip (listed, or `*`, without `q=0`).
@@ -160,27 +147,25 @@ fn accepts_gzip(header: Option<&HeaderValue>) -> bool {
     responses(
         (status = 200, description = "The new drink", body = DrinksBody<LongDrink>),
         (status = 400, description = "The body is not well-formed JSON", body = ErrorBody),
-        (status = 401, description = "No usable token (`WWW-Authenticate` says why)", body = ErrorBody),
-        (status = 403, description = "The token lacks the permission", body = ErrorBody),
         (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 409, description = "Another drink has this title", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 422, description = "The drink breaks a rule; `fields` lists each one", body = ErrorBody),
-        (status = 503, description = "Sign-in is not ready, or the database is read-only (nothing was changed)", body = ErrorBody),
         (status = 507, description = "The disk is full; nothing was changed", body = ErrorBody),
+        ProtectedErrors,
     )
 )]
 pub(crate) async fn create(
     principal: Principal,
     request: HttpRequest,
     payload: web::Payload,
-    menu: web::Data<Menu>,
+    menu: web::Data<MenuService>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::PostDrinks)?;
     let drink = NewDrink::from_json(&read_json(&request, payload).await?)?;
     let created = menu.create(drink, principal.subject.to_string()).await?;
-    Ok(drinks_response(vec![created.long()]))
+    Ok(HttpResponse::Ok().json(DrinksBody::new(vec![created.long()])))
 }
 
 /// `GET /drinks/{id}`: one drink in the long form, with a strong `ETag`
@@ -197,55 +182,22 @@ pub(crate) async fn create(
         (status = 200, description = "The drink", body = DrinksBody<LongDrink>,
             headers(("ETag" = String, description = "The drink's version, for If-Match"))),
         (status = 304, description = "The client's copy is current"),
-        (status = 401, description = "No usable token (`WWW-Authenticate` says why)", body = ErrorBody),
-        (status = 403, description = "The token lacks the permission", body = ErrorBody),
         (status = 404, description = "There is no such drink", body = ErrorBody),
-        (status = 503, description = "Sign-in is not configured, or the signing keys are not loaded yet (`Retry-After`)", body = ErrorBody),
+        ProtectedErrors,
     )
 )]
 pub(crate) async fn show(
     principal: Principal,
     request: HttpRequest,
-    menu: web::Data<Menu>,
+    menu: web::Data<MenuService>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::GetDrinksDetail)?;
     let id = drink_id(&request)?;
     let drink = menu.find(id).await?.ok_or_else(|| no_such_drink(id))?;
-    let etag = drink.etag();
-    let client_is_current = request
-        .headers()
-        .get(IF_NONE_MATCH)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| if_none_match_names(value, &[&etag]));
-    let mut response = if client_is_current {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    response
-        .insert_header((ETAG, etag))
-        .insert_header((CACHE_CONTROL, "private, no-cache"));
-    Ok(if client_is_current {
-        response.finish()
-    } else {
-        response.json(DrinksBody::new(vec![drink.long()]))
-    })
-}
-
-/// The `If-Match` header, when sent: a change then applies only to the
-/// version it names. Without it the change applies as before (the mobile
-/// app does not send it).
-fn if_match(request: &HttpRequest) -> Result<Option<String>, ApiError> {
-    request
-        .headers()
-        .get(IF_MATCH)
-        .map(|value| {
-            value
-                .to_str()
-                .map(str::to_owned)
-                .map_err(|_| ApiError::BadRequest("If-Match must be ASCII entity tags".into()))
-        })
-        .transpose()
+    let etag = drink_etag(drink.id, drink.version);
+    Ok(ConditionalResponse::new(&request, &etag, &[&etag])
+        .header((CACHE_CONTROL, "private, no-cache"))
+        .send(|response| response.json(DrinksBody::new(vec![drink.long()]))))
 }
 
 /// Changes the fields sent. With `If-Match`, only if the drink is still at
@@ -262,8 +214,6 @@ fn if_match(request: &HttpRequest) -> Result<Option<String>, ApiError> {
         (status = 200, description = "The drink as changed", body = DrinksBody<LongDrink>,
             headers(("ETag" = String, description = "The drink's new version"))),
         (status = 400, description = "The body is not well-formed JSON, or If-Match is not ASCII", body = ErrorBody),
-        (status = 401, description = "No usable token (`WWW-Authenticate` says why)", body = ErrorBody),
-        (status = 403, description = "The token lacks the permission", body = ErrorBody),
         (status = 404, description = "There is no such drink", body = ErrorBody),
         (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 409, description = "Another drink has this title", body = ErrorBody),
@@ -271,26 +221,26 @@ fn if_match(request: &HttpRequest) -> Result<Option<String>, ApiError> {
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 422, description = "The change breaks a rule; `fields` lists each one", body = ErrorBody),
-        (status = 503, description = "Sign-in is not ready, or the database is read-only (nothing was changed)", body = ErrorBody),
         (status = 507, description = "The disk is full; nothing was changed", body = ErrorBody),
+        ProtectedErrors,
     )
 )]
 pub(crate) async fn update(
     principal: Principal,
     request: HttpRequest,
     payload: web::Payload,
-    menu: web::Data<Menu>,
+    menu: web::Data<MenuService>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::PatchDrinks)?;
     let id = drink_id(&request)?;
-    let if_match = if_match(&request)?;
+    let expected = TagList::if_match(&request)?.map(|tags| tags.expected_version(id));
     let changes = DrinkChanges::from_json(&read_json(&request, payload).await?)?;
     let updated = menu
-        .update(id, changes, principal.subject.to_string(), if_match)
+        .update(id, changes, principal.subject.to_string(), expected)
         .await?
         .ok_or_else(|| no_such_drink(id))?;
     Ok(HttpResponse::Ok()
-        .insert_header((ETAG, updated.etag()))
+        .insert_header((ETAG, drink_etag(updated.id, updated.version)))
         .json(DrinksBody::new(vec![updated.long()])))
 }
 
@@ -305,23 +255,21 @@ pub(crate) async fn update(
     responses(
         (status = 200, description = "Deleted", body = Deleted),
         (status = 400, description = "If-Match is not ASCII", body = ErrorBody),
-        (status = 401, description = "No usable token (`WWW-Authenticate` says why)", body = ErrorBody),
-        (status = 403, description = "The token lacks the permission", body = ErrorBody),
         (status = 404, description = "There is no such drink", body = ErrorBody),
         (status = 412, description = "The drink changed since the If-Match version; nothing was changed", body = ErrorBody),
-        (status = 503, description = "Sign-in is not ready, or the database is read-only (nothing was changed)", body = ErrorBody),
         (status = 507, description = "The disk is full; nothing was changed", body = ErrorBody),
+        ProtectedErrors,
     )
 )]
 pub(crate) async fn delete(
     principal: Principal,
     request: HttpRequest,
-    menu: web::Data<Menu>,
+    menu: web::Data<MenuService>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::DeleteDrinks)?;
     let id = drink_id(&request)?;
-    let if_match = if_match(&request)?;
-    menu.delete(id, principal.subject.to_string(), if_match)
+    let expected = TagList::if_match(&request)?.map(|tags| tags.expected_version(id));
+    menu.delete(id, principal.subject.to_string(), expected)
         .await?
         .ok_or_else(|| no_such_drink(id))?;
     Ok(HttpResponse::Ok().json(Deleted {
@@ -344,6 +292,53 @@ fn drink_id(request: &HttpRequest) -> Result<DrinkId, ApiError> {
 fn no_such_drink(id: DrinkId) -> ApiError {
     ApiError::not_found(format!("there is no drink with id {id}"))
 }
+
+/// A `recipe` in a request: a list, or (as older clients send) one ingredient.
+pub struct RecipeInput;
+
+named_schema!(
+    RecipeInput,
+    "RecipeInput",
+    OneOfBuilder::new()
+        .item(Recipe::schema())
+        .item(Ingredient::schema())
+        .description(Some(
+            "A list of 1–10 ingredients, or a single ingredient object."
+        ))
+        .into()
+);
+
+/// The body of `POST /drinks`. Any `id` is ignored (the Ionic app sends -1).
+pub struct NewDrinkBody;
+
+named_schema!(
+    NewDrinkBody,
+    "NewDrink",
+    ObjectBuilder::new()
+        .property("title", DrinkTitle::schema())
+        .property("recipe", RecipeInput::schema())
+        .required("title")
+        .required("recipe")
+        .description(Some(
+            "A drink to add. Other keys, such as `id`, are ignored."
+        ))
+        .into()
+);
+
+/// The body of `PATCH /drinks/{id}`: only the keys sent change.
+pub struct DrinkChangesBody;
+
+named_schema!(
+    DrinkChangesBody,
+    "DrinkChanges",
+    ObjectBuilder::new()
+        .property("title", DrinkTitle::schema())
+        .property("recipe", RecipeInput::schema())
+        .description(Some(
+            "The fields to change; those left out keep their value. An empty object changes nothing."
+        ))
+        .into()
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,6 @@
-//! What answers when no route does, and the safety net that turns any
-//! remaining non-JSON error (from actix itself or a middleware) into the API's
-//! JSON error shape.
+//! The JSON error net: what answers when no route or no method does, and
+//! the middleware that turns any remaining error that is neither JSON nor a
+//! page (from actix itself or a middleware) into the API's JSON shape.
 
 use crate::error::{ApiError, error_body};
 use actix_web::body::{BoxBody, MessageBody};
@@ -19,6 +19,7 @@ pub async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
 }
 
 /// A resource's default service: the path exists, the method does not.
+/// `allowed` lists HEAD wherever it lists GET (`head` answers it).
 pub fn method_not_allowed(allowed: &'static str) -> Route {
     web::to(move || async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allowed }) })
 }
