@@ -2,7 +2,7 @@
 //! signing keys (bounded wait), binds the port (0 picks a free one) and wires
 //! the routes and middleware.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use actix_web::{App, HttpServer, web};
 
 use crate::auth::dev::{DEV_ISSUER, DevKeyError, DevSigner};
 use crate::auth::{KeysStatus, TokenVerifier};
-use crate::config::{Settings, SettingsError};
+use crate::config::{BindAddress, PublicUrl, Settings, SettingsError};
 use crate::db::{Database, DbError};
 use crate::http::html_pages::ErrorPages;
 use crate::http::json_body::BodyLimits;
@@ -36,12 +36,12 @@ pub enum StartupError {
         "--dev refuses to listen on {address}: development tokens would let anyone on the \
          network change the menu. Bind a loopback address such as 127.0.0.1:5000"
     )]
-    DevelopmentOnPublicAddress { address: String },
+    DevelopmentOnPublicAddress { address: BindAddress },
     #[error("cannot set up development sign-in")]
     DevKey(#[from] DevKeyError),
     #[error("cannot listen on {address}")]
     Bind {
-        address: String,
+        address: BindAddress,
         #[source]
         source: std::io::Error,
     },
@@ -59,9 +59,9 @@ pub struct Application {
 impl Application {
     /// Must be called inside an actix system (it spawns the key refresher).
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        if settings.development && !settings.server.binds_loopback_only() {
+        if settings.development && !settings.server.bind.is_loopback() {
             return Err(StartupError::DevelopmentOnPublicAddress {
-                address: settings.server.bind.clone(),
+                address: settings.server.bind,
             });
         }
         let database = Database::open(&settings.database)?;
@@ -86,10 +86,10 @@ impl Application {
         .await;
 
         let bind_error = |source| StartupError::Bind {
-            address: settings.server.bind.clone(),
+            address: settings.server.bind,
             source,
         };
-        let listener = TcpListener::bind(&settings.server.bind).map_err(bind_error)?;
+        let listener = TcpListener::bind(settings.server.bind.socket_addr()).map_err(bind_error)?;
         let address = listener.local_addr().map_err(bind_error)?;
         tracing::info!(
             api = %format!("http://{address}/drinks"),
@@ -98,12 +98,7 @@ impl Application {
             env!("CARGO_PKG_VERSION")
         );
         let banner = banner(&settings, address, &verifier);
-        // Without a configured public URL, the address actually bound (port 0
-        // in tests) is where the pages are reached.
-        let base_url = match settings.server.public_url.as_deref().map(str::trim) {
-            Some(url) if !url.is_empty() => url.trim_end_matches('/').to_owned(),
-            _ => format!("http://{address}"),
-        };
+        let base_url = settings.base_url(address);
         let dashboard_client = settings.dashboard_client_at(&base_url)?;
         let admin = Arc::new(AdminState::new(
             &settings,
@@ -224,15 +219,12 @@ async fn load_signing_keys(verifier: &TokenVerifier, startup_wait: Duration) {
 fn banner(settings: &Settings, address: SocketAddr, verifier: &TokenVerifier) -> String {
     // A wildcard address is reachable here on loopback; say so rather than
     // print an address a browser cannot open.
-    let (shown, note) = if address.ip().is_unspecified() {
-        (
-            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), address.port()),
-            " (listening on all interfaces)",
-        )
+    let note = if address.ip().is_unspecified() {
+        " (listening on all interfaces)"
     } else {
-        (address, "")
+        ""
     };
-    let base = format!("http://{shown}");
+    let base = PublicUrl::of_address(address);
     let mut lines = vec![
         format!("coffee-shop {} is serving{note}", env!("CARGO_PKG_VERSION")),
         format!("  Menu API   {base}/drinks"),

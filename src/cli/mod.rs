@@ -170,11 +170,7 @@ fn backup(settings: &Settings, file: &Path, force: bool) -> CommandResult {
 
 /// Asks the server on `server.bind` (a wildcard address means this machine).
 fn healthcheck(settings: &Settings) -> CommandResult {
-    let address = settings
-        .server
-        .bind
-        .replace("0.0.0.0:", "127.0.0.1:")
-        .replace("[::]:", "[::1]:");
+    let address = crate::config::reachable_here(settings.server.bind.socket_addr());
     let agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(3)))
         .http_status_as_error(false)

@@ -260,7 +260,7 @@ impl Drop for RunningServer {
 /// and the loopback provider.
 pub fn test_settings(dir: &tempfile::TempDir, jwks: &JwksServer) -> Settings {
     let mut settings = Settings::load_from(None, &HashMap::new()).expect("default settings");
-    settings.server.bind = "127.0.0.1:0".into();
+    settings.server.bind = std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into();
     settings.server.workers = 2;
     settings.database.path = dir.path().join("coffee-shop.db");
     settings.database.pool_size = 4;

@@ -24,7 +24,7 @@ use askama::Template;
 
 use crate::auth::dev::DevSigner;
 use crate::auth::oidc::OidcClient;
-use crate::config::{DashboardClient, Settings};
+use crate::config::{DashboardClient, PublicUrl, Settings};
 use crate::error::PageError;
 use crate::http::html_pages::{ErrorPages, html_pages};
 use crate::paths;
@@ -37,7 +37,7 @@ pub struct AdminState {
     /// `server.public_url` when configured, for the `Origin` check.
     pub public_url: Option<String>,
     /// The base URL people reach the server at (configured or bound).
-    pub base_url: String,
+    pub base_url: PublicUrl,
     pub secure_cookies: bool,
     pub audience: String,
     pub issuer_configured: bool,
@@ -49,7 +49,7 @@ impl AdminState {
     pub fn new(
         settings: &Settings,
         client: Option<DashboardClient>,
-        base_url: String,
+        base_url: PublicUrl,
         dev_signer: Option<DevSigner>,
     ) -> Self {
         // Sign-out posts a form that redirects to the provider: allow it.
@@ -64,14 +64,14 @@ impl AdminState {
              form-action 'self'{provider_origin}"
         );
         Self {
-            secure_cookies: base_url.starts_with("https://"),
+            secure_cookies: base_url.is_https(),
             oidc: client.map(OidcClient::new),
             dev_signer,
             public_url: settings
                 .server
                 .public_url
-                .clone()
-                .filter(|u| !u.trim().is_empty()),
+                .as_ref()
+                .map(|url| url.as_str().to_owned()),
             base_url,
             audience: settings.auth.audience.clone(),
             issuer_configured: settings.auth.identity_provider().ok().flatten().is_some(),

@@ -68,8 +68,8 @@ pub async fn sign_in_page(
         }
     });
     let setup = state.oidc.is_none().then(|| SetupHelp {
-        callback_url: format!("{}{}", state.base_url, paths::CALLBACK),
-        logout_url: format!("{}{}", state.base_url, paths::ADMIN),
+        callback_url: state.base_url.join(paths::CALLBACK),
+        logout_url: state.base_url.join(paths::ADMIN),
         issuer_configured: state.issuer_configured,
     });
     render(&SignInPage {

@@ -1,19 +1,19 @@
-//! Settings, layered: the embedded `config.toml` defaults, then a config file,
-//! then the Flask seed's `AUTH0_DOMAIN`/`API_AUDIENCE`, then
-//! `COFFEE_SHOP__<SECTION>__<KEY>` environment variables. Validated once, at load.
+//! The settings' types. `load` layers them (embedded defaults, a file,
+//! the environment), `validate` checks them once at load, and `types` holds
+//! the values parsed into what they mean (addresses, URLs, secrets).
 
-use std::collections::HashMap;
-use std::net::{IpAddr, ToSocketAddrs};
-use std::path::{Path, PathBuf};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 
-use config::{Config, Environment, File, FileFormat, Map, Source, Value};
 use serde::{Deserialize, Serialize};
-use ureq::http::Uri;
 
-/// The repository's `config.toml`, which documents every key with its default.
-const EMBEDDED_DEFAULTS: &str = include_str!("../config.toml");
-/// Environment variable naming the config file when `--config` is not given.
-pub const CONFIG_PATH_VAR: &str = "COFFEE_SHOP_CONFIG";
+mod load;
+mod types;
+mod validate;
+
+pub use load::CONFIG_PATH_VAR;
+pub use types::{BindAddress, PublicUrl, Secret, reachable_here};
+use validate::{bare_domain, check_url, invalid, non_empty};
 
 /// Why the settings cannot be used; names the key and the fix.
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +47,7 @@ pub struct Settings {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
-    pub bind: String,
+    pub bind: BindAddress,
     pub workers: usize,
     pub max_body_bytes: usize,
     /// How long a client may take to send a request's head, in milliseconds.
@@ -59,7 +59,7 @@ pub struct ServerSettings {
     /// Most connections each worker holds at once.
     pub max_connections: usize,
     /// The base URL people reach the server at (`http://<bind>` when unset).
-    pub public_url: Option<String>,
+    pub public_url: Option<PublicUrl>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -133,31 +133,6 @@ pub struct DashboardSettings {
     pub client_secret: Option<Secret>,
 }
 
-/// A setting that must never be printed: `Debug` and `Serialize` (used by
-/// `check-config`) both write `<redacted>`.
-#[derive(Clone, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    /// The value, for the one place that sends it to the provider.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl Serialize for Secret {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str("<redacted>")
-    }
-}
-
 /// What the admin pages need to sign people in through the provider.
 #[derive(Debug, Clone)]
 pub struct DashboardClient {
@@ -171,8 +146,6 @@ pub struct DashboardClient {
     pub redirect_uri: String,
     /// `<public_url>/admin`, where sign-out returns.
     pub home_url: String,
-    /// True when the public URL is https, so cookies get `Secure`.
-    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -191,163 +164,14 @@ pub enum LogFormat {
 }
 
 impl Settings {
-    /// Loads settings from the process environment and the given (or discovered) file.
-    pub fn load(config_file: Option<&Path>) -> Result<Self, SettingsError> {
-        let env: HashMap<String, String> = std::env::vars().collect();
-        Self::load_from(config_file, &env)
-    }
-
-    /// The config file `load` reads, if any (for `check-config`).
-    pub fn file_in_use(config_file: Option<&Path>) -> Option<PathBuf> {
-        let env: HashMap<String, String> = std::env::vars().collect();
-        config_file_path(config_file, &env)
-    }
-
-    /// Loads settings with an explicit environment, so tests need not touch the process's.
-    pub fn load_from(
-        config_file: Option<&Path>,
-        env: &HashMap<String, String>,
-    ) -> Result<Self, SettingsError> {
-        let mut builder =
-            Config::builder().add_source(File::from_str(EMBEDDED_DEFAULTS, FileFormat::Toml));
-        if let Some(path) = config_file_path(config_file, env) {
-            builder = builder.add_source(File::from(path).format(FileFormat::Toml).required(true));
-        }
-        let settings: Settings = builder
-            .add_source(SeedVariables::from_env(env))
-            .add_source(
-                Environment::with_prefix("COFFEE_SHOP")
-                    .prefix_separator("__")
-                    .separator("__")
-                    .try_parsing(true)
-                    .list_separator(",")
-                    .with_list_parse_key("cors.allowed_origins")
-                    .source(Some(env.clone().into_iter().collect())),
-            )
-            .build()?
-            .try_deserialize()?;
-        settings.validate()?;
-        Ok(settings)
-    }
-
-    fn validate(&self) -> Result<(), SettingsError> {
-        if self.server.bind.to_socket_addrs().is_err() {
-            return Err(invalid(
-                "server.bind",
-                format!("`{}` is not a host:port address", self.server.bind),
-                "use an address such as 127.0.0.1:5000 or 0.0.0.0:8080",
-            ));
-        }
-        if self.server.max_body_bytes < 1024 {
-            return Err(invalid(
-                "server.max_body_bytes",
-                "is below 1 KiB".into(),
-                "use a limit of at least 1024 bytes (default 65536)",
-            ));
-        }
-        check_range(
-            "server.request_timeout_ms",
-            self.server.request_timeout_ms,
-            100,
-            60_000,
-        )?;
-        check_range(
-            "server.body_timeout_ms",
-            self.server.body_timeout_ms,
-            100,
-            300_000,
-        )?;
-        check_range(
-            "server.keep_alive_secs",
-            self.server.keep_alive_secs,
-            0,
-            600,
-        )?;
-        check_range(
-            "server.max_connections",
-            self.server.max_connections as u64,
-            16,
-            100_000,
-        )?;
-        if self.database.pool_size == 0 {
-            return Err(invalid(
-                "database.pool_size",
-                "is 0".into(),
-                "use at least 1 connection",
-            ));
-        }
-        if self.cors.allowed_origins.is_empty() {
-            return Err(invalid(
-                "cors.allowed_origins",
-                "is empty".into(),
-                "list the origins of the mobile app, or [\"*\"] for any",
-            ));
-        }
-        for origin in &self.cors.allowed_origins {
-            if origin != "*" && !is_origin(origin) {
-                return Err(invalid(
-                    "cors.allowed_origins",
-                    format!("`{origin}` is not an origin"),
-                    "write origins as scheme://host[:port], e.g. http://localhost:8100, or \"*\"",
-                ));
-            }
-        }
-        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
-            return Err(invalid(
-                "log.level",
-                format!("`{}` is not a log filter", self.log.level),
-                "use a level such as \"info\" or a filter such as \"coffee_shop=debug,info\"",
-            ));
-        }
-        if let Some(dir) = &self.frontend.dir
-            && !dir.join("index.html").is_file()
-        {
-            return Err(invalid(
-                "frontend.dir",
-                format!("`{}` has no index.html", dir.display()),
-                "point it at the folder of a web build (the one holding index.html), or remove it",
-            ));
-        }
-        let auth = &self.auth;
-        check_range(
-            "auth.max_token_bytes",
-            auth.max_token_bytes as u64,
-            512,
-            65_536,
-        )?;
-        check_range("auth.leeway_secs", auth.leeway_secs, 0, 300)?;
-        check_range("auth.startup_wait_ms", auth.startup_wait_ms, 0, 60_000)?;
-        // Zero would turn off the flood protection, or refetch without pause.
-        check_range(
-            "auth.refresh_cooldown_secs",
-            auth.refresh_cooldown_secs,
-            1,
-            3600,
-        )?;
-        check_range(
-            "auth.refresh_interval_secs",
-            auth.refresh_interval_secs,
-            1,
-            86_400,
-        )?;
-        auth.identity_provider()?;
-        let public_url = self.public_url();
-        if !is_origin(&public_url) {
-            return Err(invalid(
-                "server.public_url",
-                format!("`{public_url}` is not a base URL"),
-                "write it as scheme://host[:port] with no path, e.g. https://menu.example-cafe.com",
-            ));
-        }
-        self.dashboard_client_at(&self.public_url()).map(|_| ())
-    }
-
-    /// The base URL people reach the server at, without a trailing slash.
-    pub fn public_url(&self) -> String {
-        match non_empty(&self.server.public_url) {
-            Some(url) => url.trim_end_matches('/').to_owned(),
-            None => format!("http://{}", self.server.bind),
-        }
+    /// The base URL people reach the server at: `server.public_url`, or
+    /// the address bound (`bound`, which may differ from `server.bind` when
+    /// it asked for port 0).
+    pub fn base_url(&self, bound: SocketAddr) -> PublicUrl {
+        self.server
+            .public_url
+            .clone()
+            .unwrap_or_else(|| PublicUrl::of_address(bound))
     }
 
     /// The dashboard's sign-in client for the server reached at
@@ -355,7 +179,7 @@ impl Settings {
     /// not set.
     pub fn dashboard_client_at(
         &self,
-        public_url: &str,
+        public_url: &PublicUrl,
     ) -> Result<Option<DashboardClient>, SettingsError> {
         let Some(client_id) = non_empty(&self.dashboard.client_id) else {
             return Ok(None);
@@ -363,7 +187,6 @@ impl Settings {
         let Some(provider) = self.auth.identity_provider()? else {
             return Ok(None);
         };
-        let public_url = public_url.trim_end_matches('/');
         Ok(Some(DashboardClient {
             issuer: provider.issuer,
             auth0_domain: non_empty(&self.auth.domain)
@@ -376,10 +199,9 @@ impl Settings {
                 .dashboard
                 .client_secret
                 .clone()
-                .filter(|secret| !secret.0.is_empty()),
-            redirect_uri: format!("{public_url}/admin/callback"),
-            home_url: format!("{public_url}/admin"),
-            secure_cookies: public_url.starts_with("https://"),
+                .filter(|secret| !secret.is_empty()),
+            redirect_uri: public_url.join(crate::paths::CALLBACK),
+            home_url: public_url.join(crate::paths::ADMIN),
         }))
     }
 }
@@ -420,141 +242,10 @@ impl AuthSettings {
     }
 }
 
-/// The Auth0 domain as a bare host; a pasted `https://…/` is forgiven.
-fn bare_domain(domain: &str) -> Result<&str, SettingsError> {
-    let host = domain
-        .strip_prefix("https://")
-        .unwrap_or(domain)
-        .trim_end_matches('/');
-    let is_host = !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
-    if is_host {
-        Ok(host)
-    } else {
-        Err(invalid(
-            "auth.domain",
-            format!("`{domain}` is not a domain name"),
-            "use the tenant's domain alone, e.g. example.eu.auth0.com",
-        ))
-    }
-}
-
-fn check_range(key: &'static str, value: u64, min: u64, max: u64) -> Result<(), SettingsError> {
-    if (min..=max).contains(&value) {
-        return Ok(());
-    }
-    Err(invalid(
-        key,
-        format!("{value} is out of range"),
-        format!("use a value from {min} to {max} (config.toml shows the default)"),
-    ))
-}
-
-/// https is required, except for loopback hosts (local test providers).
-fn check_url(key: &'static str, url: &str) -> Result<(), SettingsError> {
-    let uri: Uri = url.parse().map_err(|_| {
-        invalid(
-            key,
-            format!("`{url}` is not a URL"),
-            "use a full URL such as https://example.eu.auth0.com/",
-        )
-    })?;
-    let host = uri.host().unwrap_or_default();
-    match uri.scheme_str() {
-        Some("https") if !host.is_empty() => Ok(()),
-        Some("http") if is_loopback_host(host) => Ok(()),
-        _ => Err(invalid(
-            key,
-            format!("`{url}` is not an https URL"),
-            "use https (plain http is only allowed for loopback hosts)",
-        )),
-    }
-}
-
-/// `scheme://host[:port]` with nothing after it.
-fn is_origin(origin: &str) -> bool {
-    origin.parse::<Uri>().is_ok_and(|uri| {
-        uri.scheme().is_some()
-            && uri.host().is_some_and(|h| !h.is_empty())
-            && uri.path_and_query().is_none_or(|pq| pq.as_str() == "/")
-            && !origin.ends_with('/')
-    })
-}
-
-impl ServerSettings {
-    /// True when `bind` only reaches this machine.
-    pub fn binds_loopback_only(&self) -> bool {
-        self.bind
-            .to_socket_addrs()
-            .is_ok_and(|mut addresses| addresses.all(|address| address.ip().is_loopback()))
-    }
-}
-
-/// True for `localhost` and loopback IP addresses (with or without IPv6 brackets).
-fn is_loopback_host(host: &str) -> bool {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    bare.eq_ignore_ascii_case("localhost")
-        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-fn non_empty(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
-fn invalid(key: &'static str, problem: String, fix: impl Into<String>) -> SettingsError {
-    SettingsError::Invalid {
-        key,
-        problem,
-        fix: fix.into(),
-    }
-}
-
-fn config_file_path(explicit: Option<&Path>, env: &HashMap<String, String>) -> Option<PathBuf> {
-    if let Some(path) = explicit {
-        return Some(path.to_owned());
-    }
-    if let Some(path) = env.get(CONFIG_PATH_VAR).filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(path));
-    }
-    let local = PathBuf::from("config.toml");
-    local.is_file().then_some(local)
-}
-
-/// The Flask seed's `AUTH0_DOMAIN` and `API_AUDIENCE`, as a config layer that
-/// `COFFEE_SHOP__*` variables still override.
-#[derive(Debug, Clone)]
-struct SeedVariables(Map<String, Value>);
-
-impl SeedVariables {
-    fn from_env(env: &HashMap<String, String>) -> Self {
-        let mut layer = Map::new();
-        for (variable, key) in [
-            ("AUTH0_DOMAIN", "auth.domain"),
-            ("API_AUDIENCE", "auth.audience"),
-        ] {
-            if let Some(value) = env.get(variable).filter(|v| !v.trim().is_empty()) {
-                layer.insert(key.to_owned(), Value::from(value.trim()));
-            }
-        }
-        Self(layer)
-    }
-}
-
-impl Source for SeedVariables {
-    fn clone_into_box(&self) -> Box<dyn Source + Send + Sync> {
-        Box::new(self.clone())
-    }
-
-    fn collect(&self) -> Result<Map<String, Value>, config::ConfigError> {
-        Ok(self.0.clone())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     fn load(env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
         let env = env
@@ -567,7 +258,7 @@ mod tests {
     #[test]
     fn embedded_defaults_load() {
         let settings = load(&[]).expect("defaults are valid");
-        assert_eq!(settings.server.bind, "127.0.0.1:5000");
+        assert_eq!(settings.server.bind.to_string(), "127.0.0.1:5000");
         assert_eq!(settings.database.path, PathBuf::from("coffee-shop.db"));
         assert_eq!(settings.auth.audience, "bar");
         assert!(settings.auth.identity_provider().expect("valid").is_none());
@@ -608,7 +299,7 @@ mod tests {
         ])
         .expect("valid");
         assert_eq!(settings.auth.audience, "prefixed");
-        assert_eq!(settings.server.bind, "0.0.0.0:8080");
+        assert_eq!(settings.server.bind.to_string(), "0.0.0.0:8080");
         assert!(!settings.database.sample_menu);
         assert_eq!(
             settings.cors.allowed_origins,
@@ -682,7 +373,8 @@ mod tests {
             [("COFFEE_SHOP__SERVER__WORKERS".to_owned(), "5".to_owned())].into();
         let settings = Settings::load_from(Some(&file), &env).expect("valid");
         assert_eq!(
-            settings.server.bind, "127.0.0.1:7000",
+            settings.server.bind.to_string(),
+            "127.0.0.1:7000",
             "file beats defaults"
         );
         assert_eq!(settings.server.workers, 5, "environment beats file");

@@ -1,0 +1,191 @@
+//! Setting values parsed once, at load, into the types they mean, so
+//! nothing downstream parses them again.
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A listening address (`server.bind`); a host name is resolved at load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BindAddress(SocketAddr);
+
+impl BindAddress {
+    pub fn socket_addr(self) -> SocketAddr {
+        self.0
+    }
+
+    /// True when only this machine can reach the address.
+    pub fn is_loopback(self) -> bool {
+        self.0.ip().is_loopback()
+    }
+}
+
+/// Where a client on this machine reaches a server bound to `address`: a
+/// wildcard address is reached on loopback.
+pub fn reachable_here(address: SocketAddr) -> SocketAddr {
+    match address {
+        SocketAddr::V4(v4) if v4.ip().is_unspecified() => {
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), v4.port())
+        }
+        SocketAddr::V6(v6) if v6.ip().is_unspecified() => {
+            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), v6.port())
+        }
+        other => other,
+    }
+}
+
+impl From<SocketAddr> for BindAddress {
+    fn from(address: SocketAddr) -> Self {
+        Self(address)
+    }
+}
+
+impl fmt::Display for BindAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<'de> Deserialize<'de> for BindAddress {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.to_socket_addrs()
+            .ok()
+            .and_then(|mut addresses| addresses.next())
+            .map(Self)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "`{text}` is not a host:port address; use an address such as \
+                     127.0.0.1:5000 or 0.0.0.0:8080"
+                ))
+            })
+    }
+}
+
+impl Serialize for BindAddress {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
+/// A base URL people reach the server at: `scheme://host[:port]`, no path,
+/// no trailing slash (`server.public_url`, or `http://<address bound>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(String);
+
+impl PublicUrl {
+    /// Parses a base URL; the error says what is wrong with it.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let trimmed = text.trim().trim_end_matches('/');
+        let url = url::Url::parse(trimmed).map_err(|e| format!("`{text}` is not a URL ({e})"))?;
+        let is_base = matches!(url.scheme(), "http" | "https")
+            && url.host_str().is_some_and(|h| !h.is_empty())
+            && url.path() == "/"
+            && url.query().is_none()
+            && url.fragment().is_none()
+            && url.username().is_empty();
+        if is_base {
+            Ok(Self(trimmed.to_owned()))
+        } else {
+            Err(format!("`{text}` is not a base URL"))
+        }
+    }
+
+    /// The URL of a server bound to `address`, reached on this machine.
+    pub fn of_address(address: SocketAddr) -> Self {
+        Self(format!("http://{}", reachable_here(address)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// True for https, where cookies get `Secure`.
+    pub fn is_https(&self) -> bool {
+        self.0.starts_with("https://")
+    }
+
+    /// `path` (starting with `/`) on this server.
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{path}", self.0)
+    }
+}
+
+impl fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for PublicUrl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse(&text).map_err(|problem| {
+            serde::de::Error::custom(format!(
+                "{problem}; write it as scheme://host[:port] with no path, e.g. \
+                 https://menu.example-cafe.com"
+            ))
+        })
+    }
+}
+
+impl Serialize for PublicUrl {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// A setting that must never be printed: `Debug` and `Serialize` (used by
+/// `check-config`) both write `<redacted>`.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value, for the one place that sends it to the provider.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str("<redacted>")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_are_origins_without_a_trailing_slash() {
+        let url = PublicUrl::parse("https://menu.cafe/").expect("valid");
+        assert_eq!(url.as_str(), "https://menu.cafe");
+        assert!(url.is_https());
+        assert_eq!(url.join("/admin"), "https://menu.cafe/admin");
+        assert!(PublicUrl::parse("https://menu.cafe/path").is_err());
+        assert!(PublicUrl::parse("menu.cafe").is_err());
+        assert!(PublicUrl::parse("ftp://menu.cafe").is_err());
+    }
+
+    #[test]
+    fn wildcards_are_reached_on_loopback() {
+        let any: SocketAddr = "0.0.0.0:5000".parse().expect("address");
+        assert_eq!(reachable_here(any).to_string(), "127.0.0.1:5000");
+        let any6: SocketAddr = "[::]:5000".parse().expect("address");
+        assert_eq!(reachable_here(any6).to_string(), "[::1]:5000");
+        assert_eq!(PublicUrl::of_address(any).as_str(), "http://127.0.0.1:5000");
+    }
+}

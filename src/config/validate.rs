@@ -1,0 +1,189 @@
+//! Validation, once, at load: every error names the key and the fix.
+
+use std::net::IpAddr;
+
+use ureq::http::Uri;
+
+use super::{Settings, SettingsError};
+
+impl Settings {
+    pub(super) fn validate(&self) -> Result<(), SettingsError> {
+        if self.server.max_body_bytes < 1024 {
+            return Err(invalid(
+                "server.max_body_bytes",
+                "is below 1 KiB".into(),
+                "use a limit of at least 1024 bytes (default 65536)",
+            ));
+        }
+        check_range(
+            "server.request_timeout_ms",
+            self.server.request_timeout_ms,
+            100,
+            60_000,
+        )?;
+        check_range(
+            "server.body_timeout_ms",
+            self.server.body_timeout_ms,
+            100,
+            300_000,
+        )?;
+        check_range(
+            "server.keep_alive_secs",
+            self.server.keep_alive_secs,
+            0,
+            600,
+        )?;
+        check_range(
+            "server.max_connections",
+            self.server.max_connections as u64,
+            16,
+            100_000,
+        )?;
+        if self.database.pool_size == 0 {
+            return Err(invalid(
+                "database.pool_size",
+                "is 0".into(),
+                "use at least 1 connection",
+            ));
+        }
+        if self.cors.allowed_origins.is_empty() {
+            return Err(invalid(
+                "cors.allowed_origins",
+                "is empty".into(),
+                "list the origins of the mobile app, or [\"*\"] for any",
+            ));
+        }
+        for origin in &self.cors.allowed_origins {
+            if origin != "*" && !is_origin(origin) {
+                return Err(invalid(
+                    "cors.allowed_origins",
+                    format!("`{origin}` is not an origin"),
+                    "write origins as scheme://host[:port], e.g. http://localhost:8100, or \"*\"",
+                ));
+            }
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(invalid(
+                "log.level",
+                format!("`{}` is not a log filter", self.log.level),
+                "use a level such as \"info\" or a filter such as \"coffee_shop=debug,info\"",
+            ));
+        }
+        if let Some(dir) = &self.frontend.dir
+            && !dir.join("index.html").is_file()
+        {
+            return Err(invalid(
+                "frontend.dir",
+                format!("`{}` has no index.html", dir.display()),
+                "point it at the folder of a web build (the one holding index.html), or remove it",
+            ));
+        }
+        let auth = &self.auth;
+        check_range(
+            "auth.max_token_bytes",
+            auth.max_token_bytes as u64,
+            512,
+            65_536,
+        )?;
+        check_range("auth.leeway_secs", auth.leeway_secs, 0, 300)?;
+        check_range("auth.startup_wait_ms", auth.startup_wait_ms, 0, 60_000)?;
+        // Zero would turn off the flood protection, or refetch without pause.
+        check_range(
+            "auth.refresh_cooldown_secs",
+            auth.refresh_cooldown_secs,
+            1,
+            3600,
+        )?;
+        check_range(
+            "auth.refresh_interval_secs",
+            auth.refresh_interval_secs,
+            1,
+            86_400,
+        )?;
+        auth.identity_provider()?;
+        self.dashboard_client_at(&self.base_url(self.server.bind.socket_addr()))
+            .map(|_| ())
+    }
+}
+
+/// The Auth0 domain as a bare host; a pasted `https://…/` is forgiven.
+pub(super) fn bare_domain(domain: &str) -> Result<&str, SettingsError> {
+    let host = domain
+        .strip_prefix("https://")
+        .unwrap_or(domain)
+        .trim_end_matches('/');
+    let is_host = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    if is_host {
+        Ok(host)
+    } else {
+        Err(invalid(
+            "auth.domain",
+            format!("`{domain}` is not a domain name"),
+            "use the tenant's domain alone, e.g. example.eu.auth0.com",
+        ))
+    }
+}
+
+fn check_range(key: &'static str, value: u64, min: u64, max: u64) -> Result<(), SettingsError> {
+    if (min..=max).contains(&value) {
+        return Ok(());
+    }
+    Err(invalid(
+        key,
+        format!("{value} is out of range"),
+        format!("use a value from {min} to {max} (config.toml shows the default)"),
+    ))
+}
+
+/// https is required, except for loopback hosts (local test providers).
+pub(super) fn check_url(key: &'static str, url: &str) -> Result<(), SettingsError> {
+    let uri: Uri = url.parse().map_err(|_| {
+        invalid(
+            key,
+            format!("`{url}` is not a URL"),
+            "use a full URL such as https://example.eu.auth0.com/",
+        )
+    })?;
+    let host = uri.host().unwrap_or_default();
+    match uri.scheme_str() {
+        Some("https") if !host.is_empty() => Ok(()),
+        Some("http") if is_loopback_host(host) => Ok(()),
+        _ => Err(invalid(
+            key,
+            format!("`{url}` is not an https URL"),
+            "use https (plain http is only allowed for loopback hosts)",
+        )),
+    }
+}
+
+/// `scheme://host[:port]` with nothing after it.
+fn is_origin(origin: &str) -> bool {
+    origin.parse::<Uri>().is_ok_and(|uri| {
+        uri.scheme().is_some()
+            && uri.host().is_some_and(|h| !h.is_empty())
+            && uri.path_and_query().is_none_or(|pq| pq.as_str() == "/")
+            && !origin.ends_with('/')
+    })
+}
+
+/// True for `localhost` and loopback IP addresses (with or without IPv6 brackets).
+fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+pub(super) fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+pub(super) fn invalid(key: &'static str, problem: String, fix: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        key,
+        problem,
+        fix: fix.into(),
+    }
+}
