@@ -65,19 +65,7 @@ impl Application {
             });
         }
         let database = Database::open(&settings.database)?;
-        let mut verifier = TokenVerifier::from_settings(&settings.auth)?;
-        let mut dev_signer = None;
-        if settings.development {
-            let key_path = DevSigner::key_path(&settings.database);
-            let signer = DevSigner::load_or_create(&key_path)?;
-            verifier = verifier.with_development(&signer, &settings.auth);
-            dev_signer = Some(signer);
-            tracing::warn!(
-                key = %key_path.display(),
-                "DEVELOPMENT MODE: tokens from `coffee-shop dev-token` are trusted. \
-                 Never run --dev on a café machine."
-            );
-        }
+        let (verifier, dev_signer) = token_verifier(&settings)?;
         let verifier = web::Data::new(verifier);
         load_signing_keys(
             &verifier,
@@ -100,56 +88,15 @@ impl Application {
         let banner = banner(&settings, address, &verifier);
         let base_url = settings.base_url(address);
         let dashboard_client = settings.dashboard_client_at(&base_url)?;
-        let admin = Arc::new(AdminState::new(
-            &settings,
-            dashboard_client,
-            base_url,
-            dev_signer,
-        ));
-        let error_pages: web::Data<dyn ErrorPages> =
-            web::Data::from(admin.clone() as Arc<dyn ErrorPages>);
-        let admin = web::Data::from(admin);
-
-        let menu = web::Data::new(MenuService::new(database.clone()));
-        let openapi = web::Data::new(OpenApiDocument::render());
-        let database_data = web::Data::new(database.clone());
-        let body_limits = BodyLimits {
-            max_bytes: settings.server.max_body_bytes,
-            timeout: Duration::from_millis(settings.server.body_timeout_ms),
+        let admin = AdminState::new(&settings, dashboard_client, base_url, dev_signer);
+        let shared = SharedState {
+            menu: web::Data::new(MenuService::new(database.clone())),
+            database: web::Data::new(database.clone()),
+            verifier,
+            admin: Arc::new(admin),
+            openapi: web::Data::new(OpenApiDocument::render()),
         };
-        let cors_settings = settings.cors.clone();
-        let frontend = settings.frontend.dir.clone();
-        let mut server = HttpServer::new(move || {
-            let app = App::new()
-                .app_data(database_data.clone())
-                .app_data(menu.clone())
-                .app_data(verifier.clone())
-                .app_data(body_limits)
-                .app_data(admin.clone())
-                .app_data(error_pages.clone())
-                .app_data(openapi.clone())
-                .configure(routes::configure);
-            // Registered last, so every route above wins over a file.
-            let app = match &frontend {
-                Some(dir) => app.service(frontend::service(dir)),
-                None => app.default_service(web::to(json_errors::not_found)),
-            };
-            http::wrap_app(app, &cors_settings)
-        })
-        .shutdown_timeout(SHUTDOWN_GRACE_SECS)
-        // Slow or idle clients cannot hold connections: a bounded time to
-        // send the head (then 408), a bounded keep-alive, a cap per worker.
-        .client_request_timeout(Duration::from_millis(settings.server.request_timeout_ms))
-        .client_disconnect_timeout(Duration::from_secs(1))
-        .keep_alive(match settings.server.keep_alive_secs {
-            0 => KeepAlive::Disabled,
-            secs => KeepAlive::Timeout(Duration::from_secs(secs)),
-        })
-        .max_connections(settings.server.max_connections);
-        if settings.server.workers > 0 {
-            server = server.workers(settings.server.workers);
-        }
-        let server = server.listen(listener).map_err(bind_error)?.run();
+        let server = serve(&settings, shared, listener).map_err(bind_error)?;
         Ok(Self {
             port: address.port(),
             banner,
@@ -188,6 +135,83 @@ impl Application {
         }
         served
     }
+}
+
+/// What every worker's application shares.
+struct SharedState {
+    database: web::Data<Database>,
+    menu: web::Data<MenuService>,
+    verifier: web::Data<TokenVerifier>,
+    admin: Arc<AdminState>,
+    openapi: web::Data<OpenApiDocument>,
+}
+
+/// The API's token verifier; in development mode it also trusts the
+/// development key, which is returned for the sign-in buttons.
+fn token_verifier(settings: &Settings) -> Result<(TokenVerifier, Option<DevSigner>), StartupError> {
+    let verifier = TokenVerifier::from_settings(&settings.auth)?;
+    if !settings.development {
+        return Ok((verifier, None));
+    }
+    let key_path = DevSigner::key_path(&settings.database);
+    let signer = DevSigner::load_or_create(&key_path)?;
+    let verifier = verifier.with_development(&signer, &settings.auth);
+    tracing::warn!(
+        key = %key_path.display(),
+        "DEVELOPMENT MODE: tokens from `coffee-shop dev-token` are trusted. \
+         Never run --dev on a café machine."
+    );
+    Ok((verifier, Some(signer)))
+}
+
+/// Runs the HTTP server on `listener`: each worker's application (routes,
+/// then the frontend, in the shared middleware stack) and the limits on
+/// connections.
+fn serve(
+    settings: &Settings,
+    shared: SharedState,
+    listener: TcpListener,
+) -> std::io::Result<Server> {
+    let error_pages: web::Data<dyn ErrorPages> =
+        web::Data::from(Arc::clone(&shared.admin) as Arc<dyn ErrorPages>);
+    let admin = web::Data::from(shared.admin);
+    let body_limits = BodyLimits {
+        max_bytes: settings.server.max_body_bytes,
+        timeout: Duration::from_millis(settings.server.body_timeout_ms),
+    };
+    let cors_settings = settings.cors.clone();
+    let frontend = settings.frontend.dir.clone();
+    let mut server = HttpServer::new(move || {
+        let app = App::new()
+            .app_data(shared.database.clone())
+            .app_data(shared.menu.clone())
+            .app_data(shared.verifier.clone())
+            .app_data(body_limits)
+            .app_data(admin.clone())
+            .app_data(error_pages.clone())
+            .app_data(shared.openapi.clone())
+            .configure(routes::configure);
+        // Registered last, so every route above wins over a file.
+        let app = match &frontend {
+            Some(dir) => app.service(frontend::service(dir)),
+            None => app.default_service(web::to(json_errors::not_found)),
+        };
+        http::wrap_app(app, &cors_settings)
+    })
+    .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+    // Slow or idle clients cannot hold connections: a bounded time to
+    // send the head (then 408), a bounded keep-alive, a cap per worker.
+    .client_request_timeout(Duration::from_millis(settings.server.request_timeout_ms))
+    .client_disconnect_timeout(Duration::from_secs(1))
+    .keep_alive(match settings.server.keep_alive_secs {
+        0 => KeepAlive::Disabled,
+        secs => KeepAlive::Timeout(Duration::from_secs(secs)),
+    })
+    .max_connections(settings.server.max_connections);
+    if settings.server.workers > 0 {
+        server = server.workers(settings.server.workers);
+    }
+    Ok(server.listen(listener)?.run())
 }
 
 /// Waits (bounded) for the first key set, then keeps it fresh in the

@@ -11,7 +11,7 @@ use std::sync::{Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 
-use super::Principal;
+use super::principal::Principal;
 
 type TokenHash = [u8; 32];
 

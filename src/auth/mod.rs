@@ -7,10 +7,14 @@
 mod cache;
 pub mod csrf;
 pub mod dev;
+mod error;
 mod extract;
 pub mod jwks;
 pub mod oidc;
+mod principal;
 pub mod session;
 mod verify;
 
-pub use verify::{AuthError, Identity, KeysStatus, Principal, TokenVerifier};
+pub use error::AuthError;
+pub use principal::Principal;
+pub use verify::{Identity, KeysStatus, TokenVerifier};

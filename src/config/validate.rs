@@ -8,6 +8,12 @@ use super::{Settings, SettingsError};
 
 impl Settings {
     pub(super) fn validate(&self) -> Result<(), SettingsError> {
+        self.validate_server()?;
+        self.validate_database_and_web()?;
+        self.validate_auth()
+    }
+
+    fn validate_server(&self) -> Result<(), SettingsError> {
         if self.server.max_body_bytes < 1024 {
             return Err(invalid(
                 "server.max_body_bytes",
@@ -39,6 +45,10 @@ impl Settings {
             16,
             100_000,
         )?;
+        Ok(())
+    }
+
+    fn validate_database_and_web(&self) -> Result<(), SettingsError> {
         if self.database.pool_size == 0 {
             return Err(invalid(
                 "database.pool_size",
@@ -78,6 +88,10 @@ impl Settings {
                 "point it at the folder of a web build (the one holding index.html), or remove it",
             ));
         }
+        Ok(())
+    }
+
+    fn validate_auth(&self) -> Result<(), SettingsError> {
         let auth = &self.auth;
         check_range(
             "auth.max_token_bytes",

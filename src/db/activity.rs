@@ -2,7 +2,7 @@
 
 use rusqlite::Connection;
 
-use super::DbError;
+use super::error::DbError;
 use crate::domain::Drink;
 
 #[derive(Debug, Clone, Copy)]

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::DbError;
+use super::error::DbError;
 use crate::config::DatabaseSettings;
 
 /// Writes a consistent, compacted copy of the database to `target` with

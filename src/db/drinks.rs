@@ -4,7 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::activity::{self, Action};
-use super::{DbError, title_conflict};
+use super::error::{DbError, title_conflict};
 use crate::domain::{Drink, DrinkChanges, DrinkId, DrinkTitle, ExpectedVersion, NewDrink, Recipe};
 
 /// Every drink, in id order (the order the Flask API lists them).

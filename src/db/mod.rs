@@ -6,6 +6,7 @@
 mod activity;
 mod backup;
 mod drinks;
+mod error;
 pub mod migrations;
 mod sample_menu;
 mod sessions;
@@ -25,101 +26,8 @@ pub use backup::backup;
 pub use drinks::{
     ImportSummary, create_drink, delete_drink, import_menu, list_drinks, update_drink,
 };
+pub use error::{DbError, StorageProblem, WriteFailure};
 pub use sessions::{NewSession, StoredSession, create_session, delete_session, find_session};
-
-/// Why a database call failed. Wrapped into `ApiError` by the routes.
-#[derive(Debug, thiserror::Error)]
-pub enum DbError {
-    #[error("a drink with this title already exists")]
-    TitleTaken,
-    #[error("the drink has changed since this copy of it was read")]
-    Stale,
-    #[error("cannot open the database {path}")]
-    Open {
-        path: String,
-        #[source]
-        source: r2d2::Error,
-    },
-    #[error("no database connection available")]
-    Pool(#[from] r2d2::Error),
-    #[error("SQLite failed")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("cannot migrate the database")]
-    Migration(#[from] rusqlite_migration::Error),
-    #[error(
-        "the database has schema version {found}, newer than this binary's {supported}: \
-         run a newer coffee-shop, or restore a backup made for this version"
-    )]
-    TooNew { found: usize, supported: usize },
-    #[error("stored data is corrupt: {0}")]
-    Corrupt(String),
-    #[error("the blocking thread pool is gone")]
-    Blocking,
-    #[error("the write was not saved: {0}")]
-    WriteFailed(WriteFailure),
-    #[error("backup failed: {0}")]
-    Backup(String),
-}
-
-/// A storage condition the operator must fix; writes fail, reads go on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StorageProblem {
-    /// The file (or its folder) cannot be written.
-    ReadOnly,
-    /// The disk is full.
-    Full,
-}
-
-impl StorageProblem {
-    /// The problem behind an SQLite error, if it is one of these.
-    pub fn of(error: &rusqlite::Error) -> Option<Self> {
-        match error.sqlite_error_code()? {
-            rusqlite::ErrorCode::ReadOnly => Some(Self::ReadOnly),
-            rusqlite::ErrorCode::DiskFull => Some(Self::Full),
-            _ => None,
-        }
-    }
-}
-
-/// Why a group of writes was not saved, shared by every change in it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WriteFailure {
-    pub storage: Option<StorageProblem>,
-    pub message: String,
-}
-
-impl WriteFailure {
-    fn from_sqlite(error: &rusqlite::Error) -> Self {
-        Self {
-            storage: StorageProblem::of(error),
-            message: error.to_string(),
-        }
-    }
-
-    fn other(message: impl Into<String>) -> Self {
-        Self {
-            storage: None,
-            message: message.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for WriteFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl DbError {
-    /// The storage problem behind this error, if any.
-    pub fn storage_problem(&self) -> Option<StorageProblem> {
-        match self {
-            DbError::WriteFailed(failure) => failure.storage,
-            DbError::Sqlite(error) => StorageProblem::of(error),
-            _ => None,
-        }
-    }
-}
 
 /// One database file: a pool of connections for reads, and the single writer.
 #[derive(Clone)]
@@ -264,18 +172,6 @@ fn migrate(conn: &mut Connection, sample_menu: bool) -> Result<(), DbError> {
 
 fn display_path(path: &Path) -> String {
     path.display().to_string()
-}
-
-/// Maps a uniqueness violation on the title to `TitleTaken`.
-fn title_conflict(error: rusqlite::Error) -> DbError {
-    match &error {
-        rusqlite::Error::SqliteFailure(failure, _)
-            if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
-        {
-            DbError::TitleTaken
-        }
-        _ => DbError::Sqlite(error),
-    }
 }
 
 #[cfg(test)]

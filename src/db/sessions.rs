@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
-use super::DbError;
+use super::error::DbError;
 
 /// A signed-in person, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

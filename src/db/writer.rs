@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use super::{DbError, WriteFailure};
+use super::error::{DbError, WriteFailure};
 
 /// Most changes committed together; bounds how long one group can take.
 const MAX_GROUP: usize = 64;

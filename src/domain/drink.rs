@@ -4,8 +4,9 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::recipe::Recipe;
 use super::validation::parse_text;
-use super::{FieldError, Recipe, ValidationErrors};
+use super::validation::{FieldError, ValidationErrors};
 
 /// Longest drink title, in characters.
 pub const MAX_TITLE_CHARS: usize = 80;
@@ -99,9 +100,9 @@ pub struct ShortDrink<'a> {
 /// One layer of the public form: its color and share, not its name.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ShortIngredient<'a> {
-    #[schema(value_type = super::Color)]
+    #[schema(value_type = super::color::Color)]
     color: &'a str,
-    #[schema(value_type = super::Parts)]
+    #[schema(value_type = super::recipe::Parts)]
     parts: u8,
 }
 

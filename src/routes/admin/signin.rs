@@ -10,11 +10,11 @@ use super::context::AdminForm;
 use super::views::{Layout, SetupHelp, SignInPage};
 use super::{AdminState, render};
 use crate::auth::dev::DevRole;
-use crate::auth::oidc::random_token;
+use crate::auth::oidc::{PendingSignIn, random_token};
 use crate::auth::session::{
     SESSION_COOKIE, SIGN_IN_COOKIE, admin_cookie, expired_cookie, hash_session_id,
 };
-use crate::auth::{Principal, TokenVerifier, csrf};
+use crate::auth::{Identity, Principal, TokenVerifier, csrf};
 use crate::db::{self, Database, NewSession};
 use crate::error::PageError;
 use crate::paths;
@@ -157,34 +157,7 @@ pub async fn callback(
         return Err(expired());
     }
     let pending = oidc.take_pending(returned_state).ok_or_else(expired)?;
-    let tokens = {
-        let state = state.clone();
-        let code = code.clone();
-        let verifier_code = pending.verifier.clone();
-        web::block(move || {
-            state
-                .oidc
-                .as_ref()
-                .map(|oidc| oidc.exchange(&code, &verifier_code))
-        })
-        .await
-        .map_err(PageError::internal)?
-        .ok_or_else(expired)?
-        .map_err(|e| PageError::SignInFailed(e.to_string()))?
-    };
-    let principal = verifier
-        .verify(&tokens.access_token)
-        .await
-        .map_err(|e| PageError::SignInFailed(format!("The access token was refused: {e}")))?;
-    let identity = verifier
-        .verify_id_token(&tokens.id_token, &oidc.client.client_id, &pending.nonce)
-        .await
-        .map_err(|e| PageError::SignInFailed(format!("The ID token was refused: {e}")))?;
-    if *identity.sub != *principal.subject {
-        return Err(PageError::SignInFailed(
-            "The ID token and the access token name different people.".into(),
-        ));
-    }
+    let (principal, identity) = exchange_code(&state, &verifier, code, &pending).await?;
     start_session(
         &database,
         &state,
@@ -194,6 +167,49 @@ pub async fn callback(
         &pending.next,
     )
     .await
+}
+
+/// Exchanges the code (on the blocking pool) and verifies both tokens: the
+/// access token says what the person may do, the ID token who they are.
+async fn exchange_code(
+    state: &web::Data<AdminState>,
+    verifier: &TokenVerifier,
+    code: &str,
+    pending: &PendingSignIn,
+) -> Result<(Principal, Identity), PageError> {
+    let tokens = {
+        let state = state.clone();
+        let code = code.to_owned();
+        let verifier_code = pending.verifier.clone();
+        web::block(move || {
+            state
+                .oidc
+                .as_ref()
+                .map(|oidc| oidc.exchange(&code, &verifier_code))
+        })
+        .await
+        .map_err(PageError::internal)?
+        .ok_or_else(|| PageError::NotFound("Sign-in is not configured.".into()))?
+        .map_err(|e| PageError::SignInFailed(e.to_string()))?
+    };
+    let principal = verifier
+        .verify(&tokens.access_token)
+        .await
+        .map_err(|e| PageError::SignInFailed(format!("The access token was refused: {e}")))?;
+    let client_id = state
+        .oidc
+        .as_ref()
+        .map_or("", |oidc| oidc.client.client_id.as_str());
+    let identity = verifier
+        .verify_id_token(&tokens.id_token, client_id, &pending.nonce)
+        .await
+        .map_err(|e| PageError::SignInFailed(format!("The ID token was refused: {e}")))?;
+    if *identity.sub != *principal.subject {
+        return Err(PageError::SignInFailed(
+            "The ID token and the access token name different people.".into(),
+        ));
+    }
+    Ok((principal, identity))
 }
 
 #[derive(Deserialize)]
