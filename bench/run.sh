@@ -7,9 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v wrk >/dev/null 2>&1; then
-  apt-get update && apt-get install -y wrk
-fi
+scripts/setup.sh
 scripts/build-static.sh >/dev/null
 cargo build --release --locked --bin coffee-shop --example bench
 target/release/examples/bench --compare target/x86_64-unknown-linux-musl/release/coffee-shop "$@"

@@ -6,9 +6,7 @@
 // Anything missing (the binary, Chromium, a package) fails the run.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -16,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 
 import { OAuth2Server } from 'oauth2-mock-server';
 import { chromium } from 'playwright-core';
+
+import { freePort, spawnServer, waitUntilReady } from '../tests/support/server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const binary = resolve(process.env.E2E_BINARY ?? join(here, '../target/release/coffee-shop'));
@@ -31,30 +31,6 @@ const USERS = {
   },
   barista: { sub: 'e2e|barista', name: 'Bruno Barista', permissions: ['get:drinks-detail'] },
 };
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolvePort(port));
-    });
-  });
-}
-
-async function waitUntilReady(url, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
-}
 
 let provider;
 let server;
@@ -91,23 +67,19 @@ before(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'coffee-shop-e2e-'));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  server = spawn(binary, ['serve'], {
-    cwd: workDir,
-    stdio: ['ignore', 'ignore', 'inherit'],
+  ({ child: server, exited: serverExited } = spawnServer(binary, {
+    args: ['serve'],
+    workDir,
+    port,
+    issuer,
+    audience: AUDIENCE,
+    stdout: 'ignore',
     env: {
-      PATH: process.env.PATH,
-      RUST_LOG: 'warn',
-      COFFEE_SHOP__SERVER__BIND: `127.0.0.1:${port}`,
       COFFEE_SHOP__SERVER__PUBLIC_URL: base,
-      COFFEE_SHOP__DATABASE__PATH: join(workDir, 'coffee-shop.db'),
-      COFFEE_SHOP__AUTH__ISSUER: issuer,
-      COFFEE_SHOP__AUTH__JWKS_URL: `${issuer}/jwks`,
-      COFFEE_SHOP__AUTH__AUDIENCE: AUDIENCE,
       COFFEE_SHOP__DASHBOARD__CLIENT_ID: CLIENT_ID,
       COFFEE_SHOP__DASHBOARD__CLIENT_SECRET: 'e2e-secret',
     },
-  });
-  serverExited = new Promise((r) => server.once('exit', (code, signal) => r({ code, signal })));
+  }));
   await waitUntilReady(`${base}/readyz`, 20_000);
 
   browser = await chromium.launch({

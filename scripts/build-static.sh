@@ -1,17 +1,13 @@
 #!/usr/bin/env bash
 # Builds the statically linked release binary a café owner copies to a machine:
 #   target/x86_64-unknown-linux-musl/release/coffee-shop
-# Installs the musl target and musl-tools (the C compiler bundled SQLite needs) if missing.
+# scripts/setup.sh installs the musl target and musl-tools (the C compiler
+# bundled SQLite needs) if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+scripts/setup.sh
 target=x86_64-unknown-linux-musl
-if ! rustup target list --installed | grep -qx "$target"; then
-  rustup target add "$target"
-fi
-if ! command -v musl-gcc >/dev/null 2>&1; then
-  apt-get update && apt-get install -y musl-tools
-fi
 CC_x86_64_unknown_linux_musl=musl-gcc cargo build --release --locked --target "$target" --bin coffee-shop
 binary="target/$target/release/coffee-shop"
 file "$binary" 2>/dev/null || true

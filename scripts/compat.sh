@@ -13,9 +13,7 @@ if [ ! -f "$collection" ]; then
   exit 1
 fi
 
-if [ ! -d tests/compat/node_modules ]; then
-  npm ci --prefix tests/compat --no-audit --no-fund
-fi
+scripts/setup.sh
 cargo build --release --locked
 echo "compat: pass 1, the glibc release binary"
 node tests/compat/run.mjs target/release/coffee-shop "$collection"

@@ -1,37 +1,27 @@
 #!/usr/bin/env bash
 # The OpenAPI contract, fuzzed: schemathesis (pinned, from PyPI, in a virtual
-# environment under target/) runs every check against the release binary,
-# reading the document the binary serves at /openapi.json, with a manager
-# token from development mode. Fails on any failure; a fixed example budget
-# and seed keep it to a few minutes and reproducible.
+# environment under target/ that scripts/setup.sh installs) runs every check
+# against the release binary, reading the document the binary serves at
+# /openapi.json, with a manager token from development mode. Fails on any
+# failure; a fixed example budget and seed keep it to a few minutes and
+# reproducible.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
-SCHEMATHESIS_VERSION=4.32.5
-venv=target/schemathesis-venv
-if [ ! -x "$venv/bin/st" ]; then
-  if ! python3 -m venv --help >/dev/null 2>&1; then
-    apt-get update && apt-get install -y python3 python3-venv
-  fi
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
-fi
-
+scripts/setup.sh
 cargo build --release --locked
 binary="$PWD/target/release/coffee-shop"
 work="$(mktemp -d)"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 export COFFEE_SHOP__SERVER__BIND="127.0.0.1:$port" COFFEE_SHOP__DATABASE__PATH="$work/contract.db" RUST_LOG=warn
 (cd "$work" && exec "$binary" serve --dev) >/dev/null 2>"$work/server.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 100); do
-  curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break
-  sleep 0.1
-done
+wait_for_url "http://127.0.0.1:$port/readyz" || { cat "$work/server.log" >&2; exit 1; }
 token="$("$binary" dev-token --role manager --ttl 1h)"
 
-"$venv/bin/st" --config-file tests/contract/schemathesis.toml run \
+"$schemathesis_venv/bin/st" --config-file tests/contract/schemathesis.toml run \
   "http://127.0.0.1:$port/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks all \

@@ -6,7 +6,9 @@
 # database, so no -wal file is left).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
+scripts/setup.sh
 binary=target/x86_64-unknown-linux-musl/release/coffee-shop
 [ -x "$binary" ] || scripts/build-static.sh
 if ldd "$binary" 2>&1 | grep -q "=>"; then
@@ -18,19 +20,16 @@ dir=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$dir"' EXIT
 cp "$binary" "$dir/"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 (cd "$dir" && exec env -i COFFEE_SHOP__SERVER__BIND="127.0.0.1:$port" ./coffee-shop >"$dir/log" 2>&1) &
 server=$!
 
-for _ in $(seq 100); do
-  if curl -fsS "http://127.0.0.1:$port/drinks" -o "$dir/menu.json" 2>/dev/null; then break; fi
-  sleep 0.1
-done
-grep -q '"title":"water"' "$dir/menu.json" || { echo "smoke: /drinks did not serve the sample menu" >&2; cat "$dir/log" >&2; exit 1; }
-[ -f "$dir/coffee-shop.db" ] || { echo "smoke: no database was created" >&2; exit 1; }
 # Downloaded to files first: `curl | grep -q` fails under pipefail when grep
 # stops reading early.
 fetch() { curl -fsS "http://127.0.0.1:$port$1" -o "$dir/$2"; }
+{ wait_for_url "http://127.0.0.1:$port/drinks" && fetch /drinks menu.json && grep -q '"title":"water"' "$dir/menu.json"; } \
+  || { echo "smoke: /drinks did not serve the sample menu" >&2; cat "$dir/log" >&2; exit 1; }
+[ -f "$dir/coffee-shop.db" ] || { echo "smoke: no database was created" >&2; exit 1; }
 fetch /admin/login login.html && grep -q "Sign-in is not set up yet" "$dir/login.html" \
   || { echo "smoke: /admin/login did not show the set-up page" >&2; exit 1; }
 fetch /admin/static/admin.css admin.css && grep -q "Coffee Shop admin" "$dir/admin.css" \

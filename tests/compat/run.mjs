@@ -5,15 +5,15 @@
 // usage: node run.mjs <path/to/coffee-shop> [collection.json]
 // Only the expired bearer tokens and the `host` variable are replaced.
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import newman from 'newman';
 import { OAuth2Server } from 'oauth2-mock-server';
+
+import { freePort, spawnServer, waitUntilReady } from '../support/server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const binary = resolve(process.argv[2] ?? join(here, '../../target/release/coffee-shop'));
@@ -25,30 +25,6 @@ const ROLES = {
   barista: ['get:drinks-detail'],
   manager: ['get:drinks-detail', 'post:drinks', 'patch:drinks', 'delete:drinks'],
 };
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolvePort(port));
-    });
-  });
-}
-
-async function waitUntilReady(url, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
-}
 
 /** Puts each folder's role token wherever the collection had a bearer token. */
 function replaceTokens(collection, tokens) {
@@ -93,20 +69,7 @@ for (const [role, permissions] of Object.entries(ROLES)) {
 
 const workDir = mkdtempSync(join(tmpdir(), 'coffee-shop-compat-'));
 const port = await freePort();
-const server = spawn(binary, [], {
-  cwd: workDir,
-  stdio: ['ignore', 'inherit', 'inherit'],
-  env: {
-    PATH: process.env.PATH,
-    RUST_LOG: 'warn',
-    COFFEE_SHOP__SERVER__BIND: `127.0.0.1:${port}`,
-    COFFEE_SHOP__DATABASE__PATH: join(workDir, 'coffee-shop.db'),
-    COFFEE_SHOP__AUTH__ISSUER: issuer,
-    COFFEE_SHOP__AUTH__JWKS_URL: `${issuer}/jwks`,
-    COFFEE_SHOP__AUTH__AUDIENCE: AUDIENCE,
-  },
-});
-const exited = new Promise((r) => server.once('exit', (code, signal) => r({ code, signal })));
+const { child: server, exited } = spawnServer(binary, { workDir, port, issuer, audience: AUDIENCE });
 
 let failed = true;
 try {

@@ -1,0 +1,22 @@
+# Helpers the shell scripts share. Source it from the repository root:
+#   source scripts/lib.sh
+
+# Where scripts/setup.sh installs schemathesis and scripts/contract.sh runs it.
+schemathesis_venv=target/schemathesis-venv
+
+# Prints a port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_for_url URL [TRIES]: asks for URL every 0.1 s until it answers 2xx.
+# Fails, saying so, after TRIES tries (default 100, about 10 s).
+wait_for_url() {
+  local url=$1 tries=${2:-100} _
+  for _ in $(seq "$tries"); do
+    curl -fs "$url" -o /dev/null && return 0
+    sleep 0.1
+  done
+  echo "$url did not answer within $tries tries" >&2
+  return 1
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Installs every tool the checks and tests need, and nothing that is already
+# there, so any script may call it first: on a machine that has everything it
+# only looks, in about a second. .ci/run calls it at the start.
+#   apt     curl, file, chromium, wrk, musl-tools, python3-venv, nodejs, npm
+#           (one `apt-get update`, and only when a package is missing)
+#   rustup  rustfmt, clippy and the x86_64-unknown-linux-musl target
+#   npm     `npm ci` in e2e/ and tests/compat/ when node_modules is missing or
+#           older than package-lock.json
+#   PyPI    schemathesis, pinned, in a virtual environment under target/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+SCHEMATHESIS_VERSION=4.32.5
+MUSL_TARGET=x86_64-unknown-linux-musl
+installed=0
+
+# need_apt PACKAGE CHECK...: PACKAGE is missing when CHECK fails.
+apt_missing=()
+need_apt() {
+  local package=$1
+  shift
+  "$@" >/dev/null 2>&1 || apt_missing+=("$package")
+}
+need_apt curl command -v curl
+need_apt file command -v file
+need_apt chromium test -x /usr/bin/chromium # the path e2e/ drives
+need_apt wrk command -v wrk
+need_apt musl-tools command -v musl-gcc # the C compiler bundled SQLite needs for musl
+need_apt python3-venv python3 -m venv --help
+need_apt nodejs command -v node
+need_apt npm command -v npm
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  echo "setup: apt-get install ${apt_missing[*]}"
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y "${apt_missing[@]}"
+  installed=1
+fi
+
+# Here-strings, not pipes: `rustup … | grep -q` can fail under pipefail.
+components=$(rustup component list --installed)
+for component in rustfmt clippy; do
+  if ! grep -q "^$component-" <<<"$components"; then
+    rustup component add "$component"
+    installed=1
+  fi
+done
+if ! grep -qx "$MUSL_TARGET" <<<"$(rustup target list --installed)"; then
+  rustup target add "$MUSL_TARGET"
+  installed=1
+fi
+
+# npm ci writes node_modules/.package-lock.json last, so it dates the install.
+for project in e2e tests/compat; do
+  stamp="$project/node_modules/.package-lock.json"
+  if [ ! -f "$stamp" ] || [ "$project/package-lock.json" -nt "$stamp" ]; then
+    npm ci --prefix "$project" --no-audit --no-fund
+    installed=1
+  fi
+done
+
+if [ ! -x "$schemathesis_venv/bin/st" ] \
+  || ! compgen -G "$schemathesis_venv/lib/python3*/site-packages/schemathesis-$SCHEMATHESIS_VERSION.dist-info" >/dev/null; then
+  python3 -m venv "$schemathesis_venv"
+  "$schemathesis_venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  installed=1
+fi
+
+if [ "$installed" -eq 0 ]; then
+  echo "setup: every tool is already installed"
+fi
