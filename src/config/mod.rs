@@ -59,6 +59,7 @@ pub struct ServerSettings {
     /// Most connections each worker holds at once.
     pub max_connections: usize,
     /// The base URL people reach the server at (`http://<bind>` when unset).
+    #[serde(default, deserialize_with = "types::optional_public_url")]
     pub public_url: Option<PublicUrl>,
 }
 
@@ -387,6 +388,20 @@ mod tests {
             settings.server.workers, 3,
             "COFFEE_SHOP_CONFIG names the file"
         );
+    }
+
+    #[test]
+    fn the_public_url_is_a_base_url_and_empty_means_unset() {
+        let unset = load(&[("COFFEE_SHOP__SERVER__PUBLIC_URL", " ")]).expect("valid");
+        assert_eq!(unset.server.public_url, None);
+        let bound = "127.0.0.1:5000".parse().expect("address");
+        assert_eq!(unset.base_url(bound).as_str(), "http://127.0.0.1:5000");
+        let set =
+            load(&[("COFFEE_SHOP__SERVER__PUBLIC_URL", "https://menu.cafe/")]).expect("valid");
+        assert_eq!(set.base_url(bound).as_str(), "https://menu.cafe");
+        let error = load(&[("COFFEE_SHOP__SERVER__PUBLIC_URL", "https://menu.cafe/admin")])
+            .expect_err("a path is refused");
+        assert!(error.to_string().contains("server.public_url"), "{error}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use ureq::http::Uri;
 
 /// A listening address (`server.bind`); a host name is resolved at load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,17 +76,11 @@ impl Serialize for BindAddress {
 pub struct PublicUrl(String);
 
 impl PublicUrl {
-    /// Parses a base URL; the error says what is wrong with it.
+    /// Parses a base URL (a trailing slash is forgiven); the error says
+    /// what is wrong with it.
     pub fn parse(text: &str) -> Result<Self, String> {
         let trimmed = text.trim().trim_end_matches('/');
-        let url = url::Url::parse(trimmed).map_err(|e| format!("`{text}` is not a URL ({e})"))?;
-        let is_base = matches!(url.scheme(), "http" | "https")
-            && url.host_str().is_some_and(|h| !h.is_empty())
-            && url.path() == "/"
-            && url.query().is_none()
-            && url.fragment().is_none()
-            && url.username().is_empty();
-        if is_base {
+        if is_origin(trimmed) {
             Ok(Self(trimmed.to_owned()))
         } else {
             Err(format!("`{text}` is not a base URL"))
@@ -118,16 +113,33 @@ impl fmt::Display for PublicUrl {
     }
 }
 
-impl<'de> Deserialize<'de> for PublicUrl {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::parse(&text).map_err(|problem| {
-            serde::de::Error::custom(format!(
-                "{problem}; write it as scheme://host[:port] with no path, e.g. \
-                 https://menu.example-cafe.com"
-            ))
-        })
+/// `server.public_url`: unset when missing or empty, else a base URL.
+pub fn optional_public_url<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<PublicUrl>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    if text.trim().is_empty() {
+        return Ok(None);
     }
+    PublicUrl::parse(&text).map(Some).map_err(|problem| {
+        serde::de::Error::custom(format!(
+            "{problem}; write it as scheme://host[:port] with no path, e.g. \
+             https://menu.example-cafe.com"
+        ))
+    })
+}
+
+/// `scheme://host[:port]` with nothing after it (an origin, as browsers
+/// send in `Origin`).
+pub fn is_origin(origin: &str) -> bool {
+    origin.parse::<Uri>().is_ok_and(|uri| {
+        uri.scheme().is_some()
+            && uri.host().is_some_and(|h| !h.is_empty())
+            && uri.path_and_query().is_none_or(|pq| pq.as_str() == "/")
+            && !origin.ends_with('/')
+    })
 }
 
 impl Serialize for PublicUrl {
@@ -176,8 +188,19 @@ mod tests {
         assert!(url.is_https());
         assert_eq!(url.join("/admin"), "https://menu.cafe/admin");
         assert!(PublicUrl::parse("https://menu.cafe/path").is_err());
+        assert!(PublicUrl::parse("https://menu.cafe?x=1").is_err());
         assert!(PublicUrl::parse("menu.cafe").is_err());
-        assert!(PublicUrl::parse("ftp://menu.cafe").is_err());
+    }
+
+    #[test]
+    fn bind_addresses_resolve_host_names_at_load() {
+        let parse = |text: &str| BindAddress::deserialize(serde_json::json!(text));
+        let local = parse("localhost:5000").expect("resolves");
+        assert!(local.is_loopback());
+        assert_eq!(local.socket_addr().port(), 5000);
+        assert!(!parse("0.0.0.0:8080").expect("valid").is_loopback());
+        let error = parse("nonsense").expect_err("not an address");
+        assert!(error.to_string().contains("host:port"), "{error}");
     }
 
     #[test]

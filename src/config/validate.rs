@@ -4,6 +4,7 @@ use std::net::IpAddr;
 
 use ureq::http::Uri;
 
+use super::types::is_origin;
 use super::{Settings, SettingsError};
 
 impl Settings {
@@ -171,16 +172,6 @@ pub(super) fn check_url(key: &'static str, url: &str) -> Result<(), SettingsErro
             "use https (plain http is only allowed for loopback hosts)",
         )),
     }
-}
-
-/// `scheme://host[:port]` with nothing after it.
-fn is_origin(origin: &str) -> bool {
-    origin.parse::<Uri>().is_ok_and(|uri| {
-        uri.scheme().is_some()
-            && uri.host().is_some_and(|h| !h.is_empty())
-            && uri.path_and_query().is_none_or(|pq| pq.as_str() == "/")
-            && !origin.ends_with('/')
-    })
 }
 
 /// True for `localhost` and loopback IP addresses (with or without IPv6 brackets).
