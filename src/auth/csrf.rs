@@ -8,12 +8,13 @@ use actix_web::http::header::{HOST, ORIGIN};
 use subtle::ConstantTimeEq;
 
 use super::session::AdminSession;
+use crate::config::PublicUrl;
 use crate::error::PageError;
 
 /// Refuses a request a browser marks as coming from another site. An
 /// `Origin` must name this server: the configured public URL, or the host
 /// the request was sent to.
-pub fn same_origin(request: &HttpRequest, public_url: Option<&str>) -> Result<(), PageError> {
+pub fn same_origin(request: &HttpRequest, public_url: Option<&PublicUrl>) -> Result<(), PageError> {
     let headers = request.headers();
     let cross_site = headers
         .get("sec-fetch-site")
@@ -28,7 +29,7 @@ pub fn same_origin(request: &HttpRequest, public_url: Option<&str>) -> Result<()
         return Ok(());
     };
     let origin = origin.to_str().map_err(|_| PageError::Csrf)?;
-    if public_url.is_some_and(|url| url.trim_end_matches('/') == origin) {
+    if public_url.is_some_and(|url| url.as_str() == origin) {
         return Ok(());
     }
     let host = headers
@@ -49,7 +50,7 @@ pub fn check_form(
     request: &HttpRequest,
     session: &AdminSession,
     submitted_token: &str,
-    public_url: Option<&str>,
+    public_url: Option<&PublicUrl>,
 ) -> Result<(), PageError> {
     same_origin(request, public_url)?;
     let matches: bool = session
@@ -86,7 +87,7 @@ mod tests {
         assert!(
             same_origin(
                 &request(&[("origin", "https://menu.cafe")]),
-                Some("https://menu.cafe")
+                PublicUrl::parse("https://menu.cafe").ok().as_ref()
             )
             .is_ok()
         );

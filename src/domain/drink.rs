@@ -62,6 +62,11 @@ pub enum ExpectedVersion {
 }
 
 impl ExpectedVersion {
+    /// Exactly `version`: what a form opened at that version expects.
+    pub fn exactly(version: i64) -> Self {
+        Self::OneOf(vec![version])
+    }
+
     /// True when a drink at `version` meets the expectation.
     pub fn allows(&self, version: i64) -> bool {
         match self {

@@ -22,6 +22,16 @@ fn drink_version(tag: &str, id: DrinkId) -> Option<i64> {
         .flatten()
 }
 
+/// What the request's `If-Match` asks of drink `id`: a change then applies
+/// only to the version it names. Without it (`None`) the change applies as
+/// before (the mobile app does not send it). 400 when it is not ASCII.
+pub fn if_match_version(
+    request: &HttpRequest,
+    id: DrinkId,
+) -> Result<Option<ExpectedVersion>, ApiError> {
+    Ok(TagList::from_header(request, IF_MATCH.as_str())?.map(|tags| tags.expected_version(id)))
+}
+
 /// A parsed `If-Match` or `If-None-Match` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TagList {
@@ -58,12 +68,6 @@ impl TagList {
             .transpose()
     }
 
-    /// `If-Match`: a change then applies only to the version it names.
-    /// Without it the change applies as before (the mobile app does not send it).
-    pub fn if_match(request: &HttpRequest) -> Result<Option<Self>, ApiError> {
-        Self::from_header(request, IF_MATCH.as_str())
-    }
-
     /// `If-None-Match`; a value that is not ASCII names nothing.
     pub fn if_none_match(request: &HttpRequest) -> Option<Self> {
         Self::from_header(request, IF_NONE_MATCH.as_str())
@@ -73,7 +77,7 @@ impl TagList {
 
     /// What `If-Match` asks of drink `id`. Strong comparison: a weak tag,
     /// or one of another drink, names no version.
-    pub fn expected_version(&self, id: DrinkId) -> ExpectedVersion {
+    fn expected_version(&self, id: DrinkId) -> ExpectedVersion {
         match self {
             Self::Any => ExpectedVersion::Any,
             Self::Tags(tags) => ExpectedVersion::OneOf(

@@ -48,7 +48,7 @@ impl Admin {
                 FLASH_COOKIE,
                 URL_SAFE_NO_PAD.encode(message),
                 60,
-                self.state.secure_cookies,
+                self.state.secure_cookies(),
             ))
             .finish()
     }
@@ -63,7 +63,7 @@ impl Admin {
 
     /// Clears the flash once `response` has shown it.
     pub fn clear_flash(&self, response: &mut HttpResponse) {
-        let _ = response.add_cookie(&expired_cookie(FLASH_COOKIE, self.state.secure_cookies));
+        let _ = response.add_cookie(&expired_cookie(FLASH_COOKIE, self.state.secure_cookies()));
     }
 }
 
@@ -119,7 +119,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for AdminForm<T> {
                 &admin.request,
                 &admin.session,
                 &token.csrf,
-                admin.state.public_url.as_deref(),
+                admin.state.public_url.as_ref(),
             )?;
             let form = read_form(&body)?;
             Ok(Self { admin, form })
@@ -128,7 +128,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for AdminForm<T> {
 }
 
 /// A URL-encoded form body as `T`.
-pub fn read_form<T: DeserializeOwned>(body: &[u8]) -> Result<T, PageError> {
+fn read_form<T: DeserializeOwned>(body: &[u8]) -> Result<T, PageError> {
     serde_html_form::from_bytes(body).map_err(|_| unreadable())
 }
 

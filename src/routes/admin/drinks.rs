@@ -6,10 +6,11 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::context::{Admin, AdminForm};
+use super::form::DeleteForm;
 use super::views::{ConflictPage, DeletePage, DrinkCard, FormRow, MenuPage};
 use super::{render, render_with_status};
 use crate::db::DbError;
-use crate::domain::{Drink, DrinkId, ExpectedVersion, Permission};
+use crate::domain::{Drink, DrinkId, Permission};
 use crate::error::PageError;
 use crate::menu::MenuService;
 use crate::paths;
@@ -64,13 +65,6 @@ pub async fn delete_page(admin: Admin, path: web::Path<String>) -> Result<HttpRe
     })
 }
 
-#[derive(Deserialize)]
-pub struct DeleteForm {
-    /// The version the confirmation page showed.
-    #[serde(default)]
-    version: String,
-}
-
 /// `POST /admin/drinks/{id}/delete`.
 pub async fn delete(
     post: AdminForm<DeleteForm>,
@@ -79,14 +73,8 @@ pub async fn delete(
     let AdminForm { admin, form } = post;
     admin.require(Permission::DeleteDrinks)?;
     let id = parse_id(&path)?;
-    let expected = form
-        .version
-        .trim()
-        .parse()
-        .ok()
-        .map(|v| ExpectedVersion::OneOf(vec![v]));
     let actor = admin.session.subject.clone();
-    let deleted = match admin.menu.delete(id, actor, expected).await {
+    let deleted = match admin.menu.delete(id, actor, form.expected()).await {
         Err(DbError::Stale) => {
             let current = find(&admin.menu, &path).await?;
             return conflict_page(&admin, &current, true, String::new(), Vec::new());

@@ -102,7 +102,7 @@ async fn save(
                 title: Some(drink.title),
                 recipe: Some(drink.recipe),
             };
-            let expected = opened_at.map(|version| ExpectedVersion::OneOf(vec![version]));
+            let expected = opened_at.map(ExpectedVersion::exactly);
             admin.menu.update(id, changes, actor, expected).await
         }
     };

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::views::FormRow;
-use crate::domain::{NewDrink, Recipe};
+use crate::domain::{ExpectedVersion, NewDrink, Recipe};
 
 /// At most this many ingredient rows (the recipe's own limit).
 pub const MAX_ROWS: usize = crate::domain::MAX_INGREDIENTS;
@@ -32,8 +32,28 @@ pub struct DrinkFormInput {
 impl DrinkFormInput {
     /// The version the form was opened at, if it says.
     pub fn opened_at(&self) -> Option<i64> {
-        self.version.trim().parse().ok()
+        opened_at(&self.version)
     }
+}
+
+/// The posted deletion of a drink.
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    /// The version the confirmation page showed.
+    #[serde(default)]
+    pub version: String,
+}
+
+impl DeleteForm {
+    /// What the deletion expects of the drink, if the form says.
+    pub fn expected(&self) -> Option<ExpectedVersion> {
+        opened_at(&self.version).map(ExpectedVersion::exactly)
+    }
+}
+
+/// A form's hidden `version` field: the version it was opened at.
+fn opened_at(field: &str) -> Option<i64> {
+    field.trim().parse().ok()
 }
 
 /// Which button sent the form (the add and remove buttons work without

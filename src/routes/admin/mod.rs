@@ -35,10 +35,9 @@ pub struct AdminState {
     pub oidc: Option<OidcClient>,
     pub dev_signer: Option<DevSigner>,
     /// `server.public_url` when configured, for the `Origin` check.
-    pub public_url: Option<String>,
+    pub public_url: Option<PublicUrl>,
     /// The base URL people reach the server at (configured or bound).
     pub base_url: PublicUrl,
-    pub secure_cookies: bool,
     pub audience: String,
     pub issuer_configured: bool,
     csp: HeaderValue,
@@ -64,20 +63,20 @@ impl AdminState {
              form-action 'self'{provider_origin}"
         );
         Self {
-            secure_cookies: base_url.is_https(),
             oidc: client.map(OidcClient::new),
             dev_signer,
-            public_url: settings
-                .server
-                .public_url
-                .as_ref()
-                .map(|url| url.as_str().to_owned()),
+            public_url: settings.server.public_url.clone(),
             base_url,
             audience: settings.auth.audience.clone(),
             issuer_configured: settings.auth.identity_provider().ok().flatten().is_some(),
             csp: HeaderValue::from_str(&csp)
                 .unwrap_or(HeaderValue::from_static("default-src 'self'")),
         }
+    }
+
+    /// Cookies get `Secure` when people reach the server over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.is_https()
     }
 
     pub fn dev_mode(&self) -> bool {

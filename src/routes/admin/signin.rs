@@ -48,6 +48,10 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+fn not_configured() -> PageError {
+    PageError::NotFound("Sign-in is not configured.".into())
+}
+
 /// `GET /admin/login`.
 pub async fn sign_in_page(
     query: web::Query<NextQuery>,
@@ -88,7 +92,7 @@ pub async fn start(
     state: web::Data<AdminState>,
 ) -> Result<HttpResponse, PageError> {
     if state.oidc.is_none() {
-        return Err(PageError::NotFound("Sign-in is not configured.".into()));
+        return Err(not_configured());
     }
     let next = safe_next(query.next.as_deref());
     let started = {
@@ -98,7 +102,7 @@ pub async fn start(
             .map_err(PageError::internal)?
     };
     let (sign_in_state, url) = started
-        .ok_or_else(|| PageError::NotFound("Sign-in is not configured.".into()))?
+        .ok_or_else(not_configured)?
         .map_err(|e| PageError::SignInFailed(e.to_string()))?;
     Ok(HttpResponse::SeeOther()
         .insert_header((LOCATION, url))
@@ -106,7 +110,7 @@ pub async fn start(
             SIGN_IN_COOKIE,
             sign_in_state,
             SIGN_IN_COOKIE_SECS,
-            state.secure_cookies,
+            state.secure_cookies(),
         ))
         .finish())
 }
@@ -129,7 +133,7 @@ pub async fn callback(
     database: web::Data<Database>,
 ) -> Result<HttpResponse, PageError> {
     let Some(oidc) = state.oidc.as_ref() else {
-        return Err(PageError::NotFound("Sign-in is not configured.".into()));
+        return Err(not_configured());
     };
     if let Some(error) = &query.error {
         let why = query.error_description.as_deref().unwrap_or(error);
@@ -177,6 +181,9 @@ async fn exchange_code(
     code: &str,
     pending: &PendingSignIn,
 ) -> Result<(Principal, Identity), PageError> {
+    let Some(oidc) = state.oidc.as_ref() else {
+        return Err(not_configured());
+    };
     let tokens = {
         let state = state.clone();
         let code = code.to_owned();
@@ -189,19 +196,15 @@ async fn exchange_code(
         })
         .await
         .map_err(PageError::internal)?
-        .ok_or_else(|| PageError::NotFound("Sign-in is not configured.".into()))?
+        .ok_or_else(not_configured)?
         .map_err(|e| PageError::SignInFailed(e.to_string()))?
     };
     let principal = verifier
         .verify(&tokens.access_token)
         .await
         .map_err(|e| PageError::SignInFailed(format!("The access token was refused: {e}")))?;
-    let client_id = state
-        .oidc
-        .as_ref()
-        .map_or("", |oidc| oidc.client.client_id.as_str());
     let identity = verifier
-        .verify_id_token(&tokens.id_token, client_id, &pending.nonce)
+        .verify_id_token(&tokens.id_token, &oidc.client.client_id, &pending.nonce)
         .await
         .map_err(|e| PageError::SignInFailed(format!("The ID token was refused: {e}")))?;
     if *identity.sub != *principal.subject {
@@ -230,7 +233,7 @@ pub async fn dev_login(
     let Some(signer) = state.dev_signer.as_ref() else {
         return Err(PageError::NotFound("Development sign-in is off.".into()));
     };
-    csrf::same_origin(&request, state.public_url.as_deref())?;
+    csrf::same_origin(&request, state.public_url.as_ref())?;
     let role = match form.role.as_str() {
         "manager" => DevRole::Manager,
         "barista" => DevRole::Barista,
@@ -307,9 +310,9 @@ async fn start_session(
             SESSION_COOKIE,
             session_id,
             expires_at - now,
-            state.secure_cookies,
+            state.secure_cookies(),
         ))
-        .cookie(expired_cookie(SIGN_IN_COOKIE, state.secure_cookies))
+        .cookie(expired_cookie(SIGN_IN_COOKIE, state.secure_cookies()))
         .finish())
 }
 
@@ -333,7 +336,7 @@ pub async fn sign_out(
     };
     Ok(HttpResponse::SeeOther()
         .insert_header((LOCATION, destination))
-        .cookie(expired_cookie(SESSION_COOKIE, state.secure_cookies))
+        .cookie(expired_cookie(SESSION_COOKIE, state.secure_cookies()))
         .finish())
 }
 

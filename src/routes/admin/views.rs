@@ -7,7 +7,6 @@ use askama::Template;
 use crate::auth::session::AdminSession;
 use crate::db::ActivityEntry;
 use crate::domain::{Drink, Permission};
-#[allow(unused_imports)] // askama templates link with it
 use crate::paths;
 
 /// What every page's frame needs.

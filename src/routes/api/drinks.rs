@@ -16,7 +16,7 @@ use crate::domain::{
 use crate::error::{ApiError, ErrorBody};
 use crate::http::json_body::read_json;
 use crate::http::json_errors::method_not_allowed;
-use crate::http::preconditions::{ConditionalResponse, TagList, drink_etag};
+use crate::http::preconditions::{ConditionalResponse, drink_etag, if_match_version};
 use crate::menu::{MenuService, PrecompressedJson};
 use crate::paths;
 
@@ -233,7 +233,7 @@ pub(crate) async fn update(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::PatchDrinks)?;
     let id = drink_id(&request)?;
-    let expected = TagList::if_match(&request)?.map(|tags| tags.expected_version(id));
+    let expected = if_match_version(&request, id)?;
     let changes = DrinkChanges::from_json(&read_json(&request, payload).await?)?;
     let updated = menu
         .update(id, changes, principal.subject.to_string(), expected)
@@ -268,7 +268,7 @@ pub(crate) async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::DeleteDrinks)?;
     let id = drink_id(&request)?;
-    let expected = TagList::if_match(&request)?.map(|tags| tags.expected_version(id));
+    let expected = if_match_version(&request, id)?;
     menu.delete(id, principal.subject.to_string(), expected)
         .await?
         .ok_or_else(|| no_such_drink(id))?;
