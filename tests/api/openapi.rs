@@ -33,6 +33,31 @@ fn the_document_describes_every_json_route_with_its_permission() {
             ),
         }
     }
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        let head = &item["head"];
+        assert!(head.is_object(), "HEAD {path} is documented beside GET");
+        assert_eq!(head["security"], item["get"]["security"], "HEAD {path}");
+        let responses = head["responses"].as_object().expect("responses");
+        assert_eq!(
+            responses.keys().collect::<Vec<_>>(),
+            item["get"]["responses"]
+                .as_object()
+                .expect("responses")
+                .keys()
+                .collect::<Vec<_>>(),
+            "HEAD {path} answers as GET does"
+        );
+        assert!(
+            responses.values().all(|r| r.get("content").is_none()),
+            "HEAD {path} has no body"
+        );
+    }
+    assert_eq!(
+        document["paths"]["/drinks-detail"]["get"]["responses"]["401"]["content"]["application/json"]
+            ["schema"]["$ref"],
+        "#/components/schemas/ErrorBody",
+        "the shared errors refer to the one ErrorBody schema"
+    );
     let scheme = &document["components"]["securitySchemes"]["bearer"];
     assert_eq!(scheme["scheme"], "bearer");
     assert_eq!(scheme["bearerFormat"], "JWT");

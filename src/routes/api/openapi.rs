@@ -4,6 +4,7 @@
 
 use actix_web::HttpResponse;
 use actix_web::web::{self, Bytes};
+use utoipa::openapi::RefOr;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -56,9 +57,30 @@ pub async fn serve(document: web::Data<OpenApiDocument>) -> HttpResponse {
         Parts,
         Recipe,
     )),
-    modifiers(&BearerTokens)
+    modifiers(&BearerTokens, &HeadBesideGet)
 )]
 struct ApiDoc;
+
+/// HEAD is answered wherever GET is (`http::head`): each GET operation is
+/// documented again as HEAD, its answers the same but without a body.
+struct HeadBesideGet;
+
+impl Modify for HeadBesideGet {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let Some(mut head) = item.get.clone() else {
+                continue;
+            };
+            head.operation_id = head.operation_id.map(|id| format!("{id}_head"));
+            for response in head.responses.responses.values_mut() {
+                if let RefOr::T(response) = response {
+                    response.content.clear();
+                }
+            }
+            item.head = Some(head);
+        }
+    }
+}
 
 /// The bearer scheme: an RS256 JWT from the configured issuer, whose
 /// `permissions` claim the routes check.

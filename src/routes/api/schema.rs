@@ -19,13 +19,13 @@ use crate::error::ErrorBody;
 pub enum ProtectedErrors {
     /// No usable token (`WWW-Authenticate` says why)
     #[response(status = 401)]
-    Unauthorized(#[to_schema] ErrorBody<'static>),
+    Unauthorized(ErrorBody<'static>),
     /// The token lacks the permission
     #[response(status = 403)]
-    Forbidden(#[to_schema] ErrorBody<'static>),
+    Forbidden(ErrorBody<'static>),
     /// Sign-in is not configured or not ready (`Retry-After`), or the database is read-only (nothing was changed)
     #[response(status = 503)]
-    Unavailable(#[to_schema] ErrorBody<'static>),
+    Unavailable(ErrorBody<'static>),
 }
 
 /// A text field with the shared rule (see `domain::validation::parse_text`).
