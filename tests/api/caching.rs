@@ -1,7 +1,6 @@
 //! The fast paths: the menu served from memory with ETags, and verified
 //! tokens remembered. Neither may ever serve something stale or forged.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
@@ -182,11 +181,9 @@ fn the_detailed_menu_revalidates_only_behind_its_permission() {
 
 #[test]
 fn a_remembered_token_still_expires() {
-    let jwks = JwksServer::start(&[&keys()[0]]);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = test_settings(&dir, &jwks);
-    settings.auth.leeway_secs = 0;
-    let app = spawn_app_with(settings, jwks, Arc::new(dir));
+    let app = spawn_tweaked_app(|settings| {
+        settings.auth.leeway_secs = 0;
+    });
 
     let mut claims = app.claims(BARISTA);
     claims["exp"] = json!(now() + 2);

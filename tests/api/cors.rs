@@ -1,7 +1,5 @@
 //! CORS for the mobile app, served from another origin.
 
-use std::sync::Arc;
-
 use crate::helpers::*;
 
 fn preflight(app: &TestApp, origin: &str, method: &str) -> TestResponse {
@@ -62,11 +60,9 @@ fn any_origin_may_call_the_api_by_default() {
 
 #[test]
 fn configured_origins_are_the_only_ones_allowed() {
-    let jwks = JwksServer::start(&[&keys()[0]]);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = test_settings(&dir, &jwks);
-    settings.cors.allowed_origins = vec!["http://localhost:8100".into()];
-    let app = spawn_app_with(settings, jwks, Arc::new(dir));
+    let app = spawn_tweaked_app(|settings| {
+        settings.cors.allowed_origins = vec!["http://localhost:8100".into()];
+    });
 
     let response = preflight(&app, "http://localhost:8100", "DELETE");
     assert_eq!(response.status, 200);

@@ -598,11 +598,9 @@ fn without_sign_in_configured_the_admin_explains_the_setup() {
 
 #[test]
 fn dev_mode_offers_sign_in_buttons_and_says_so_on_every_page() {
-    let jwks = JwksServer::start(&[&keys()[0]]);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = test_settings(&dir, &jwks);
-    settings.development = true;
-    let app = spawn_app_with(settings, jwks, std::sync::Arc::new(dir));
+    let app = spawn_tweaked_app(|settings| {
+        settings.development = true;
+    });
     let browser = Browser::new(&app);
     let login = browser.get("/admin/login");
     assert!(login.text.contains("Sign in as Manager") && login.text.contains("Sign in as Barista"));

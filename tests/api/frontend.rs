@@ -1,25 +1,22 @@
 //! `[frontend] dir`: a web build served at `/` without shadowing the server.
 
-use std::sync::Arc;
-
 use crate::helpers::*;
 
 fn spawn_with_frontend() -> TestApp {
-    let jwks = JwksServer::start(&[&keys()[0]]);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let www = dir.path().join("www");
-    std::fs::create_dir_all(www.join("assets")).expect("www");
-    std::fs::write(
-        www.join("index.html"),
-        "<!doctype html><title>Coffee app</title>",
-    )
-    .expect("index");
-    std::fs::write(www.join("assets/app.js"), "console.log('app')").expect("js");
-    std::fs::write(www.join(".env"), "SECRET=1").expect("hidden");
-    std::fs::write(dir.path().join("outside.txt"), "outside").expect("outside");
-    let mut settings = test_settings(&dir, &jwks);
-    settings.frontend.dir = Some(www);
-    spawn_app_with(settings, jwks, Arc::new(dir))
+    spawn_tweaked_app(|settings| {
+        let dir = settings.database.path.parent().expect("the app's temp dir");
+        let www = dir.join("www");
+        std::fs::create_dir_all(www.join("assets")).expect("www");
+        std::fs::write(
+            www.join("index.html"),
+            "<!doctype html><title>Coffee app</title>",
+        )
+        .expect("index");
+        std::fs::write(www.join("assets/app.js"), "console.log('app')").expect("js");
+        std::fs::write(www.join(".env"), "SECRET=1").expect("hidden");
+        std::fs::write(dir.join("outside.txt"), "outside").expect("outside");
+        settings.frontend.dir = Some(www);
+    })
 }
 
 #[test]
@@ -39,6 +36,20 @@ fn files_and_client_routes_are_served() {
     let route = app.get("/tabs/drink-menu", None);
     assert_eq!(route.status, 200, "a client-side route gets index.html");
     assert!(route.text.contains("Coffee app"));
+}
+
+#[test]
+fn the_frontend_answers_head_like_get() {
+    let app = spawn_with_frontend();
+    for path in ["/", "/index.html", "/assets/app.js", "/tabs/drink-menu"] {
+        let get = app.get(path, None);
+        let head = app.request("HEAD", path, &[], None);
+        assert_eq!(head.status, 200, "{path}");
+        assert!(head.bytes.is_empty(), "{path}: HEAD has no body");
+        for name in ["content-length", "content-type", "etag"] {
+            assert_eq!(head.header(name), get.header(name), "{path}: {name}");
+        }
+    }
 }
 
 #[test]

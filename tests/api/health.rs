@@ -1,5 +1,3 @@
-use std::sync::Arc;
-
 use crate::helpers::*;
 
 #[test]
@@ -25,10 +23,7 @@ fn readyz_is_ok_when_the_database_and_keys_are_ready() {
 fn readyz_says_which_part_is_not_ready() {
     let jwks = JwksServer::start(&[&keys()[0]]);
     jwks.set_failing(true);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = test_settings(&dir, &jwks);
-    settings.auth.startup_wait_ms = 300;
-    let app = spawn_app_with(settings, jwks, Arc::new(dir));
+    let app = app_with(jwks, |settings| settings.auth.startup_wait_ms = 300);
 
     let response = app.get("/readyz", None);
     response.assert_error(503);
@@ -48,12 +43,10 @@ fn readyz_says_which_part_is_not_ready() {
 
 #[test]
 fn without_an_issuer_the_menu_works_and_protected_routes_explain_what_to_configure() {
-    let jwks = JwksServer::start(&[&keys()[0]]);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = test_settings(&dir, &jwks);
-    settings.auth.issuer = None;
-    settings.auth.jwks_url = None;
-    let app = spawn_app_with(settings, jwks, Arc::new(dir));
+    let app = spawn_tweaked_app(|settings| {
+        settings.auth.issuer = None;
+        settings.auth.jwks_url = None;
+    });
 
     app.get("/drinks", None).assert_ok();
     let message = app.get("/drinks-detail", None).assert_error(503);

@@ -272,9 +272,20 @@ pub fn test_settings(dir: &tempfile::TempDir, jwks: &JwksServer) -> Settings {
 
 /// The usual app: the first test key published, the sample menu on.
 pub fn spawn_app() -> TestApp {
-    let jwks = JwksServer::start(&[&keys()[0]]);
+    spawn_tweaked_app(|_| {})
+}
+
+/// The usual app with `tweak` applied to its settings.
+pub fn spawn_tweaked_app(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    app_with(JwksServer::start(&[&keys()[0]]), tweak)
+}
+
+/// An app trusting `jwks`, with `tweak` applied to the usual settings (the
+/// database lives in `settings.database.path`'s folder, a temp dir).
+pub fn app_with(jwks: JwksServer, tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let settings = test_settings(&dir, &jwks);
+    let mut settings = test_settings(&dir, &jwks);
+    tweak(&mut settings);
     spawn_app_with(settings, jwks, Arc::new(dir))
 }
 

@@ -3,7 +3,6 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -11,14 +10,12 @@ use serde_json::json;
 use crate::helpers::*;
 
 fn spawn_strict_app() -> TestApp {
-    let jwks = JwksServer::start(&[&keys()[0]]);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = test_settings(&dir, &jwks);
-    settings.server.request_timeout_ms = 1000;
-    settings.server.body_timeout_ms = 800;
-    settings.server.keep_alive_secs = 1;
-    settings.server.max_connections = 16;
-    spawn_app_with(settings, jwks, Arc::new(dir))
+    spawn_tweaked_app(|settings| {
+        settings.server.request_timeout_ms = 1000;
+        settings.server.body_timeout_ms = 800;
+        settings.server.keep_alive_secs = 1;
+        settings.server.max_connections = 16;
+    })
 }
 
 fn connect(app: &TestApp) -> TcpStream {

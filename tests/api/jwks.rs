@@ -1,7 +1,6 @@
 //! The key set's life: loaded at start-up, refetched for unknown key ids
 //! (rate-limited), kept fresh, and survived when the provider is down.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -13,13 +12,6 @@ use crate::helpers::*;
 
 fn token_for(app: &TestApp, key: &TestKey) -> String {
     key.sign(&app.claims(BARISTA))
-}
-
-fn app_with(jwks: JwksServer, tweak: impl FnOnce(&mut coffee_shop::config::Settings)) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = test_settings(&dir, &jwks);
-    tweak(&mut settings);
-    spawn_app_with(settings, jwks, Arc::new(dir))
 }
 
 #[test]

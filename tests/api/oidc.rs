@@ -370,13 +370,11 @@ pub fn hidden_value(html: &str, name: &str) -> Option<String> {
 
 /// A test app whose admin pages sign in through `provider`.
 pub fn spawn_dashboard(provider: &OidcProvider) -> TestApp {
-    let jwks = JwksServer::start(&[&keys()[0]]);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = test_settings(&dir, &jwks);
-    settings.auth.issuer = Some(provider.issuer());
-    settings.auth.jwks_url = Some(format!("{}.well-known/jwks.json", provider.issuer()));
-    settings.dashboard.client_id = Some(CLIENT_ID.into());
-    settings.dashboard.client_secret =
-        Some(serde_json::from_value(Value::String(CLIENT_SECRET.into())).expect("secret"));
-    spawn_app_with(settings, jwks, Arc::new(dir))
+    spawn_tweaked_app(|settings| {
+        settings.auth.issuer = Some(provider.issuer());
+        settings.auth.jwks_url = Some(format!("{}.well-known/jwks.json", provider.issuer()));
+        settings.dashboard.client_id = Some(CLIENT_ID.into());
+        settings.dashboard.client_secret =
+            Some(serde_json::from_value(Value::String(CLIENT_SECRET.into())).expect("secret"));
+    })
 }

@@ -59,11 +59,9 @@ fn writes_are_visible_after_a_restart() {
 
 #[test]
 fn the_sample_menu_can_be_turned_off() {
-    let jwks = JwksServer::start(&[&keys()[0]]);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = test_settings(&dir, &jwks);
-    settings.database.sample_menu = false;
-    let app = spawn_app_with(settings, jwks, Arc::new(dir));
+    let app = spawn_tweaked_app(|settings| {
+        settings.database.sample_menu = false;
+    });
     assert_eq!(app.get("/drinks", None).assert_ok()["drinks"], json!([]));
 }
 
