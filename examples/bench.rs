@@ -10,23 +10,17 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::fmt::Write as _;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use actix_web::{App, HttpResponse, HttpServer, web};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clap::Parser;
 use coffee_shop::config::{DatabaseSettings, Synchronous};
 use coffee_shop::db::{Database, configure_connection, create_drink};
 use coffee_shop::domain::NewDrink;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use rsa::RsaPrivateKey;
-use rsa::pkcs1::EncodeRsaPrivateKey;
-use rsa::traits::PublicKeyParts;
-use serde_json::{Value, json};
+use coffee_shop_testkit::process::command_for;
+use coffee_shop_testkit::{JwksServer, ServerProcess, TestKey};
+use serde_json::json;
 
 #[derive(Parser)]
 #[command(about = "Benchmarks the coffee-shop release binary with wrk")]
@@ -71,8 +65,8 @@ fn main() {
     });
     let work = tempfile::tempdir().expect("temp dir");
 
-    let key = RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("RSA key");
-    let jwks = JwksServer::start(&key);
+    let key = TestKey::generate(KID, 2048);
+    let jwks = JwksServer::start(&[&key]);
     let tokens = Tokens::mint(&key, &jwks.issuer());
     let scripts = Scripts::write(work.path(), &tokens);
     let run_id = SystemTime::now()
@@ -91,16 +85,16 @@ fn main() {
             // Each scenario starts from the same database and a fresh server,
             // so writes of one (thousands of new drinks) never skew the next.
             fresh_copy(&pristine, &db);
-            let server = Server::start(&options.binary, &db, &jwks);
+            let server = start_server(&options.binary, &db, &jwks);
             if scenario == Scenario::Healthz {
                 std::thread::sleep(Duration::from_millis(300));
-                idle_rss.push((menu, server.rss_kb("VmRSS")));
+                idle_rss.push((menu, server.memory_kb("VmRSS")));
             }
-            let etag = server.etag("/drinks");
+            let etag = etag(&server, "/drinks");
             let script =
                 scripts.for_scenario(scenario, &etag, &format!("{run_id}-{}", menu.name()));
             if scenario == Scenario::MenuNotModified
-                && !server.answers_not_modified(etag.as_deref())
+                && !answers_not_modified(&server, etag.as_deref())
             {
                 // An older build without ETags: the row then measures full answers.
                 eprintln!(
@@ -108,7 +102,7 @@ fn main() {
                     scenario.label()
                 );
             }
-            server.reset_peak_rss();
+            server.reset_peak_memory();
             let result = wrk(
                 load_shape(&options, scenario),
                 seconds,
@@ -120,9 +114,9 @@ fn main() {
                 scenario,
                 menu,
                 result,
-                peak_rss_kb: server.rss_kb("VmHWM"),
+                peak_rss_kb: server.memory_kb("VmHWM"),
             });
-            server.stop();
+            server.terminate();
         }
         if menu == Menu::Large {
             fresh_copy(&pristine, &db);
@@ -148,13 +142,13 @@ fn main() {
             for round in 0..3 {
                 let rate_of = |binary: &Path| {
                     fresh_copy(&pristine, &db);
-                    let server = Server::start(binary, &db, &jwks);
+                    let server = start_server(binary, &db, &jwks);
                     let script =
                         scripts.for_scenario(scenario, &None, &format!("{run_id}-compare-{round}"));
                     let shape = load_shape(&options, scenario);
                     let rate =
                         wrk(shape, seconds, server.port, scenario.path(), &script).requests_per_sec;
-                    server.stop();
+                    server.terminate();
                     rate
                 };
                 // Alternate which build goes first, so drift favours neither.
@@ -268,21 +262,9 @@ struct Tokens {
 }
 
 impl Tokens {
-    fn mint(key: &RsaPrivateKey, issuer: &str) -> Self {
-        let der = key.to_pkcs1_der().expect("DER");
-        let encoding = EncodingKey::from_rsa_der(der.as_bytes());
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(KID.into());
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("clock")
-            .as_secs();
+    fn mint(key: &TestKey, issuer: &str) -> Self {
         let sign = |sub: String, permissions: &[&str]| {
-            let claims = json!({
-                "iss": issuer, "aud": AUDIENCE, "sub": sub,
-                "iat": now, "exp": now + 3 * 3600, "permissions": permissions,
-            });
-            jsonwebtoken::encode(&header, &claims, &encoding).expect("signs")
+            key.access_token(issuer, AUDIENCE, &sub, permissions, 3 * 3600)
         };
         let barista_permissions = ["get:drinks-detail"];
         let manager_permissions = [
@@ -298,45 +280,6 @@ impl Tokens {
                 .map(|i| sign(format!("bench|barista-{i}"), &barista_permissions))
                 .collect(),
         }
-    }
-}
-
-struct JwksServer {
-    port: u16,
-}
-
-impl JwksServer {
-    fn start(key: &RsaPrivateKey) -> Self {
-        let document = json!({"keys": [{
-            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": KID,
-            "n": URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()),
-            "e": URL_SAFE_NO_PAD.encode(key.e().to_bytes_be()),
-        }]});
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("address").port();
-        std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let document = web::Data::new(document);
-                HttpServer::new(move || {
-                    App::new().app_data(document.clone()).route(
-                        "/.well-known/jwks.json",
-                        web::get().to(|document: web::Data<Value>| async move {
-                            HttpResponse::Ok().json(document.get_ref())
-                        }),
-                    )
-                })
-                .workers(1)
-                .listen(listener)
-                .expect("listen")
-                .run()
-                .await
-            })
-        });
-        Self { port }
-    }
-
-    fn issuer(&self) -> String {
-        format!("http://127.0.0.1:{}/", self.port)
     }
 }
 
@@ -381,112 +324,34 @@ fn fresh_copy(pristine: &Path, copy: &Path) {
     std::fs::copy(pristine, copy).expect("copy the database");
 }
 
-struct Server {
-    child: Child,
-    port: u16,
+/// A fresh server on `db`, once it is ready.
+fn start_server(binary: &Path, db: &Path, jwks: &JwksServer) -> ServerProcess {
+    let server = ServerProcess::spawn(command_for(binary, db, jwks));
+    assert!(
+        server.answers("/readyz", 200, Duration::from_secs(10)),
+        "the server became ready"
+    );
+    server
 }
 
-impl Server {
-    fn spawn(binary: &Path, db: &Path, jwks: &JwksServer) -> (Child, u16) {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let child = Command::new(binary)
-            .env_clear()
-            .env("RUST_LOG", "warn")
-            .env("COFFEE_SHOP__SERVER__BIND", format!("127.0.0.1:{port}"))
-            .env("COFFEE_SHOP__DATABASE__PATH", db)
-            .env("COFFEE_SHOP__AUTH__ISSUER", jwks.issuer())
-            .env(
-                "COFFEE_SHOP__AUTH__JWKS_URL",
-                format!("{}.well-known/jwks.json", jwks.issuer()),
-            )
-            .current_dir(db.parent().expect("folder"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("server starts");
-        (child, port)
-    }
-
-    fn start(binary: &Path, db: &Path, jwks: &JwksServer) -> Self {
-        let (child, port) = Self::spawn(binary, db, jwks);
-        let server = Self { child, port };
-        assert!(
-            wait_ready(port, Duration::from_secs(10)),
-            "the server became ready"
-        );
-        server
-    }
-
-    fn status_file(&self) -> String {
-        std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default()
-    }
-
-    /// A field of /proc/<pid>/status in kB: VmRSS now, VmHWM the peak.
-    fn rss_kb(&self, field: &str) -> u64 {
-        self.status_file()
-            .lines()
-            .find_map(|line| {
-                line.strip_prefix(field)?
-                    .trim_start_matches(':')
-                    .split_whitespace()
-                    .next()?
-                    .parse()
-                    .ok()
-            })
-            .unwrap_or(0)
-    }
-
-    /// Resets VmHWM so the next reading is this scenario's peak.
-    fn reset_peak_rss(&self) {
-        let _ = std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5");
-    }
-
-    fn etag(&self, path: &str) -> Option<String> {
-        let response = ureq::get(&format!("http://127.0.0.1:{}{path}", self.port))
-            .call()
-            .ok()?;
-        response
-            .headers()
-            .get("etag")?
-            .to_str()
-            .ok()
-            .map(str::to_owned)
-    }
-
-    /// True when a conditional GET of the menu with `etag` answers 304.
-    fn answers_not_modified(&self, etag: Option<&str>) -> bool {
-        let Some(etag) = etag else { return false };
-        ureq::get(&format!("http://127.0.0.1:{}/drinks", self.port))
-            .header("If-None-Match", etag)
-            .call()
-            .is_ok_and(|response| response.status() == 304)
-    }
-
-    fn stop(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
+/// The ETag the server sends for `path`.
+fn etag(server: &ServerProcess, path: &str) -> Option<String> {
+    let response = ureq::get(&server.url(path)).call().ok()?;
+    response
+        .headers()
+        .get("etag")?
+        .to_str()
+        .ok()
+        .map(str::to_owned)
 }
 
-fn wait_ready(port: u16, timeout: Duration) -> bool {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
-    let url = format!("http://127.0.0.1:{port}/readyz");
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if agent.get(&url).call().is_ok_and(|r| r.status() == 200) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    false
+/// True when a conditional GET of the menu with `etag` answers 304.
+fn answers_not_modified(server: &ServerProcess, etag: Option<&str>) -> bool {
+    let Some(etag) = etag else { return false };
+    ureq::get(&server.url("/drinks"))
+        .header("If-None-Match", etag)
+        .call()
+        .is_ok_and(|response| response.status() == 304)
 }
 
 /// Median of a few starts: spawn to the first 200 on /readyz.
@@ -494,10 +359,9 @@ fn measure_startup(binary: &Path, db: &Path, jwks: &JwksServer) -> Duration {
     let mut times: Vec<Duration> = (0..5)
         .map(|_| {
             let started = Instant::now();
-            let (child, port) = Server::spawn(binary, db, jwks);
-            assert!(wait_ready(port, Duration::from_secs(10)), "ready");
+            let server = start_server(binary, db, jwks);
             let elapsed = started.elapsed();
-            Server { child, port }.stop();
+            server.terminate();
             elapsed
         })
         .collect();

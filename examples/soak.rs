@@ -12,21 +12,15 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
 
-use actix_web::{App, HttpResponse, HttpServer, web};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clap::Parser;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use rsa::RsaPrivateKey;
-use rsa::pkcs1::EncodeRsaPrivateKey;
-use rsa::traits::PublicKeyParts;
+use coffee_shop_testkit::process::command_for;
+use coffee_shop_testkit::{JwksServer, ServerProcess, TestKey};
 use serde_json::{Value, json};
 
 #[derive(Parser)]
@@ -47,141 +41,18 @@ const WRITERS: usize = 2;
 /// median RSS may exceed the middle third's by at most this much.
 const RSS_GROWTH_LIMIT_KB: u64 = 4096;
 
-// ---------------------------------------------------------------- provider
-
-/// One signing key with its id.
-struct SigningKey {
-    kid: String,
-    private: RsaPrivateKey,
-    encoding: EncodingKey,
-}
-
-impl SigningKey {
-    fn generate(kid: &str) -> Self {
-        let private = RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("RSA key");
-        let der = private.to_pkcs1_der().expect("DER");
-        Self {
-            kid: kid.into(),
-            encoding: EncodingKey::from_rsa_der(der.as_bytes()),
-            private,
-        }
-    }
-
-    fn jwk(&self) -> Value {
-        json!({
-            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.kid,
-            "n": URL_SAFE_NO_PAD.encode(self.private.n().to_bytes_be()),
-            "e": URL_SAFE_NO_PAD.encode(self.private.e().to_bytes_be()),
-        })
-    }
-
-    fn token(&self, issuer: &str, sub: &str, permissions: &[&str]) -> String {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("clock")
-            .as_secs();
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(self.kid.clone());
-        let claims = json!({
-            "iss": issuer, "aud": AUDIENCE, "sub": sub,
-            "iat": now, "exp": now + 3600, "permissions": permissions,
-        });
-        jsonwebtoken::encode(&header, &claims, &self.encoding).expect("signs")
-    }
-}
-
-/// The provider's JWKS endpoint: what it publishes, and whether it is down.
-#[derive(Default)]
-struct Provider {
-    published: RwLock<Value>,
-    down: AtomicBool,
-}
-
-fn start_provider(provider: Arc<Provider>) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    let shared = web::Data::from(provider);
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            HttpServer::new(move || {
-                App::new().app_data(shared.clone()).route(
-                    "/.well-known/jwks.json",
-                    web::get().to(|provider: web::Data<Provider>| async move {
-                        if provider.down.load(Ordering::SeqCst) {
-                            return HttpResponse::ServiceUnavailable().finish();
-                        }
-                        HttpResponse::Ok().json(provider.published.read().expect("lock").clone())
-                    }),
-                )
-            })
-            .workers(1)
-            .listen(listener)
-            .expect("listen")
-            .run()
-            .await
-        })
-    });
-    port
-}
-
 // ---------------------------------------------------------------- the server
 
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    fn start(binary: &Path, db: &Path, issuer: &str) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("port")
-            .port();
-        let child = Command::new(binary)
-            .env_clear()
-            .env("RUST_LOG", "warn")
-            .env("COFFEE_SHOP__SERVER__BIND", format!("127.0.0.1:{port}"))
-            .env("COFFEE_SHOP__DATABASE__PATH", db)
-            .env("COFFEE_SHOP__AUTH__ISSUER", issuer)
-            .env(
-                "COFFEE_SHOP__AUTH__JWKS_URL",
-                format!("{issuer}.well-known/jwks.json"),
-            )
-            // Pick up rotations quickly; unknown key ids refetch at most every second.
-            .env("COFFEE_SHOP__AUTH__REFRESH_INTERVAL_SECS", "2")
-            .env("COFFEE_SHOP__AUTH__REFRESH_COOLDOWN_SECS", "1")
-            .env("COFFEE_SHOP__AUTH__STARTUP_WAIT_MS", "500")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("server starts");
-        Self { child, port }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn rss_kb(&self) -> u64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default()
-            .lines()
-            .find_map(|line| {
-                line.strip_prefix("VmRSS:")?
-                    .split_whitespace()
-                    .next()?
-                    .parse()
-                    .ok()
-            })
-            .unwrap_or(0)
-    }
-
-    fn stop(mut self) -> bool {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        self.child.wait().is_ok_and(|status| status.success())
-    }
+/// The soaked server on `db`: quick to pick up rotations (unknown key ids
+/// refetch at most every second), started but not yet waited for.
+fn start_server(binary: &Path, db: &Path, jwks: &JwksServer) -> ServerProcess {
+    let mut command = command_for(binary, db, jwks);
+    command
+        .env("COFFEE_SHOP__AUTH__REFRESH_INTERVAL_SECS", "2")
+        .env("COFFEE_SHOP__AUTH__REFRESH_COOLDOWN_SECS", "1")
+        .env("COFFEE_SHOP__AUTH__STARTUP_WAIT_MS", "500")
+        .stderr(Stdio::inherit());
+    ServerProcess::spawn(command)
 }
 
 fn agent() -> ureq::Agent {
@@ -190,18 +61,6 @@ fn agent() -> ureq::Agent {
         .timeout_global(Some(Duration::from_secs(10)))
         .build()
         .new_agent()
-}
-
-fn wait_for(url: &str, status: u16, timeout: Duration) -> bool {
-    let agent = agent();
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if agent.get(url).call().is_ok_and(|r| r.status() == status) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
 }
 
 // ---------------------------------------------------------------- load
@@ -237,7 +96,7 @@ fn record(tallies: &Tallies, kind: &'static str, status: u16, started: Instant, 
 }
 
 fn reader(
-    server: &Server,
+    server: &ServerProcess,
     tokens: &RwLock<Tokens>,
     tallies: &Tallies,
     stop: &AtomicBool,
@@ -279,7 +138,7 @@ const KEPT_PER_WRITER: usize = 10;
 /// Creates drinks, renames them, deletes every other one, and deletes its
 /// oldest kept drink beyond `KEPT_PER_WRITER`; remembers what stays.
 fn writer(
-    server: &Server,
+    server: &ServerProcess,
     tokens: &RwLock<Tokens>,
     tallies: &Tallies,
     stop: &AtomicBool,
@@ -372,26 +231,20 @@ fn main() {
     });
     let total = Duration::from_secs(options.seconds.max(10));
     let work = tempfile::tempdir().expect("temp dir");
-    let keys: Vec<SigningKey> = std::thread::scope(|scope| {
-        let handles: Vec<_> = ["soak-a", "soak-b", "soak-c"]
-            .into_iter()
-            .map(|kid| scope.spawn(move || SigningKey::generate(kid)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("keygen"))
-            .collect()
-    });
-    let provider = Arc::new(Provider::default());
-    *provider.published.write().expect("lock") = json!({"keys": [keys[0].jwk()]});
-    let issuer = format!(
-        "http://127.0.0.1:{}/",
-        start_provider(Arc::clone(&provider))
-    );
-    let mint = |key: &SigningKey| Tokens {
-        barista: key.token(&issuer, "soak|barista", &["get:drinks-detail"]),
-        manager: key.token(
+    let keys = TestKey::generate_each(&["soak-a", "soak-b", "soak-c"]);
+    let provider = JwksServer::start(&[&keys[0]]);
+    let issuer = provider.issuer();
+    let mint = |key: &TestKey| Tokens {
+        barista: key.access_token(
             &issuer,
+            AUDIENCE,
+            "soak|barista",
+            &["get:drinks-detail"],
+            3600,
+        ),
+        manager: key.access_token(
+            &issuer,
+            AUDIENCE,
             "soak|manager",
             &[
                 "get:drinks-detail",
@@ -399,12 +252,13 @@ fn main() {
                 "patch:drinks",
                 "delete:drinks",
             ],
+            3600,
         ),
     };
     let tokens = RwLock::new(mint(&keys[0]));
-    let server = Server::start(&binary, &work.path().join("soak.db"), &issuer);
+    let server = start_server(&binary, &work.path().join("soak.db"), &provider);
     assert!(
-        wait_for(&server.url("/readyz"), 200, Duration::from_secs(10)),
+        server.answers("/readyz", 200, Duration::from_secs(10)),
         "ready"
     );
 
@@ -429,15 +283,17 @@ fn main() {
             |moment: Duration| std::thread::sleep(moment.saturating_sub(started.elapsed()));
         let sampler = scope.spawn(|| {
             while !stop.load(Ordering::Relaxed) {
-                rss_samples.lock().expect("lock").push(server.rss_kb());
+                rss_samples
+                    .lock()
+                    .expect("lock")
+                    .push(server.memory_kb("VmRSS"));
                 std::thread::sleep(Duration::from_millis(250));
             }
         });
 
         // Rotation 1: publish key B beside A, then clients switch to B tokens.
         sleep_until(at(0.25));
-        *provider.published.write().expect("lock") =
-            json!({"keys": [keys[0].jwk(), keys[1].jwk()]});
+        provider.publish(&[&keys[0], &keys[1]]);
         events.push(format!(
             "{:>5.1}s  key B published beside A",
             started.elapsed().as_secs_f64()
@@ -451,14 +307,14 @@ fn main() {
 
         // The outage: known keys keep working; a fresh server cannot check tokens yet.
         sleep_until(at(0.45));
-        provider.down.store(true, Ordering::SeqCst);
+        provider.set_failing(true);
         events.push(format!(
             "{:>5.1}s  provider down",
             started.elapsed().as_secs_f64()
         ));
-        let fresh = Server::start(&binary, &work.path().join("fresh.db"), &issuer);
+        let fresh = start_server(&binary, &work.path().join("fresh.db"), &provider);
         assert!(
-            wait_for(&fresh.url("/healthz"), 200, Duration::from_secs(10)),
+            fresh.answers("/healthz", 200, Duration::from_secs(10)),
             "the fresh server starts"
         );
         let token = tokens.read().expect("lock").barista.clone();
@@ -484,21 +340,23 @@ fn main() {
         );
         outage_checks.fetch_add(1, Ordering::SeqCst);
         sleep_until(at(0.65));
-        provider.down.store(false, Ordering::SeqCst);
+        provider.set_failing(false);
         events.push(format!(
             "{:>5.1}s  provider back",
             started.elapsed().as_secs_f64()
         ));
         assert!(
-            wait_for(&fresh.url("/readyz"), 200, Duration::from_secs(15)),
+            fresh.answers("/readyz", 200, Duration::from_secs(15)),
             "the fresh server recovers"
         );
-        assert!(fresh.stop(), "the fresh server stops cleanly");
+        assert!(
+            fresh.terminate().success(),
+            "the fresh server stops cleanly"
+        );
         outage_checks.fetch_add(1, Ordering::SeqCst);
 
         // Rotation 2: C replaces A; clients switch to C tokens.
-        *provider.published.write().expect("lock") =
-            json!({"keys": [keys[1].jwk(), keys[2].jwk()]});
+        provider.publish(&[&keys[1], &keys[2]]);
         events.push(format!(
             "{:>5.1}s  key C published, A withdrawn",
             started.elapsed().as_secs_f64()
@@ -542,7 +400,7 @@ fn main() {
         .filter(|(_, id, title)| served.get(id) != Some(title))
         .count();
     let soak_drinks = served.values().filter(|t| t.starts_with("Soak ")).count();
-    let clean_stop = server.stop();
+    let clean_stop = server.terminate().success();
 
     // The report.
     let mut failures: Vec<String> = Vec::new();

@@ -4,6 +4,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use coffee_shop_testkit::{ServerProcess, free_port};
+
 use crate::helpers::*;
 
 /// The binary with a clean environment, run from `dir` (so no stray config.toml).
@@ -13,61 +15,16 @@ fn coffee_shop(dir: &Path) -> Command {
     command
 }
 
-/// The binary serving on a free loopback port, with output captured.
-struct Served {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Served {
-    /// Starts `command` (env set by the caller) and waits for /healthz.
-    fn start(mut command: Command) -> Self {
-        let port = free_port();
-        let child = command
-            .env("COFFEE_SHOP__SERVER__BIND", format!("127.0.0.1:{port}"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starts");
-        let served = Self { child, port };
-        let url = served.url("/healthz");
-        assert!(
-            wait_until(Duration::from_secs(10), || {
-                plain_agent()
-                    .get(&url)
-                    .call()
-                    .is_ok_and(|r| r.status() == 200)
-            }),
-            "the binary serves"
-        );
-        served
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    /// SIGTERM, then the exit status and everything it printed.
-    fn stop(self) -> (std::process::ExitStatus, String, String) {
-        let killed = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(killed.success());
-        let output = self.child.wait_with_output().expect("exits");
-        (
-            output.status,
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
+/// Serves `command` (env set by the caller) on a free loopback port, with
+/// its output captured, once it answers /healthz.
+fn serve(mut command: Command) -> ServerProcess {
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let served = ServerProcess::spawn(command);
+    assert!(
+        served.answers("/healthz", 200, Duration::from_secs(10)),
+        "the binary serves"
+    );
+    served
 }
 
 fn plain_agent() -> ureq::Agent {
@@ -158,26 +115,11 @@ fn invalid_configuration_stops_start_up_naming_the_key() {
 #[test]
 fn serve_is_the_default_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let mut child = coffee_shop(dir.path())
-        .env("COFFEE_SHOP__SERVER__BIND", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starts");
-    let url = format!("http://127.0.0.1:{port}/drinks");
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
-    let served = wait_until(Duration::from_secs(10), || {
-        agent.get(&url).call().is_ok_and(|r| r.status() == 200)
-    });
+    let mut command = coffee_shop(dir.path());
+    command.stdout(Stdio::null()).stderr(Stdio::null());
+    let mut server = ServerProcess::spawn(command);
     assert!(
-        served,
+        server.answers("/drinks", 200, Duration::from_secs(10)),
         "the server answers /drinks with its embedded defaults"
     );
     assert!(
@@ -185,19 +127,9 @@ fn serve_is_the_default_and_stops_cleanly_on_sigterm() {
         "database created in the working directory"
     );
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let mut status = None;
-    assert!(
-        wait_until(Duration::from_secs(15), || {
-            status = child.try_wait().expect("wait");
-            status.is_some()
-        }),
-        "stops after SIGTERM"
-    );
+    server.request_stop();
+    let status = server.exit_within(Duration::from_secs(15));
+    assert!(status.is_some(), "stops after SIGTERM");
     assert!(
         status.is_some_and(|s| s.success()),
         "exit status {status:?}"
@@ -299,29 +231,15 @@ fn sigterm_lets_a_request_in_flight_finish_then_closes_the_database() {
     use std::io::{Read, Write};
     let dir = tempfile::tempdir().expect("temp dir");
     let jwks = JwksServer::start(&[&keys()[0]]);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let mut child = coffee_shop(dir.path())
-        .env("COFFEE_SHOP__SERVER__BIND", format!("127.0.0.1:{port}"))
+    let mut command = coffee_shop(dir.path());
+    command
         .env("COFFEE_SHOP__AUTH__ISSUER", jwks.issuer())
         .env("COFFEE_SHOP__AUTH__JWKS_URL", jwks.jwks_url())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starts");
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
-    let ready_url = format!("http://127.0.0.1:{port}/readyz");
-    assert!(wait_until(Duration::from_secs(10), || {
-        agent
-            .get(&ready_url)
-            .call()
-            .is_ok_and(|r| r.status() == 200)
-    }));
+        .stderr(Stdio::null());
+    let mut server = ServerProcess::spawn(command);
+    let port = server.port;
+    assert!(server.answers("/readyz", 200, Duration::from_secs(10)));
 
     let token = keys()[0].sign(&serde_json::json!({
         "iss": jwks.issuer(), "sub": "auth0|closing", "aud": AUDIENCE,
@@ -340,11 +258,7 @@ fn sigterm_lets_a_request_in_flight_finish_then_closes_the_database() {
     .expect("sends half the request");
     std::thread::sleep(Duration::from_millis(300));
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
+    server.request_stop();
     assert!(
         wait_until(Duration::from_secs(5), || {
             std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
@@ -360,11 +274,8 @@ fn sigterm_lets_a_request_in_flight_finish_then_closes_the_database() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("Last Order"), "{answer}");
 
-    let mut status = None;
-    assert!(wait_until(Duration::from_secs(15), || {
-        status = child.try_wait().expect("wait");
-        status.is_some()
-    }));
+    let status = server.exit_within(Duration::from_secs(15));
+    assert!(status.is_some());
     assert!(status.is_some_and(|s| s.success()), "exit {status:?}");
     let database = dir.path().join("coffee-shop.db");
     assert!(
@@ -392,7 +303,7 @@ fn json_logs_have_one_object_per_request_with_its_id_and_never_the_token() {
         .env("COFFEE_SHOP__LOG__FORMAT", "json")
         .env("COFFEE_SHOP__AUTH__ISSUER", jwks.issuer())
         .env("COFFEE_SHOP__AUTH__JWKS_URL", jwks.jwks_url());
-    let served = Served::start(command);
+    let served = serve(command);
     let token = keys()[0].sign(&serde_json::json!({
         "iss": jwks.issuer(), "sub": "auth0|logged", "aud": AUDIENCE,
         "exp": now() + 600, "permissions": MANAGER,
@@ -404,7 +315,7 @@ fn json_logs_have_one_object_per_request_with_its_id_and_never_the_token() {
         .call()
         .expect("answers");
     assert_eq!(response.status(), 200);
-    let (status, _, stderr) = served.stop();
+    let (status, _, stderr) = served.terminate_with_output();
     assert!(status.success());
     assert!(!stderr.contains(&token), "the token is never logged");
     assert!(!stderr.contains("secret=query"), "nor the query string");
@@ -447,9 +358,9 @@ fn dev_token(dir: &Path, role: &str) -> String {
 #[test]
 fn the_banner_says_where_things_are_and_what_to_do_next() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let served = Served::start(coffee_shop(dir.path()));
+    let served = serve(coffee_shop(dir.path()));
     let port = served.port;
-    let (status, stdout, _) = served.stop();
+    let (status, stdout, _) = served.terminate_with_output();
     assert!(status.success());
     for expected in [
         format!("http://127.0.0.1:{port}/drinks"),
@@ -471,7 +382,7 @@ fn dev_mode_trusts_dev_tokens_with_their_roles() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut command = coffee_shop(dir.path());
     command.args(["serve", "--dev"]);
-    let served = Served::start(command);
+    let served = serve(command);
     let manager = dev_token(dir.path(), "manager");
     let barista = dev_token(dir.path(), "barista");
     let body =
@@ -497,7 +408,7 @@ fn dev_mode_trusts_dev_tokens_with_their_roles() {
         ),
         200
     );
-    let (status, stdout, stderr) = served.stop();
+    let (status, stdout, stderr) = served.terminate_with_output();
     assert!(status.success());
     assert!(stdout.contains("DEVELOPMENT MODE"), "{stdout}");
     assert!(
@@ -517,7 +428,7 @@ fn without_dev_a_dev_token_is_refused_like_a_forgery() {
     command
         .env("COFFEE_SHOP__AUTH__ISSUER", jwks.issuer())
         .env("COFFEE_SHOP__AUTH__JWKS_URL", jwks.jwks_url());
-    let served = Served::start(command);
+    let served = serve(command);
     let body = r#"{"title": "Sneaky", "recipe": [{"name": "milk", "color": "white", "parts": 1}]}"#;
     assert_eq!(
         bearer_request(&served.url("/drinks"), "POST", &manager, Some(body)),
@@ -527,7 +438,7 @@ fn without_dev_a_dev_token_is_refused_like_a_forgery() {
         bearer_request(&served.url("/drinks-detail"), "GET", &manager, None),
         401
     );
-    let (status, _, _) = served.stop();
+    let (status, _, _) = served.terminate_with_output();
     assert!(status.success());
     let conn = rusqlite::Connection::open(dir.path().join("coffee-shop.db")).expect("opens");
     let sneaky: i64 = conn

@@ -7,11 +7,14 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+use coffee_shop_testkit::ServerProcess;
+use coffee_shop_testkit::process::command_for;
 
 use crate::helpers::*;
 
@@ -24,21 +27,16 @@ fn binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_coffee-shop")))
 }
 
-fn start(database: &Path, port: u16, jwks: &JwksServer) -> Child {
-    Command::new(binary())
-        .env_clear()
+fn start(database: &Path, jwks: &JwksServer) -> ServerProcess {
+    let mut command = command_for(&binary(), database, jwks);
+    command
         .env("RUST_LOG", "error")
-        .env("COFFEE_SHOP__SERVER__BIND", format!("127.0.0.1:{port}"))
         .env("COFFEE_SHOP__SERVER__WORKERS", "2")
-        .env("COFFEE_SHOP__DATABASE__PATH", database)
         // Every drink then has its activity rows, which the test checks.
         .env("COFFEE_SHOP__DATABASE__SAMPLE_MENU", "false")
-        .env("COFFEE_SHOP__AUTH__ISSUER", jwks.issuer())
-        .env("COFFEE_SHOP__AUTH__JWKS_URL", jwks.jwks_url())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starts")
+        .stderr(Stdio::null());
+    ServerProcess::spawn(command)
 }
 
 /// What the client knows about one of its drinks.
@@ -206,15 +204,9 @@ fn acknowledged_writes_survive_kill_9_and_nothing_is_half_applied() {
     let mut clients: Vec<Vec<Known>> = vec![Vec::new(); CLIENTS];
     let mut acknowledged_writes = 0;
     for round in 0..ROUNDS {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("port")
-            .port();
-        let mut server = start(&database, port, &jwks);
-        let base = format!("http://127.0.0.1:{port}");
-        assert!(wait_until(Duration::from_secs(10), || {
-            ureq::get(&format!("{base}/readyz")).call().is_ok()
-        }));
+        let server = start(&database, &jwks);
+        let base = server.url("");
+        assert!(server.answers("/readyz", 200, Duration::from_secs(10)));
         let stop = AtomicBool::new(false);
         let killed_at = Instant::now() + Duration::from_millis(600 + 150 * round as u64);
         std::thread::scope(|scope| {
@@ -223,8 +215,7 @@ fn acknowledged_writes_survive_kill_9_and_nothing_is_half_applied() {
                 scope.spawn(move || client(base, token, number, round, drinks, stop));
             }
             std::thread::sleep(killed_at.saturating_duration_since(Instant::now()));
-            server.kill().expect("SIGKILL");
-            let _ = server.wait();
+            server.kill();
             stop.store(true, Ordering::Relaxed);
         });
         // A killed client's in-doubt change is settled by what is stored.

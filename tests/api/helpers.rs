@@ -1,23 +1,16 @@
 //! `spawn_app()` and friends: each test gets its own server, database file and
-//! identity provider (a loopback JWKS endpoint serving keys made here).
+//! identity provider (a loopback JWKS endpoint serving keys made here). Keys,
+//! the JWKS server and the binary as a process come from the shared test kit
+//! (`testkit/`), which the benchmark and the soak test use too.
 
 use std::collections::HashMap;
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpResponse, HttpServer, web};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use coffee_shop::config::Settings;
 use coffee_shop::startup::Application;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use rsa::pkcs1::EncodeRsaPrivateKey;
-use rsa::traits::PublicKeyParts;
-use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde_json::{Value, json};
 
 pub const AUDIENCE: &str = "bar";
@@ -31,201 +24,18 @@ pub const MANAGER: &[&str] = &[
 
 // ---------------------------------------------------------------- keys
 
-/// An RSA key pair made by the test, with its key id.
-pub struct TestKey {
-    pub kid: String,
-    pub private: RsaPrivateKey,
-    encoding: EncodingKey,
-}
-
-impl TestKey {
-    fn generate(kid: &str, bits: usize) -> Self {
-        let private =
-            RsaPrivateKey::new(&mut rand::thread_rng(), bits).expect("RSA key generation");
-        let der = private.to_pkcs1_der().expect("PKCS#1 DER");
-        Self {
-            kid: kid.to_owned(),
-            encoding: EncodingKey::from_rsa_der(der.as_bytes()),
-            private,
-        }
-    }
-
-    pub fn public(&self) -> RsaPublicKey {
-        self.private.to_public_key()
-    }
-
-    /// The public key as a JWK, as Auth0 publishes it.
-    pub fn jwk(&self) -> Value {
-        let public = self.public();
-        json!({
-            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.kid,
-            "n": URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
-            "e": URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()),
-        })
-    }
-
-    /// Signs `claims` with RS256 under this key's id.
-    pub fn sign(&self, claims: &Value) -> String {
-        self.sign_with_header(Header::new(Algorithm::RS256), claims)
-    }
-
-    pub fn sign_with_header(&self, mut header: Header, claims: &Value) -> String {
-        if header.kid.is_none() {
-            header.kid = Some(self.kid.clone());
-        }
-        jsonwebtoken::encode(&header, claims, &self.encoding).expect("signs")
-    }
-}
+pub use coffee_shop_testkit::{JwksServer, TestKey, now};
 
 /// Key generation is slow, so the test binary makes a few keys once and shares them.
 pub fn keys() -> &'static [TestKey] {
     static KEYS: OnceLock<Vec<TestKey>> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = ["key-a", "key-b", "key-c"]
-                .into_iter()
-                .map(|kid| scope.spawn(move || TestKey::generate(kid, 2048)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("keygen thread"))
-                .collect()
-        })
-    })
+    KEYS.get_or_init(|| TestKey::generate_each(&["key-a", "key-b", "key-c"]))
 }
 
 /// A 1024-bit key: too short to be trusted.
 pub fn short_key() -> &'static TestKey {
     static KEY: OnceLock<TestKey> = OnceLock::new();
     KEY.get_or_init(|| TestKey::generate("short", 1024))
-}
-
-pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-}
-
-// ---------------------------------------------------------------- JWKS server
-
-struct JwksState {
-    document: Mutex<Value>,
-    fetches: AtomicUsize,
-    failing: AtomicBool,
-    redirect_to: Mutex<Option<String>>,
-}
-
-/// A real HTTP JWKS endpoint on loopback that counts its fetches.
-pub struct JwksServer {
-    pub port: u16,
-    state: Arc<JwksState>,
-    handle: ServerHandle,
-}
-
-impl JwksServer {
-    pub fn start(keys: &[&TestKey]) -> Self {
-        let document = json!({"keys": keys.iter().map(|k| k.jwk()).collect::<Vec<_>>()});
-        Self::start_with_document(document)
-    }
-
-    /// Serves `keys` on a given port (e.g. one the app was told about earlier).
-    pub fn start_on(port: u16, keys: &[&TestKey]) -> Self {
-        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind JWKS port");
-        Self::serve(
-            listener,
-            json!({"keys": keys.iter().map(|k| k.jwk()).collect::<Vec<_>>()}),
-        )
-    }
-
-    pub fn start_with_document(document: Value) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind JWKS port");
-        Self::serve(listener, document)
-    }
-
-    fn serve(listener: TcpListener, document: Value) -> Self {
-        let state = Arc::new(JwksState {
-            document: Mutex::new(document),
-            fetches: AtomicUsize::new(0),
-            failing: AtomicBool::new(false),
-            redirect_to: Mutex::new(None),
-        });
-        let shared = web::Data::from(Arc::clone(&state));
-        let port = listener.local_addr().expect("address").port();
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(move || {
-                    App::new()
-                        .app_data(shared.clone())
-                        .route("/.well-known/jwks.json", web::get().to(serve_jwks))
-                })
-                .workers(1)
-                .listen(listener)
-                .expect("listen")
-                .run();
-                sender.send(server.handle()).expect("send handle");
-                server.await
-            })
-        });
-        let handle = receiver.recv().expect("JWKS server started");
-        Self {
-            port,
-            state,
-            handle,
-        }
-    }
-
-    pub fn issuer(&self) -> String {
-        format!("http://127.0.0.1:{}/", self.port)
-    }
-
-    pub fn jwks_url(&self) -> String {
-        format!("http://127.0.0.1:{}/.well-known/jwks.json", self.port)
-    }
-
-    pub fn fetches(&self) -> usize {
-        self.state.fetches.load(Ordering::SeqCst)
-    }
-
-    /// Serve these keys from now on (key rotation at the provider).
-    pub fn publish(&self, keys: &[&TestKey]) {
-        self.publish_document(json!({"keys": keys.iter().map(|k| k.jwk()).collect::<Vec<_>>()}));
-    }
-
-    pub fn publish_document(&self, document: Value) {
-        *self.state.document.lock().expect("lock") = document;
-    }
-
-    /// Answer every fetch with a redirect to `url`.
-    pub fn redirect_to(&self, url: &str) {
-        *self.state.redirect_to.lock().expect("lock") = Some(url.to_owned());
-    }
-
-    /// Answer 503 to every fetch (an outage at the provider).
-    pub fn set_failing(&self, failing: bool) {
-        self.state.failing.store(failing, Ordering::SeqCst);
-    }
-}
-
-impl Drop for JwksServer {
-    fn drop(&mut self) {
-        drop(self.handle.stop(false));
-    }
-}
-
-async fn serve_jwks(state: web::Data<JwksState>) -> HttpResponse {
-    state.fetches.fetch_add(1, Ordering::SeqCst);
-    if state.failing.load(Ordering::SeqCst) {
-        return HttpResponse::ServiceUnavailable().finish();
-    }
-    if let Some(url) = state.redirect_to.lock().expect("lock").clone() {
-        return HttpResponse::Found()
-            .insert_header(("Location", url))
-            .finish();
-    }
-    let document = state.document.lock().expect("lock").clone();
-    HttpResponse::Ok().json(document)
 }
 
 // ---------------------------------------------------------------- the app

@@ -1,0 +1,15 @@
+//! coffee-shop's one test kit, shared by the integration tests
+//! (`tests/api`), the benchmark harness (`examples/bench.rs`) and the soak
+//! test (`examples/soak.rs`): RSA signing keys that mint tokens, a real JWKS
+//! endpoint on loopback, and the binary run as a child process.
+//!
+//! A harness that cannot set itself up has nothing to report, so failing
+//! loudly (`expect`) is right throughout.
+
+pub mod jwks;
+pub mod keys;
+pub mod process;
+
+pub use jwks::JwksServer;
+pub use keys::{TestKey, now};
+pub use process::{ServerProcess, free_port};
