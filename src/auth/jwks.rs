@@ -14,6 +14,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
+use super::provider_client::provider_agent;
+
 /// Smallest RSA modulus we trust, in bytes (2048 bits).
 const MIN_RSA_MODULUS_BYTES: usize = 256;
 /// A key set larger than this is not a key set.
@@ -168,16 +170,8 @@ struct JwksSource {
 
 impl JwksSource {
     fn new(url: String) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .timeout_connect(Some(Duration::from_secs(2)))
-            .timeout_global(Some(Duration::from_secs(5)))
-            .max_redirects(0)
-            .http_status_as_error(false)
-            // The URL's scheme was checked at config load (https, or http on loopback).
-            .https_only(false)
-            .user_agent(concat!("coffee-shop/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
+        // The URL's scheme was checked at config load (https, or http on loopback).
+        let agent = provider_agent(Duration::from_secs(2), Duration::from_secs(5));
         Self { url, agent }
     }
 

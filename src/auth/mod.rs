@@ -12,6 +12,7 @@ mod extract;
 pub mod jwks;
 pub mod oidc;
 mod principal;
+mod provider_client;
 pub mod session;
 mod verify;
 

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use ureq::http::Uri;
 
+use super::provider_client::provider_agent;
 use crate::config::DashboardClient;
 
 /// How long a started sign-in may take to come back.
@@ -83,16 +84,8 @@ pub fn pkce_challenge(verifier: &str) -> String {
 
 impl OidcClient {
     pub fn new(client: DashboardClient) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .timeout_connect(Some(Duration::from_secs(3)))
-            .timeout_global(Some(Duration::from_secs(10)))
-            .max_redirects(0)
-            .http_status_as_error(false)
-            // Every URL is checked by `check_endpoint` before it is called.
-            .https_only(false)
-            .user_agent(concat!("coffee-shop/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
+        // Every URL is checked by `check_endpoint` before it is called.
+        let agent = provider_agent(Duration::from_secs(3), Duration::from_secs(10));
         Self {
             client,
             agent,

@@ -7,7 +7,9 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpRequest, HttpResponse, Route, web};
+use actix_web::{
+    Error, FromRequest, Handler, HttpRequest, HttpResponse, Resource, Responder, Route, web,
+};
 
 /// The app's default service: no such route.
 pub async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -22,6 +24,19 @@ pub async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
 /// `allowed` lists HEAD wherever it lists GET (`head` answers it).
 pub fn method_not_allowed(allowed: &'static str) -> Route {
     web::to(move || async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allowed }) })
+}
+
+/// A resource that answers GET (and so HEAD) with `handler`, and anything
+/// else with the JSON 405.
+pub fn read_only_resource<F, Args>(path: &str, handler: F) -> Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler))
+        .default_service(method_not_allowed("GET, HEAD"))
 }
 
 /// Middleware: rewrites error responses that are not JSON yet.

@@ -10,21 +10,13 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use crate::auth::{KeysStatus, TokenVerifier};
 use crate::db::Database;
 use crate::error::{ErrorBody, error_body};
-use crate::http::json_errors::method_not_allowed;
+use crate::http::json_errors::read_only_resource;
 use crate::paths;
 use crate::routes::api::schema::named_schema;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource(paths::HEALTHZ)
-            .route(web::get().to(healthz))
-            .default_service(method_not_allowed("GET, HEAD")),
-    )
-    .service(
-        web::resource(paths::READYZ)
-            .route(web::get().to(readyz))
-            .default_service(method_not_allowed("GET, HEAD")),
-    );
+    cfg.service(read_only_resource(paths::HEALTHZ, healthz))
+        .service(read_only_resource(paths::READYZ, readyz));
 }
 
 /// Liveness: answers while the process runs; touches nothing.

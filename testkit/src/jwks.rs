@@ -7,10 +7,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 
 use crate::keys::TestKey;
+use crate::loopback;
 
 struct JwksState {
     document: Mutex<Value>,
@@ -57,23 +58,10 @@ impl JwksServer {
         });
         let shared = web::Data::from(Arc::clone(&state));
         let port = listener.local_addr().expect("address").port();
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(move || {
-                    App::new()
-                        .app_data(shared.clone())
-                        .route("/.well-known/jwks.json", web::get().to(serve_jwks))
-                })
-                .workers(1)
-                .listen(listener)
-                .expect("listen")
-                .run();
-                sender.send(server.handle()).expect("send handle");
-                server.await
-            })
+        let handle = loopback::serve(listener, move |cfg| {
+            cfg.app_data(shared.clone())
+                .route("/.well-known/jwks.json", web::get().to(serve_jwks));
         });
-        let handle = receiver.recv().expect("JWKS server started");
         Self {
             port,
             state,

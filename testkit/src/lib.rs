@@ -8,6 +8,7 @@
 
 pub mod jwks;
 pub mod keys;
+pub mod loopback;
 pub mod process;
 
 pub use jwks::JwksServer;

@@ -149,43 +149,39 @@ fn stored(database: &Path) -> (StoredDrinks, LatestActivity) {
         .query_row("PRAGMA integrity_check", [], |row| row.get(0))
         .expect("check");
     assert_eq!(integrity, "ok");
-    let mut drinks = HashMap::new();
-    let mut statement = conn
-        .prepare("SELECT id, title, recipe FROM drinks")
-        .expect("query");
-    let rows = statement
-        .query_map([], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-            ))
-        })
-        .expect("rows");
-    for row in rows {
-        let (id, title, recipe) = row.expect("row");
-        let recipe: Value = serde_json::from_str(&recipe).expect("recipe JSON");
-        drinks.insert(id, json!({"id": id, "title": title, "recipe": recipe}));
-    }
-    let mut latest = HashMap::new();
-    let mut statement = conn
-        .prepare("SELECT drink_id, action, after FROM activity ORDER BY id")
-        .expect("query");
-    let rows = statement
-        .query_map([], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, Option<String>>(2)?,
-            ))
-        })
-        .expect("rows");
-    for row in rows {
-        let (id, action, after) = row.expect("row");
-        let after = after.map(|a| serde_json::from_str::<Value>(&a).expect("after JSON"));
-        latest.insert(id, (action, after));
-    }
+    let drinks = rows(&conn, "SELECT id, title, recipe FROM drinks", |row| {
+        let recipe: Value = serde_json::from_str(&row.get::<_, String>(2)?).expect("recipe JSON");
+        let id = row.get::<_, i64>(0)?;
+        Ok((
+            id,
+            json!({"id": id, "title": row.get::<_, String>(1)?, "recipe": recipe}),
+        ))
+    });
+    // Rows come oldest first, so the last one per drink stays.
+    let latest = rows(
+        &conn,
+        "SELECT drink_id, action, after FROM activity ORDER BY id",
+        |row| {
+            let after = row.get::<_, Option<String>>(2)?;
+            let after = after.map(|a| serde_json::from_str::<Value>(&a).expect("after JSON"));
+            Ok((row.get::<_, i64>(0)?, (row.get::<_, String>(1)?, after)))
+        },
+    );
     (drinks, latest)
+}
+
+/// `sql`'s rows as a map, each row read by `read` into a key and a value.
+fn rows<V>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    read: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<(i64, V)>,
+) -> HashMap<i64, V> {
+    let mut statement = conn.prepare(sql).expect("query");
+    statement
+        .query_map([], |row| read(row))
+        .expect("rows")
+        .map(|row| row.expect("row"))
+        .collect()
 }
 
 fn same_content(a: &Value, b: &Value) -> bool {

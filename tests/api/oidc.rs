@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use coffee_shop_testkit::loopback;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -73,30 +74,17 @@ impl OidcProvider {
         let state = Arc::new(ProviderState::default());
         *state.issuer.lock().expect("lock") = format!("http://127.0.0.1:{port}/");
         let shared = web::Data::from(Arc::clone(&state));
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(move || {
-                    App::new()
-                        .app_data(shared.clone())
-                        .route(
-                            "/.well-known/openid-configuration",
-                            web::get().to(discovery),
-                        )
-                        .route("/.well-known/jwks.json", web::get().to(jwks))
-                        .route("/authorize", web::get().to(authorize))
-                        .route("/oauth/token", web::post().to(token))
-                        .route("/logout", web::get().to(HttpResponse::Ok))
-                })
-                .workers(1)
-                .listen(listener)
-                .expect("listen")
-                .run();
-                sender.send(server.handle()).expect("send handle");
-                server.await
-            })
+        let handle = loopback::serve(listener, move |cfg| {
+            cfg.app_data(shared.clone())
+                .route(
+                    "/.well-known/openid-configuration",
+                    web::get().to(discovery),
+                )
+                .route("/.well-known/jwks.json", web::get().to(jwks))
+                .route("/authorize", web::get().to(authorize))
+                .route("/oauth/token", web::post().to(token))
+                .route("/logout", web::get().to(HttpResponse::Ok));
         });
-        let handle = receiver.recv().expect("provider started");
         Self {
             port,
             state,
@@ -377,4 +365,33 @@ pub fn spawn_dashboard(provider: &OidcProvider) -> TestApp {
         settings.dashboard.client_secret =
             Some(serde_json::from_value(Value::String(CLIENT_SECRET.into())).expect("secret"));
     })
+}
+
+/// The provider, an app signing in through it, and a browser: what every
+/// dashboard test starts from.
+pub struct Dashboard {
+    pub provider: OidcProvider,
+    pub app: TestApp,
+    pub browser: Browser,
+}
+
+impl Dashboard {
+    /// Nobody signed in yet.
+    pub fn start() -> Self {
+        let provider = OidcProvider::start();
+        let app = spawn_dashboard(&provider);
+        let browser = Browser::new(&app);
+        Self {
+            provider,
+            app,
+            browser,
+        }
+    }
+
+    /// `user` signed in through the provider.
+    pub fn signed_in(user: User) -> Self {
+        let dashboard = Self::start();
+        dashboard.browser.sign_in(&dashboard.provider, user);
+        dashboard
+    }
 }

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder};
 
-use super::schema::{ProtectedErrors, named_schema};
+use super::schema::{DrinkBodyErrors, DrinkChangeErrors, ProtectedErrors, named_schema};
 use crate::auth::Principal;
 use crate::domain::{
     DrinkChanges, DrinkId, DrinkTitle, DrinksBody, Ingredient, LongDrink, NewDrink, Permission,
@@ -15,7 +15,7 @@ use crate::domain::{
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::http::json_body::read_json;
-use crate::http::json_errors::method_not_allowed;
+use crate::http::json_errors::{method_not_allowed, read_only_resource};
 use crate::http::preconditions::{ConditionalResponse, drink_etag, if_match_version};
 use crate::menu::{MenuService, PrecompressedJson};
 use crate::paths;
@@ -27,11 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(create))
             .default_service(method_not_allowed("GET, HEAD, POST")),
     )
-    .service(
-        web::resource(paths::DRINKS_DETAIL)
-            .route(web::get().to(list_detailed))
-            .default_service(method_not_allowed("GET, HEAD")),
-    )
+    .service(read_only_resource(paths::DRINKS_DETAIL, list_detailed))
     .service(
         web::resource(paths::DRINK)
             .route(web::get().to(show))
@@ -147,12 +143,8 @@ fn accepts_gzip(header: Option<&HeaderValue>) -> bool {
     responses(
         (status = 200, description = "The new drink", body = DrinksBody<LongDrink>),
         (status = 400, description = "The body is not well-formed JSON", body = ErrorBody),
-        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
-        (status = 409, description = "Another drink has this title", body = ErrorBody),
-        (status = 413, description = "The body is too large", body = ErrorBody),
-        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
-        (status = 422, description = "The drink breaks a rule; `fields` lists each one", body = ErrorBody),
         (status = 507, description = "The disk is full; nothing was changed", body = ErrorBody),
+        DrinkBodyErrors,
         ProtectedErrors,
     )
 )]
@@ -214,14 +206,8 @@ pub(crate) async fn show(
         (status = 200, description = "The drink as changed", body = DrinksBody<LongDrink>,
             headers(("ETag" = String, description = "The drink's new version"))),
         (status = 400, description = "The body is not well-formed JSON, or If-Match is not ASCII", body = ErrorBody),
-        (status = 404, description = "There is no such drink", body = ErrorBody),
-        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
-        (status = 409, description = "Another drink has this title", body = ErrorBody),
-        (status = 412, description = "The drink changed since the If-Match version; nothing was changed", body = ErrorBody),
-        (status = 413, description = "The body is too large", body = ErrorBody),
-        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
-        (status = 422, description = "The change breaks a rule; `fields` lists each one", body = ErrorBody),
-        (status = 507, description = "The disk is full; nothing was changed", body = ErrorBody),
+        DrinkBodyErrors,
+        DrinkChangeErrors,
         ProtectedErrors,
     )
 )]
@@ -255,9 +241,7 @@ pub(crate) async fn update(
     responses(
         (status = 200, description = "Deleted", body = Deleted),
         (status = 400, description = "If-Match is not ASCII", body = ErrorBody),
-        (status = 404, description = "There is no such drink", body = ErrorBody),
-        (status = 412, description = "The drink changed since the If-Match version; nothing was changed", body = ErrorBody),
-        (status = 507, description = "The disk is full; nothing was changed", body = ErrorBody),
+        DrinkChangeErrors,
         ProtectedErrors,
     )
 )]

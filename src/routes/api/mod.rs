@@ -6,14 +6,10 @@ pub mod schema;
 
 use actix_web::web;
 
-use crate::http::json_errors::method_not_allowed;
+use crate::http::json_errors::read_only_resource;
 use crate::paths;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     drinks::configure(cfg);
-    cfg.service(
-        web::resource(paths::OPENAPI)
-            .route(web::get().to(openapi::serve))
-            .default_service(method_not_allowed("GET, HEAD")),
-    );
+    cfg.service(read_only_resource(paths::OPENAPI, openapi::serve));
 }

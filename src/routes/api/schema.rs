@@ -28,6 +28,40 @@ pub enum ProtectedErrors {
     Unavailable(ErrorBody<'static>),
 }
 
+/// The answers of a route that takes a drink in a JSON body, besides its own.
+#[derive(IntoResponses)]
+pub enum DrinkBodyErrors {
+    /// The body did not arrive in time
+    #[response(status = 408)]
+    Timeout(ErrorBody<'static>),
+    /// Another drink has this title
+    #[response(status = 409)]
+    TitleTaken(ErrorBody<'static>),
+    /// The body is too large
+    #[response(status = 413)]
+    TooLarge(ErrorBody<'static>),
+    /// The body is not sent as application/json
+    #[response(status = 415)]
+    NotJson(ErrorBody<'static>),
+    /// The drink breaks a rule; `fields` lists each one
+    #[response(status = 422)]
+    Invalid(ErrorBody<'static>),
+}
+
+/// The answers of a change to one drink, besides its own.
+#[derive(IntoResponses)]
+pub enum DrinkChangeErrors {
+    /// There is no such drink
+    #[response(status = 404)]
+    NotFound(ErrorBody<'static>),
+    /// The drink changed since the If-Match version; nothing was changed
+    #[response(status = 412)]
+    Stale(ErrorBody<'static>),
+    /// The disk is full; nothing was changed
+    #[response(status = 507)]
+    DiskFull(ErrorBody<'static>),
+}
+
 /// A text field with the shared rule (see `domain::validation::parse_text`).
 fn text(max_chars: usize, description: &str) -> RefOr<Schema> {
     ObjectBuilder::new()
