@@ -6,12 +6,11 @@ use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use actix_web::dev::ServerHandle;
 use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 
 use crate::keys::TestKey;
-use crate::loopback;
+use crate::loopback::LoopbackServer;
 
 struct JwksState {
     document: Mutex<Value>,
@@ -25,7 +24,7 @@ struct JwksState {
 pub struct JwksServer {
     pub port: u16,
     state: Arc<JwksState>,
-    handle: ServerHandle,
+    server: LoopbackServer,
 }
 
 /// `{"keys": [...]}` for `keys`.
@@ -57,24 +56,23 @@ impl JwksServer {
             redirect_to: Mutex::new(None),
         });
         let shared = web::Data::from(Arc::clone(&state));
-        let port = listener.local_addr().expect("address").port();
-        let handle = loopback::serve(listener, move |cfg| {
+        let server = LoopbackServer::start(listener, move |cfg| {
             cfg.app_data(shared.clone())
                 .route("/.well-known/jwks.json", web::get().to(serve_jwks));
         });
         Self {
-            port,
+            port: server.port,
             state,
-            handle,
+            server,
         }
     }
 
     pub fn issuer(&self) -> String {
-        format!("http://127.0.0.1:{}/", self.port)
+        self.server.base_url()
     }
 
     pub fn jwks_url(&self) -> String {
-        format!("http://127.0.0.1:{}/.well-known/jwks.json", self.port)
+        format!("{}.well-known/jwks.json", self.server.base_url())
     }
 
     pub fn fetches(&self) -> usize {
@@ -98,12 +96,6 @@ impl JwksServer {
     /// Answer 503 to every fetch (an outage at the provider).
     pub fn set_failing(&self, failing: bool) {
         self.state.failing.store(failing, Ordering::SeqCst);
-    }
-}
-
-impl Drop for JwksServer {
-    fn drop(&mut self) {
-        drop(self.handle.stop(false));
     }
 }
 

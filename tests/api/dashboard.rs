@@ -32,11 +32,7 @@ fn drink_count(app: &TestApp) -> i64 {
 
 #[test]
 fn the_full_sign_in_flow_lands_on_the_menu_with_a_safe_cookie() {
-    let Dashboard {
-        provider,
-        app,
-        browser,
-    } = Dashboard::start();
+    let (provider, app, browser) = dashboard();
 
     let menu = browser.get("/admin/drinks/new");
     assert_eq!(menu.status, 303, "not signed in yet");
@@ -112,11 +108,7 @@ fn the_full_sign_in_flow_lands_on_the_menu_with_a_safe_cookie() {
 
 #[test]
 fn a_forged_replayed_or_foreign_callback_starts_no_session() {
-    let Dashboard {
-        provider,
-        app,
-        browser,
-    } = Dashboard::start();
+    let (provider, app, browser) = dashboard();
     provider.sign_in_as(manager());
     let start = browser.get("/admin/login/start");
     let at_provider = browser.follow(&start);
@@ -148,11 +140,7 @@ fn a_forged_replayed_or_foreign_callback_starts_no_session() {
 
 #[test]
 fn an_id_token_with_the_wrong_nonce_is_refused() {
-    let Dashboard {
-        provider,
-        app: _app,
-        browser,
-    } = Dashboard::start();
+    let (provider, _app, browser) = dashboard();
     provider.sign_in_as(manager());
     provider.send_wrong_nonce();
     let start = browser.get("/admin/login/start");
@@ -165,11 +153,7 @@ fn an_id_token_with_the_wrong_nonce_is_refused() {
 
 #[test]
 fn a_session_ends_with_its_access_token() {
-    let Dashboard {
-        provider,
-        app: _app,
-        browser,
-    } = Dashboard::start();
+    let (provider, _app, browser) = dashboard();
     let mut short = manager();
     short.ttl_secs = 2;
     browser.sign_in(&provider, short);
@@ -186,11 +170,7 @@ fn a_session_ends_with_its_access_token() {
 
 #[test]
 fn sign_out_ends_the_session_here_and_at_the_provider() {
-    let Dashboard {
-        provider,
-        app: _app,
-        browser,
-    } = Dashboard::signed_in(manager());
+    let (provider, _app, browser) = signed_in_dashboard(manager());
     let old_session = browser.cookie("coffee_session").expect("session");
     let csrf = browser.csrf_token();
 
@@ -217,11 +197,7 @@ fn sign_out_ends_the_session_here_and_at_the_provider() {
 
 #[test]
 fn forms_without_the_right_csrf_token_or_from_elsewhere_change_nothing() {
-    let Dashboard {
-        provider: _provider,
-        app,
-        browser,
-    } = Dashboard::signed_in(manager());
+    let (_provider, app, browser) = signed_in_dashboard(manager());
     let csrf = browser.csrf_token();
     let before = drink_count(&app);
     let drink = |token: &'static str| {
@@ -267,11 +243,7 @@ fn forms_without_the_right_csrf_token_or_from_elsewhere_change_nothing() {
 
 #[test]
 fn baristas_read_the_menu_but_cannot_change_it() {
-    let Dashboard {
-        provider: _provider,
-        app,
-        browser,
-    } = Dashboard::signed_in(barista());
+    let (_provider, app, browser) = signed_in_dashboard(barista());
     let csrf = browser.csrf_token();
     let menu = browser.get("/admin");
     assert_eq!(menu.status, 200);
@@ -303,11 +275,8 @@ fn baristas_read_the_menu_but_cannot_change_it() {
 
 #[test]
 fn someone_without_any_permission_is_told_which_one_they_lack() {
-    let Dashboard {
-        provider: _provider,
-        app: _app,
-        browser,
-    } = Dashboard::signed_in(User::new("auth0|guest", "Gus Guest", &[]));
+    let (_provider, _app, browser) =
+        signed_in_dashboard(User::new("auth0|guest", "Gus Guest", &[]));
     let page = browser.get("/admin");
     assert_eq!(page.status, 403);
     assert!(page.text.contains("get:drinks-detail"), "{}", page.text);
@@ -316,11 +285,7 @@ fn someone_without_any_permission_is_told_which_one_they_lack() {
 
 #[test]
 fn the_editor_keeps_input_and_shows_errors_by_their_fields_then_saves() {
-    let Dashboard {
-        provider,
-        app,
-        browser,
-    } = Dashboard::signed_in(manager());
+    let (provider, app, browser) = signed_in_dashboard(manager());
     let csrf = browser.csrf_token();
     let before = drink_count(&app);
 
@@ -430,11 +395,7 @@ fn the_editor_keeps_input_and_shows_errors_by_their_fields_then_saves() {
 
 #[test]
 fn a_taken_title_is_shown_on_the_title_field() {
-    let Dashboard {
-        provider: _provider,
-        app: _app,
-        browser,
-    } = Dashboard::signed_in(manager());
+    let (_provider, _app, browser) = signed_in_dashboard(manager());
     let csrf = browser.csrf_token();
     let taken = browser.post(
         "/admin/drinks",
@@ -453,11 +414,7 @@ fn a_taken_title_is_shown_on_the_title_field() {
 
 #[test]
 fn edit_and_delete_go_through_confirmation_and_the_activity_log() {
-    let Dashboard {
-        provider,
-        app,
-        browser,
-    } = Dashboard::signed_in(manager());
+    let (provider, app, browser) = signed_in_dashboard(manager());
     let csrf = browser.csrf_token();
 
     let edit = browser.get("/admin/drinks/1/edit");
@@ -545,11 +502,7 @@ fn titles_are_escaped_on_every_page() {
 
 #[test]
 fn pages_carry_the_security_headers_and_errors_are_html_pages() {
-    let Dashboard {
-        provider: _provider,
-        app: _app,
-        browser,
-    } = Dashboard::signed_in(manager());
+    let (_provider, _app, browser) = signed_in_dashboard(manager());
     for path in ["/admin", "/admin/login", "/admin/nowhere"] {
         let page = browser.get(path);
         let csp = page

@@ -7,11 +7,10 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::dev::ServerHandle;
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use coffee_shop_testkit::loopback;
+use coffee_shop_testkit::loopback::LoopbackServer;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -62,9 +61,8 @@ struct ProviderState {
 
 /// The provider; dropped, it stops.
 pub struct OidcProvider {
-    pub port: u16,
     state: Arc<ProviderState>,
-    handle: ServerHandle,
+    server: LoopbackServer,
 }
 
 impl OidcProvider {
@@ -74,7 +72,7 @@ impl OidcProvider {
         let state = Arc::new(ProviderState::default());
         *state.issuer.lock().expect("lock") = format!("http://127.0.0.1:{port}/");
         let shared = web::Data::from(Arc::clone(&state));
-        let handle = loopback::serve(listener, move |cfg| {
+        let server = LoopbackServer::start(listener, move |cfg| {
             cfg.app_data(shared.clone())
                 .route(
                     "/.well-known/openid-configuration",
@@ -85,15 +83,11 @@ impl OidcProvider {
                 .route("/oauth/token", web::post().to(token))
                 .route("/logout", web::get().to(HttpResponse::Ok));
         });
-        Self {
-            port,
-            state,
-            handle,
-        }
+        Self { state, server }
     }
 
     pub fn issuer(&self) -> String {
-        format!("http://127.0.0.1:{}/", self.port)
+        self.server.base_url()
     }
 
     /// The next sign-in at the provider is this person.
@@ -107,12 +101,6 @@ impl OidcProvider {
 
     pub fn send_wrong_nonce(&self) {
         *self.state.wrong_nonce.lock().expect("lock") = true;
-    }
-}
-
-impl Drop for OidcProvider {
-    fn drop(&mut self) {
-        drop(self.handle.stop(false));
     }
 }
 
@@ -367,31 +355,18 @@ pub fn spawn_dashboard(provider: &OidcProvider) -> TestApp {
     })
 }
 
-/// The provider, an app signing in through it, and a browser: what every
-/// dashboard test starts from.
-pub struct Dashboard {
-    pub provider: OidcProvider,
-    pub app: TestApp,
-    pub browser: Browser,
+/// The provider, an app signing in through it, and a browser with nobody
+/// signed in yet: what every dashboard test starts from.
+pub fn dashboard() -> (OidcProvider, TestApp, Browser) {
+    let provider = OidcProvider::start();
+    let app = spawn_dashboard(&provider);
+    let browser = Browser::new(&app);
+    (provider, app, browser)
 }
 
-impl Dashboard {
-    /// Nobody signed in yet.
-    pub fn start() -> Self {
-        let provider = OidcProvider::start();
-        let app = spawn_dashboard(&provider);
-        let browser = Browser::new(&app);
-        Self {
-            provider,
-            app,
-            browser,
-        }
-    }
-
-    /// `user` signed in through the provider.
-    pub fn signed_in(user: User) -> Self {
-        let dashboard = Self::start();
-        dashboard.browser.sign_in(&dashboard.provider, user);
-        dashboard
-    }
+/// `dashboard()` with `user` signed in through the provider.
+pub fn signed_in_dashboard(user: User) -> (OidcProvider, TestApp, Browser) {
+    let (provider, app, browser) = dashboard();
+    browser.sign_in(&provider, user);
+    (provider, app, browser)
 }
