@@ -155,19 +155,7 @@ impl TokenVerifier {
             return Err(AuthError::NotConfigured);
         }
         let now = jsonwebtoken::get_current_timestamp();
-        // The header is checked before any key lookup: only RS256 with a key id
-        // goes further, so `alg: none` and HS256-with-the-public-key fail here,
-        // and `jku`/`x5u`/`jwk` headers are never looked at.
-        let header = jsonwebtoken::decode_header(token)
-            .map_err(|_| AuthError::invalid_token("Unable to parse authentication token."))?;
-        if header.alg != Algorithm::RS256 {
-            return Err(AuthError::invalid_token(
-                "Unsupported token algorithm: only RS256 is accepted.",
-            ));
-        }
-        let kid = header.kid.ok_or(AuthError::invalid_token(
-            "The token header has no key id (kid).",
-        ))?;
+        let kid = rs256_key_id(token, &ACCESS_TOKEN)?;
         if let Some(development) = self.development.as_ref().filter(|d| d.kid == kid) {
             let version = self.key_set_version();
             return self.check(
@@ -196,16 +184,7 @@ impl TokenVerifier {
         if token.len() > self.max_token_bytes {
             return Err(AuthError::invalid_token("The ID token is too large."));
         }
-        let header = jsonwebtoken::decode_header(token)
-            .map_err(|_| AuthError::invalid_token("Unable to parse the ID token."))?;
-        if header.alg != Algorithm::RS256 {
-            return Err(AuthError::invalid_token(
-                "Unsupported ID token algorithm: only RS256 is accepted.",
-            ));
-        }
-        let kid = header.kid.ok_or(AuthError::invalid_token(
-            "The ID token header has no key id (kid).",
-        ))?;
+        let kid = rs256_key_id(token, &ID_TOKEN)?;
         let (key, _) = provider_key(provider, &kid).await?;
         let mut validation = provider.validation.clone();
         validation.set_audience(&[client_id]);
@@ -303,6 +282,39 @@ fn describe(kind: &ErrorKind) -> &'static str {
         ErrorKind::InvalidSignature => "The token signature is invalid.",
         _ => "Unable to parse authentication token.",
     }
+}
+
+/// What to say when a token's header is refused, per kind of token.
+struct HeaderRefusals {
+    unparsable: &'static str,
+    not_rs256: &'static str,
+    no_key_id: &'static str,
+}
+
+const ACCESS_TOKEN: HeaderRefusals = HeaderRefusals {
+    unparsable: "Unable to parse authentication token.",
+    not_rs256: "Unsupported token algorithm: only RS256 is accepted.",
+    no_key_id: "The token header has no key id (kid).",
+};
+
+const ID_TOKEN: HeaderRefusals = HeaderRefusals {
+    unparsable: "Unable to parse the ID token.",
+    not_rs256: "Unsupported ID token algorithm: only RS256 is accepted.",
+    no_key_id: "The ID token header has no key id (kid).",
+};
+
+/// The key id of an RS256 token. Checked before any key lookup, so
+/// `alg: none` and HS256-with-the-public-key fail here, and `jku`/`x5u`/`jwk`
+/// headers are never looked at.
+fn rs256_key_id(token: &str, refusals: &HeaderRefusals) -> Result<String, AuthError> {
+    let header = jsonwebtoken::decode_header(token)
+        .map_err(|_| AuthError::invalid_token(refusals.unparsable))?;
+    if header.alg != Algorithm::RS256 {
+        return Err(AuthError::invalid_token(refusals.not_rs256));
+    }
+    header
+        .kid
+        .ok_or(AuthError::invalid_token(refusals.no_key_id))
 }
 
 #[cfg(test)]
