@@ -10,6 +10,8 @@ pub mod error;
 pub mod http;
 pub mod menu;
 pub mod paths;
+pub mod private_files;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;
+pub mod tls;

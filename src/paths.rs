@@ -15,6 +15,8 @@ pub const DRINK: &str = "/drinks/{id}";
 pub const HEALTHZ: &str = "/healthz";
 /// Readiness.
 pub const READYZ: &str = "/readyz";
+/// ACME HTTP-01 challenges, on the plain-HTTP listener only.
+pub const ACME_CHALLENGE: &str = "/.well-known/acme-challenge/{token}";
 /// The OpenAPI document.
 pub const OPENAPI: &str = "/openapi.json";
 

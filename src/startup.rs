@@ -1,13 +1,21 @@
 //! Builds the application from settings: opens the database, loads the
-//! signing keys (bounded wait), binds the port (0 picks a free one) and wires
-//! the routes and middleware.
+//! signing keys (bounded wait), sets up HTTPS, binds the ports (0 picks a
+//! free one) and wires the routes and middleware.
+//!
+//! With TLS off there is one listener, `server.bind`. With TLS on there
+//! are two servers: the application on `tls.https_bind`, and beside it a
+//! small plain-HTTP one on `tls.http_bind` (ACME challenges, health, a
+//! redirect to https).
 
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
 use std::sync::Arc;
 
-use actix_web::dev::{Server, ServerHandle};
+use actix_http::Request;
+use actix_service::IntoServiceFactory;
+use actix_web::body::MessageBody;
+use actix_web::dev::{AppConfig, Server, ServerHandle, Service, ServiceFactory};
 use actix_web::http::KeepAlive;
 use actix_web::{App, HttpServer, web};
 
@@ -21,7 +29,9 @@ use crate::http::{self, json_errors};
 use crate::menu::MenuService;
 use crate::routes::admin::AdminState;
 use crate::routes::api::openapi::OpenApiDocument;
+use crate::routes::plain_http::{self, RedirectTarget};
 use crate::routes::{self, frontend};
+use crate::tls::{Tls, TlsError};
 
 /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
 const SHUTDOWN_GRACE_SECS: u64 = 10;
@@ -39,6 +49,8 @@ pub enum StartupError {
     DevelopmentOnPublicAddress { address: BindAddress },
     #[error("cannot set up development sign-in")]
     DevKey(#[from] DevKeyError),
+    #[error("cannot serve HTTPS")]
+    Tls(#[from] TlsError),
     #[error("cannot listen on {address}")]
     Bind {
         address: BindAddress,
@@ -50,20 +62,37 @@ pub enum StartupError {
 /// A bound, ready-to-run server.
 pub struct Application {
     port: u16,
+    plain_http_port: Option<u16>,
     banner: String,
     server: Server,
+    /// The plain-HTTP listener beside HTTPS.
+    plain_http: Option<Server>,
     /// Closed after the server stops, so the database is left tidy.
     database: Database,
 }
 
-impl Application {
-    /// Must be called inside an actix system (it spawns the key refresher).
-    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        if settings.development && !settings.server.bind.is_loopback() {
-            return Err(StartupError::DevelopmentOnPublicAddress {
-                address: settings.server.bind,
-            });
+/// Stops every server of an application.
+#[derive(Clone)]
+pub struct ApplicationHandle(Vec<ServerHandle>);
+
+impl ApplicationHandle {
+    /// Stops the servers; `graceful` lets in-flight requests finish.
+    pub async fn stop(&self, graceful: bool) {
+        for handle in &self.0 {
+            handle.stop(graceful).await;
         }
+    }
+}
+
+impl Application {
+    /// Must be called inside an actix system (it spawns the key refresher
+    /// and, with TLS, the certificate watcher or ACME client).
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let main_bind = settings.main_bind();
+        if settings.development && !main_bind.is_loopback() {
+            return Err(StartupError::DevelopmentOnPublicAddress { address: main_bind });
+        }
+        let tls = Tls::start(&settings)?;
         let database = Database::open(&settings.database)?;
         let (verifier, dev_signer) = token_verifier(&settings)?;
         let verifier = web::Data::new(verifier);
@@ -73,19 +102,23 @@ impl Application {
         )
         .await;
 
-        let bind_error = |source| StartupError::Bind {
-            address: settings.server.bind,
-            source,
+        let listener = bind(main_bind)?;
+        let address = local_address(&listener, main_bind)?;
+        let plain_listener = match (&tls, settings.tls.http_bind) {
+            (Some(_), Some(plain_bind)) => Some((bind(plain_bind)?, plain_bind)),
+            _ => None,
         };
-        let listener = TcpListener::bind(settings.server.bind.socket_addr()).map_err(bind_error)?;
-        let address = listener.local_addr().map_err(bind_error)?;
+        let plain_http_port = match &plain_listener {
+            Some((listener, plain_bind)) => Some(local_address(listener, *plain_bind)?.port()),
+            None => None,
+        };
         tracing::info!(
-            api = %format!("http://{address}/drinks"),
+            api = %format!("{}/drinks", served_url(tls.is_some(), address)),
             database = %settings.database.path.display(),
             "coffee-shop {} is listening",
             env!("CARGO_PKG_VERSION")
         );
-        let banner = banner(&settings, address, &verifier);
+        let banner = banner(&settings, address, &verifier, tls.as_ref(), plain_http_port);
         let base_url = settings.base_url(address);
         let dashboard_client = settings.dashboard_client_at(&base_url)?;
         let admin = AdminState::new(&settings, dashboard_client, base_url, dev_signer);
@@ -96,11 +129,23 @@ impl Application {
             admin: Arc::new(admin),
             openapi: web::Data::new(OpenApiDocument::render()),
         };
-        let server = serve(&settings, shared, listener).map_err(bind_error)?;
+        let plain_http = match (&tls, plain_listener) {
+            (Some(tls), Some((listener, plain_bind))) => {
+                let target = RedirectTarget::for_settings(&settings, address.port());
+                Some(
+                    serve_plain_http(&settings, &shared, tls, target, listener)
+                        .map_err(bind_error(plain_bind))?,
+                )
+            }
+            _ => None,
+        };
+        let server = serve(&settings, shared, tls.as_ref(), listener)?;
         Ok(Self {
             port: address.port(),
+            plain_http_port,
             banner,
             server,
+            plain_http,
             database,
         })
     }
@@ -115,15 +160,29 @@ impl Application {
         &self.banner
     }
 
-    /// A handle to stop the server from elsewhere (tests, service managers).
-    pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
+    /// The plain-HTTP listener's port, when TLS is on and it is not off.
+    pub fn plain_http_port(&self) -> Option<u16> {
+        self.plain_http_port
+    }
+
+    /// A handle to stop the servers from elsewhere (tests, service managers).
+    pub fn handle(&self) -> ApplicationHandle {
+        let plain = self.plain_http.iter().map(Server::handle);
+        ApplicationHandle(std::iter::once(self.server.handle()).chain(plain).collect())
     }
 
     /// Serves until SIGTERM/SIGINT (or `handle().stop()`), lets in-flight
     /// requests finish (bounded), then closes the database.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let plain_http = self.plain_http.map(|server| {
+            let handle = server.handle();
+            (actix_web::rt::spawn(server), handle)
+        });
         let served = self.server.await;
+        if let Some((running, handle)) = plain_http {
+            handle.stop(true).await;
+            let _ = running.await;
+        }
         let database = self.database;
         let closed = web::block(move || database.close(Duration::from_secs(SHUTDOWN_GRACE_SECS)))
             .await
@@ -164,14 +223,15 @@ fn token_verifier(settings: &Settings) -> Result<(TokenVerifier, Option<DevSigne
     Ok((verifier, Some(signer)))
 }
 
-/// Runs the HTTP server on `listener`: each worker's application (routes,
-/// then the frontend, in the shared middleware stack) and the limits on
-/// connections.
+/// Runs the application on `listener` (over HTTPS when `tls` is given):
+/// each worker's application (routes, then the frontend, in the shared
+/// middleware stack) and the limits on connections.
 fn serve(
     settings: &Settings,
     shared: SharedState,
+    tls: Option<&Tls>,
     listener: TcpListener,
-) -> std::io::Result<Server> {
+) -> Result<Server, StartupError> {
     let error_pages: web::Data<dyn ErrorPages> =
         web::Data::from(Arc::clone(&shared.admin) as Arc<dyn ErrorPages>);
     let admin = web::Data::from(shared.admin);
@@ -181,37 +241,118 @@ fn serve(
     };
     let cors_settings = settings.cors.clone();
     let frontend = settings.frontend.dir.clone();
-    let mut server = HttpServer::new(move || {
-        let app = App::new()
+    let certificates = tls.map(|tls| web::Data::from(Arc::clone(&tls.store)));
+    let hsts_max_age = tls.map(|tls| tls.hsts_max_age_secs);
+    let server = HttpServer::new(move || {
+        let mut app = App::new()
             .app_data(shared.database.clone())
             .app_data(shared.menu.clone())
             .app_data(shared.verifier.clone())
             .app_data(body_limits)
             .app_data(admin.clone())
             .app_data(error_pages.clone())
-            .app_data(shared.openapi.clone())
-            .configure(routes::configure);
+            .app_data(shared.openapi.clone());
+        if let Some(certificates) = &certificates {
+            app = app.app_data(certificates.clone());
+        }
+        let app = app.configure(routes::configure);
         // Registered last, so every route above wins over a file.
         let app = match &frontend {
             Some(dir) => app.service(frontend::service(dir)),
             None => app.default_service(web::to(json_errors::not_found)),
         };
-        http::wrap_app(app, &cors_settings)
-    })
-    .shutdown_timeout(SHUTDOWN_GRACE_SECS)
-    // Slow or idle clients cannot hold connections: a bounded time to
-    // send the head (then 408), a bounded keep-alive, a cap per worker.
-    .client_request_timeout(Duration::from_millis(settings.server.request_timeout_ms))
-    .client_disconnect_timeout(Duration::from_secs(1))
-    .keep_alive(match settings.server.keep_alive_secs {
-        0 => KeepAlive::Disabled,
-        secs => KeepAlive::Timeout(Duration::from_secs(secs)),
-    })
-    .max_connections(settings.server.max_connections);
+        http::wrap_app(app, &cors_settings, hsts_max_age)
+    });
+    let server = with_limits(server, settings);
+    let address = settings.main_bind();
+    let server = match tls {
+        Some(tls) => server.listen_rustls_0_23(listener, tls.server_config()?),
+        None => server.listen(listener),
+    }
+    .map_err(bind_error(address))?;
+    Ok(server.run())
+}
+
+/// The plain-HTTP listener beside HTTPS: challenges, health, and a
+/// redirect to https for the rest; one worker is plenty.
+fn serve_plain_http(
+    settings: &Settings,
+    shared: &SharedState,
+    tls: &Tls,
+    target: RedirectTarget,
+    listener: TcpListener,
+) -> std::io::Result<Server> {
+    let database = shared.database.clone();
+    let verifier = shared.verifier.clone();
+    let certificates = web::Data::from(Arc::clone(&tls.store));
+    let challenges = web::Data::from(Arc::clone(&tls.challenges));
+    let target = web::Data::new(target);
+    let cors_settings = settings.cors.clone();
+    let server = HttpServer::new(move || {
+        let app = App::new()
+            .app_data(database.clone())
+            .app_data(verifier.clone())
+            .app_data(certificates.clone())
+            .app_data(challenges.clone())
+            .app_data(target.clone())
+            .configure(plain_http::configure)
+            .default_service(web::to(plain_http::redirect_to_https));
+        http::wrap_app(app, &cors_settings, None)
+    });
+    Ok(with_limits(server, settings)
+        .workers(1)
+        .listen(listener)?
+        .run())
+}
+
+/// The limits every listener shares: slow or idle clients cannot hold
+/// connections (a bounded time to send the head, then 408; a bounded
+/// keep-alive; a cap per worker), and a bounded graceful stop.
+fn with_limits<F, I, S, B>(
+    server: HttpServer<F, I, S, B>,
+    settings: &Settings,
+) -> HttpServer<F, I, S, B>
+where
+    F: Fn() -> I + Send + Clone + 'static,
+    I: IntoServiceFactory<S, Request>,
+    S: ServiceFactory<Request, Config = AppConfig> + 'static,
+    S::Error: Into<actix_web::Error> + 'static,
+    S::InitError: std::fmt::Debug,
+    S::Response: Into<actix_http::Response<B>> + 'static,
+    <S::Service as Service<Request>>::Future: 'static,
+    S::Service: 'static,
+    B: MessageBody + 'static,
+{
+    let mut server = server
+        .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+        .client_request_timeout(Duration::from_millis(settings.server.request_timeout_ms))
+        .client_disconnect_timeout(Duration::from_secs(1))
+        .keep_alive(match settings.server.keep_alive_secs {
+            0 => KeepAlive::Disabled,
+            secs => KeepAlive::Timeout(Duration::from_secs(secs)),
+        })
+        .max_connections(settings.server.max_connections);
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
     }
-    Ok(server.listen(listener)?.run())
+    server
+}
+
+fn bind(address: BindAddress) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(address.socket_addr()).map_err(bind_error(address))
+}
+
+fn local_address(listener: &TcpListener, address: BindAddress) -> Result<SocketAddr, StartupError> {
+    listener.local_addr().map_err(bind_error(address))
+}
+
+fn bind_error(address: BindAddress) -> impl FnOnce(std::io::Error) -> StartupError {
+    move |source| StartupError::Bind { address, source }
+}
+
+/// `http://` or `https://` and the address, as reached on this machine.
+fn served_url(https: bool, address: SocketAddr) -> PublicUrl {
+    PublicUrl::of_address(if https { "https" } else { "http" }, address)
 }
 
 /// Waits (bounded) for the first key set, then keeps it fresh in the
@@ -240,7 +381,13 @@ async fn load_signing_keys(verifier: &TokenVerifier, startup_wait: Duration) {
     actix_web::rt::spawn(std::sync::Arc::clone(key_store).keep_fresh());
 }
 
-fn banner(settings: &Settings, address: SocketAddr, verifier: &TokenVerifier) -> String {
+fn banner(
+    settings: &Settings,
+    address: SocketAddr,
+    verifier: &TokenVerifier,
+    tls: Option<&Tls>,
+    plain_http_port: Option<u16>,
+) -> String {
     // A wildcard address is reachable here on loopback; say so rather than
     // print an address a browser cannot open.
     let note = if address.ip().is_unspecified() {
@@ -248,7 +395,7 @@ fn banner(settings: &Settings, address: SocketAddr, verifier: &TokenVerifier) ->
     } else {
         ""
     };
-    let base = PublicUrl::of_address(address);
+    let base = served_url(tls.is_some(), address);
     let mut lines = vec![
         format!("coffee-shop {} is serving{note}", env!("CARGO_PKG_VERSION")),
         format!("  Menu API   {base}/drinks"),
@@ -256,6 +403,18 @@ fn banner(settings: &Settings, address: SocketAddr, verifier: &TokenVerifier) ->
         format!("  Health     {base}/readyz"),
         format!("  Database   {}", settings.database.path.display()),
     ];
+    if let Some(tls) = tls {
+        lines.push(format!(
+            "  HTTPS      {}",
+            tls.store.state().summary(std::time::SystemTime::now())
+        ));
+        if let Some(port) = plain_http_port {
+            let plain = PublicUrl::of_address("http", SocketAddr::new(address.ip(), port));
+            lines.push(format!(
+                "  HTTP       {plain} (certificate challenges, health; redirects to https)"
+            ));
+        }
+    }
     let provider = settings.auth.identity_provider().ok().flatten();
     let keys = match verifier.keys_status() {
         KeysStatus::Loaded { keys } => format!("{keys} signing key(s) loaded"),

@@ -4,7 +4,6 @@
 //! use. Its tokens are only trusted by a server started with `--dev`;
 //! otherwise their key id is unknown and they fail like any forged token.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -107,7 +106,7 @@ impl DevSigner {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                     std::fs::create_dir_all(parent).map_err(io)?;
                 }
-                write_private_file(path, pem.as_bytes()).map_err(io)?;
+                crate::private_files::create_new(path, pem.as_bytes()).map_err(io)?;
                 private
             }
             Err(error) => return Err(io(error)),
@@ -165,15 +164,6 @@ impl DevSigner {
         jsonwebtoken::encode(&header, &claims, &self.encoding)
             .map_err(|e| DevKeyError::Sign(e.to_string()))
     }
-}
-
-/// Creates `path` (never replacing a file) with owner-only permissions.
-fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(contents)
 }
 
 fn hex(bytes: &[u8]) -> String {

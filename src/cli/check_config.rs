@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use super::CommandResult;
 use crate::auth::jwks::KeyStore;
-use crate::config::Settings;
+use crate::config::{Settings, TlsMode};
+use crate::tls::acme::AcmeFiles;
+use crate::tls::certificate::load_files;
 
 /// Prints where the settings came from and their effective values (no
 /// setting holds a secret today; any that does is written as a redacted
@@ -20,6 +22,7 @@ pub fn check_config(settings: &Settings, config_file: Option<&Path>) -> CommandR
     println!("# effective configuration, after COFFEE_SHOP__* and AUTH0_DOMAIN/API_AUDIENCE:");
     println!("{}", toml::to_string_pretty(settings)?);
     println!("configuration: valid");
+    println!("tls: {}", tls_report(settings)?);
     let Some(provider) = settings.auth.identity_provider()? else {
         println!(
             "sign-in: not configured; the menu is public and changes answer 503. \
@@ -45,4 +48,30 @@ pub fn check_config(settings: &Settings, config_file: Option<&Path>) -> CommandR
         provider.jwks_url
     );
     Ok(())
+}
+
+/// What HTTPS will serve: the files' certificate (a bad file fails the
+/// check), the stored ACME certificate and its renewal, or "off".
+fn tls_report(settings: &Settings) -> Result<String, Box<dyn std::error::Error>> {
+    let now = std::time::SystemTime::now();
+    Ok(match settings.tls_mode() {
+        TlsMode::Off => "off (plain HTTP on server.bind)".to_owned(),
+        TlsMode::Files { cert, key } => {
+            let loaded = load_files(&cert, &key)?;
+            format!("certificate files: {}", loaded.info.summary(now))
+        }
+        TlsMode::Acme(acme) => match AcmeFiles::new(&acme).stored_certificate() {
+            Some(stored) => format!(
+                "ACME ({}): {}, renews at {}",
+                acme.directory,
+                stored.info.summary(now),
+                humantime::format_rfc3339_seconds(stored.info.renewal_due())
+            ),
+            None => format!(
+                "ACME ({}): no certificate stored yet; one is ordered for {} at start-up",
+                acme.directory,
+                acme.domains.join(", ")
+            ),
+        },
+    })
 }

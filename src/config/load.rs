@@ -46,6 +46,7 @@ impl Settings {
                     .try_parsing(true)
                     .list_separator(",")
                     .with_list_parse_key("cors.allowed_origins")
+                    .with_list_parse_key("tls.acme_domains")
                     .source(Some(env.clone().into_iter().collect())),
             )
             .build()?

@@ -8,10 +8,12 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 mod load;
+mod tls;
 mod types;
 mod validate;
 
 pub use load::CONFIG_PATH_VAR;
+pub use tls::{AcmeSettings, TlsMode, TlsSettings};
 pub use types::{BindAddress, PublicUrl, Secret, reachable_here};
 use validate::{bare_domain, check_url, invalid, non_empty};
 
@@ -38,6 +40,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub frontend: FrontendSettings,
     pub dashboard: DashboardSettings,
+    pub tls: TlsSettings,
     /// Development mode (`serve --dev`); only the command line sets it, never
     /// a file or the environment, so a café machine cannot slip into it.
     #[serde(skip)]
@@ -165,14 +168,31 @@ pub enum LogFormat {
 }
 
 impl Settings {
-    /// The base URL people reach the server at: `server.public_url`, or
-    /// the address bound (`bound`, which may differ from `server.bind` when
-    /// it asked for port 0).
+    /// The base URL people reach the server at: `server.public_url`, else
+    /// `https://<first ACME domain>`, else the address bound (`bound`, which
+    /// may differ from the setting when it asked for port 0), over https
+    /// when TLS is on.
     pub fn base_url(&self, bound: SocketAddr) -> PublicUrl {
-        self.server
-            .public_url
-            .clone()
-            .unwrap_or_else(|| PublicUrl::of_address(bound))
+        if let Some(url) = &self.server.public_url {
+            return url.clone();
+        }
+        match self.tls_mode() {
+            TlsMode::Off => PublicUrl::of_address("http", bound),
+            TlsMode::Files { .. } => PublicUrl::of_address("https", bound),
+            TlsMode::Acme(acme) => match acme.domains.first() {
+                Some(domain) => PublicUrl::of_domain(domain, bound.port()),
+                None => PublicUrl::of_address("https", bound),
+            },
+        }
+    }
+
+    /// The address the application listens on: `tls.https_bind` when TLS
+    /// is on, else `server.bind`.
+    pub fn main_bind(&self) -> BindAddress {
+        match self.tls_mode() {
+            TlsMode::Off => self.server.bind,
+            _ => self.tls.https_bind,
+        }
     }
 
     /// The dashboard's sign-in client for the server reached at

@@ -48,19 +48,26 @@ impl fmt::Display for BindAddress {
     }
 }
 
-impl<'de> Deserialize<'de> for BindAddress {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
+impl BindAddress {
+    /// Parses `host:port`, resolving a host name; the error says what to write.
+    pub fn parse(text: &str) -> Result<Self, String> {
         text.to_socket_addrs()
             .ok()
             .and_then(|mut addresses| addresses.next())
             .map(Self)
             .ok_or_else(|| {
-                serde::de::Error::custom(format!(
+                format!(
                     "`{text}` is not a host:port address; use an address such as \
                      127.0.0.1:5000 or 0.0.0.0:8080"
-                ))
+                )
             })
+    }
+}
+
+impl<'de> Deserialize<'de> for BindAddress {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -88,8 +95,16 @@ impl PublicUrl {
     }
 
     /// The URL of a server bound to `address`, reached on this machine.
-    pub fn of_address(address: SocketAddr) -> Self {
-        Self(format!("http://{}", reachable_here(address)))
+    pub fn of_address(scheme: &str, address: SocketAddr) -> Self {
+        Self(format!("{scheme}://{}", reachable_here(address)))
+    }
+
+    /// `https://<domain>`, with the port unless it is 443.
+    pub fn of_domain(domain: &str, port: u16) -> Self {
+        match port {
+            443 => Self(format!("https://{domain}")),
+            port => Self(format!("https://{domain}:{port}")),
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -209,6 +224,9 @@ mod tests {
         assert_eq!(reachable_here(any).to_string(), "127.0.0.1:5000");
         let any6: SocketAddr = "[::]:5000".parse().expect("address");
         assert_eq!(reachable_here(any6).to_string(), "[::1]:5000");
-        assert_eq!(PublicUrl::of_address(any).as_str(), "http://127.0.0.1:5000");
+        assert_eq!(
+            PublicUrl::of_address("http", any).as_str(),
+            "http://127.0.0.1:5000"
+        );
     }
 }

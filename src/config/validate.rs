@@ -11,6 +11,7 @@ impl Settings {
     pub(super) fn validate(&self) -> Result<(), SettingsError> {
         self.validate_server()?;
         self.validate_database_and_web()?;
+        self.validate_tls()?;
         self.validate_auth()
     }
 
@@ -116,7 +117,7 @@ impl Settings {
             86_400,
         )?;
         auth.identity_provider()?;
-        self.dashboard_client_at(&self.base_url(self.server.bind.socket_addr()))
+        self.dashboard_client_at(&self.base_url(self.main_bind().socket_addr()))
             .map(|_| ())
     }
 }
@@ -142,7 +143,12 @@ pub(super) fn bare_domain(domain: &str) -> Result<&str, SettingsError> {
     }
 }
 
-fn check_range(key: &'static str, value: u64, min: u64, max: u64) -> Result<(), SettingsError> {
+pub(super) fn check_range(
+    key: &'static str,
+    value: u64,
+    min: u64,
+    max: u64,
+) -> Result<(), SettingsError> {
     if (min..=max).contains(&value) {
         return Ok(());
     }

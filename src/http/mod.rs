@@ -5,11 +5,12 @@
 //! `wrap_app` and, for the pages, `routes::admin::configure`):
 //! 1. `request_log`: gives the request its id and logs the final status,
 //!    so it wraps everything;
-//! 2. `json_errors`: turns any error that is not JSON or a page yet into
+//! 2. `Strict-Transport-Security`, when TLS is on, on every answer;
+//! 3. `json_errors`: turns any error that is not JSON or a page yet into
 //!    the API's JSON shape, CORS refusals included;
-//! 3. `head`: routes HEAD as GET, below the log (which records HEAD);
-//! 4. `cors`: adds CORS headers to every answer, errors too;
-//! 5. the router; under `/admin`, `html_pages` renders errors as pages and
+//! 4. `head`: routes HEAD as GET, below the log (which records HEAD);
+//! 5. `cors`: adds CORS headers to every answer, errors too;
+//! 6. the router; under `/admin`, `html_pages` renders errors as pages and
 //!    adds the pages' security headers.
 
 pub mod cors;
@@ -22,7 +23,7 @@ pub mod request_log;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
 use actix_web::{App, Error};
 
 use crate::config::CorsSettings;
@@ -31,6 +32,7 @@ use crate::config::CorsSettings;
 pub fn wrap_app<T, B>(
     app: App<T>,
     cors_settings: &CorsSettings,
+    hsts_max_age_secs: Option<u64>,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -56,5 +58,19 @@ where
     app.wrap(cors::cors(cors_settings))
         .wrap(from_fn(head::head_as_get))
         .wrap(from_fn(json_errors::json_errors))
+        .wrap(strict_transport_security(hsts_max_age_secs))
         .wrap(from_fn(request_log::log_request))
+}
+
+/// `Strict-Transport-Security` with `max_age_secs` (none when `None` or 0):
+/// browsers then never try plain HTTP for this host again.
+fn strict_transport_security(max_age_secs: Option<u64>) -> Condition<DefaultHeaders> {
+    let max_age = max_age_secs.unwrap_or(0);
+    Condition::new(
+        max_age > 0,
+        DefaultHeaders::new().add((
+            actix_web::http::header::STRICT_TRANSPORT_SECURITY,
+            format!("max-age={max_age}"),
+        )),
+    )
 }

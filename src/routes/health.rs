@@ -1,5 +1,7 @@
 //! Liveness (`/healthz`, touches nothing) and readiness (`/readyz`, checks the
-//! database and the signing keys).
+//! database, the signing keys and, when TLS is on, the certificate).
+
+use std::time::SystemTime;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -13,6 +15,7 @@ use crate::error::{ErrorBody, error_body};
 use crate::http::json_errors::read_only_resource;
 use crate::paths;
 use crate::routes::api::schema::named_schema;
+use crate::tls::{CertificateStore, TlsState};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(read_only_resource(paths::HEALTHZ, healthz))
@@ -35,8 +38,12 @@ pub(crate) async fn healthz() -> HttpResponse {
 pub(crate) async fn readyz(
     database: web::Data<Database>,
     verifier: web::Data<TokenVerifier>,
+    tls: Option<web::Data<CertificateStore>>,
 ) -> HttpResponse {
     let database_ready = database.is_ready().await;
+    // Only there when TLS is on: "pending: <reason>" until a certificate arrives.
+    let tls_state = tls.map(|store| store.state());
+    let tls_ready = !matches!(tls_state, Some(TlsState::Pending { .. }));
     let keys = verifier.keys_status();
     let keys_check = match &keys {
         KeysStatus::Loaded { keys } => format!("ok: {keys} keys loaded"),
@@ -52,13 +59,17 @@ pub(crate) async fn readyz(
     } else {
         "not ready: the database does not answer"
     };
-    let checks = json!({"database": database_check, "signing_keys": keys_check});
-    if database_ready && matches!(keys, KeysStatus::Loaded { .. }) {
+    let mut checks = json!({"database": database_check, "signing_keys": keys_check});
+    if let Some(state) = &tls_state {
+        checks["tls"] = json!(state.summary(SystemTime::now()));
+    }
+    if database_ready && tls_ready && matches!(keys, KeysStatus::Loaded { .. }) {
         HttpResponse::Ok().json(json!({"success": true, "checks": checks}))
     } else {
         let not_ready: Vec<&str> = [
             ("database", !database_ready),
             ("signing keys", !matches!(keys, KeysStatus::Loaded { .. })),
+            ("tls", !tls_ready),
         ]
         .into_iter()
         .filter_map(|(name, failing)| failing.then_some(name))
@@ -102,6 +113,15 @@ named_schema!(
                 .property(
                     "signing_keys",
                     ObjectBuilder::new().schema_type(Type::String)
+                )
+                .property(
+                    "tls",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .description(Some(
+                            "Only when TLS is on: the certificate served (subject, names, days to \
+                         expiry, next renewal), or `pending: <reason>` before one arrives"
+                        ))
                 ),
         )
         .required("success")

@@ -1,7 +1,8 @@
 //! coffee-shop's one test kit, shared by the integration tests
 //! (`tests/api`), the benchmark harness (`examples/bench.rs`) and the soak
 //! test (`examples/soak.rs`): RSA signing keys that mint tokens, a real JWKS
-//! endpoint on loopback, and the binary run as a child process.
+//! endpoint on loopback, test certificates with a plain HTTPS client, and
+//! the binary run as a child process.
 //!
 //! A harness that cannot set itself up has nothing to report, so failing
 //! loudly (`expect`) is right throughout.
@@ -10,7 +11,9 @@ pub mod jwks;
 pub mod keys;
 pub mod loopback;
 pub mod process;
+pub mod tls;
 
 pub use jwks::JwksServer;
 pub use keys::{TestKey, now};
 pub use process::{ServerProcess, free_port};
+pub use tls::{IssuedCertificate, TestCa};

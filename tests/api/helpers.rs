@@ -8,9 +8,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use actix_web::dev::ServerHandle;
-use coffee_shop::config::Settings;
-use coffee_shop::startup::Application;
+use coffee_shop::config::{Settings, TlsMode};
+use coffee_shop::startup::{Application, ApplicationHandle};
 use serde_json::{Value, json};
 
 pub const AUDIENCE: &str = "bar";
@@ -24,7 +23,22 @@ pub const MANAGER: &[&str] = &[
 
 // ---------------------------------------------------------------- keys
 
-pub use coffee_shop_testkit::{JwksServer, TestKey, now};
+pub use coffee_shop_testkit::{JwksServer, TestCa, TestKey, now};
+
+/// The CA that issues every HTTPS test app's certificate; the test agents
+/// (and browsers) trust it, and nothing else.
+pub fn test_ca() -> &'static TestCa {
+    static CA: OnceLock<TestCa> = OnceLock::new();
+    CA.get_or_init(|| TestCa::new("coffee-shop test CA"))
+}
+
+/// The agents' TLS settings: trust `test_ca()`.
+pub fn trust_test_ca() -> ureq::tls::TlsConfig {
+    let root = ureq::tls::Certificate::from_pem(test_ca().pem().as_bytes()).expect("CA PEM");
+    ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::new_with_certs(&[root]))
+        .build()
+}
 
 /// Key generation is slow, so the test binary makes a few keys once and shares them.
 pub fn keys() -> &'static [TestKey] {
@@ -42,7 +56,10 @@ pub fn short_key() -> &'static TestKey {
 
 /// A running coffee-shop with its own database file and identity provider.
 pub struct TestApp {
+    /// `http://127.0.0.1:<port>`, or `https://…` when TLS is on.
     pub address: String,
+    /// The plain-HTTP listener beside HTTPS, when there is one.
+    pub plain_http_port: Option<u16>,
     pub db_path: PathBuf,
     pub jwks: JwksServer,
     pub settings: Settings,
@@ -53,7 +70,7 @@ pub struct TestApp {
 
 /// Stops the app's server (gracefully) when dropped.
 struct RunningServer {
-    handle: ServerHandle,
+    handle: ApplicationHandle,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -78,6 +95,26 @@ pub fn test_settings(dir: &tempfile::TempDir, jwks: &JwksServer) -> Settings {
     settings.auth.jwks_url = Some(jwks.jwks_url());
     settings.auth.startup_wait_ms = 2000;
     settings
+}
+
+/// A settings tweak: HTTPS from certificate files the test CA issued for
+/// 127.0.0.1 and localhost (written beside the database), with both
+/// listeners on free loopback ports.
+pub fn with_test_certificate(settings: &mut Settings) {
+    let dir = settings
+        .database
+        .path
+        .parent()
+        .expect("the database's folder");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let issued = test_ca().issue(&["127.0.0.1", "localhost"]);
+    std::fs::write(&cert, issued.cert_pem).expect("write the certificate");
+    std::fs::write(&key, issued.key_pem).expect("write the key");
+    settings.tls.cert = Some(cert);
+    settings.tls.key = Some(key);
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    settings.tls.https_bind = loopback.into();
+    settings.tls.http_bind = Some(loopback.into());
 }
 
 /// The usual app: the first test key published, the sample menu on.
@@ -111,16 +148,23 @@ pub fn spawn_app_with(
         actix_web::rt::System::new().block_on(async move {
             match Application::build(app_settings).await {
                 Ok(app) => {
-                    sender.send(Ok((app.port(), app.handle()))).expect("send");
+                    let ports = (app.port(), app.plain_http_port());
+                    sender.send(Ok((ports, app.handle()))).expect("send");
                     app.run_until_stopped().await.expect("server runs");
                 }
                 Err(error) => sender.send(Err(error.to_string())).expect("send"),
             }
         })
     });
-    let (port, handle) = receiver.recv().expect("app thread").expect("app builds");
+    let ((port, plain_http_port), handle) =
+        receiver.recv().expect("app thread").expect("app builds");
+    let scheme = match settings.tls_mode() {
+        TlsMode::Off => "http",
+        _ => "https",
+    };
     TestApp {
-        address: format!("http://127.0.0.1:{port}"),
+        address: format!("{scheme}://127.0.0.1:{port}"),
+        plain_http_port,
         db_path: settings.database.path.clone(),
         jwks,
         settings,
@@ -245,6 +289,7 @@ fn agent() -> &'static ureq::Agent {
         ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(20)))
+            .tls_config(trust_test_ca())
             .build()
             .new_agent()
     })

@@ -4,6 +4,7 @@
 // Panicking on a broken expectation is how a test fails.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod acme;
 mod auth;
 mod caching;
 mod cli;
@@ -22,4 +23,5 @@ mod logging;
 mod oidc;
 mod openapi;
 mod storage;
+mod tls;
 mod versions;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use coffee_shop::config::Settings;
 use coffee_shop_testkit::loopback::LoopbackServer;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -224,6 +225,7 @@ impl Browser {
                 .http_status_as_error(false)
                 .max_redirects(0)
                 .timeout_global(Some(Duration::from_secs(20)))
+                .tls_config(trust_test_ca())
                 .build()
                 .new_agent(),
         }
@@ -346,7 +348,13 @@ pub fn hidden_value(html: &str, name: &str) -> Option<String> {
 
 /// A test app whose admin pages sign in through `provider`.
 pub fn spawn_dashboard(provider: &OidcProvider) -> TestApp {
+    spawn_dashboard_with(provider, |_| {})
+}
+
+/// `spawn_dashboard` with `tweak` applied to its settings.
+pub fn spawn_dashboard_with(provider: &OidcProvider, tweak: impl FnOnce(&mut Settings)) -> TestApp {
     spawn_tweaked_app(|settings| {
+        tweak(settings);
         settings.auth.issuer = Some(provider.issuer());
         settings.auth.jwks_url = Some(format!("{}.well-known/jwks.json", provider.issuer()));
         settings.dashboard.client_id = Some(CLIENT_ID.into());

@@ -1,0 +1,166 @@
+//! HTTPS built in: the certificate being served (swapped without a restart),
+//! where it comes from (files, or an ACME CA), and the TLS state people see
+//! in the banner, `/readyz` and `check-config`.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use arc_swap::{ArcSwap, ArcSwapOption};
+use rustls::ServerConfig;
+use rustls::server::{ClientHello, ResolvesServerCert, ServerSessionMemoryCache};
+use rustls::sign::CertifiedKey;
+
+use crate::config::{Settings, TlsMode};
+
+pub mod acme;
+pub mod certificate;
+mod files;
+
+pub use acme::Http01Challenges;
+use certificate::{CertificateError, CertificateInfo, LoadedCertificate, crypto_provider};
+
+/// Why HTTPS cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error(transparent)]
+    Certificate(#[from] CertificateError),
+    #[error("cannot set up TLS: {0}")]
+    Rustls(#[from] rustls::Error),
+}
+
+/// What people are told about HTTPS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsState {
+    Off,
+    /// No certificate yet (ACME still trying); says why.
+    Pending {
+        reason: String,
+    },
+    Serving {
+        certificate: CertificateInfo,
+        /// When an automatic certificate is renewed (`None` for files).
+        next_renewal: Option<SystemTime>,
+    },
+}
+
+impl TlsState {
+    /// One line: "off", "pending: <reason>", or the certificate's summary.
+    pub fn summary(&self, now: SystemTime) -> String {
+        match self {
+            TlsState::Off => "off".to_owned(),
+            TlsState::Pending { reason } => format!("pending: {reason}"),
+            TlsState::Serving {
+                certificate,
+                next_renewal,
+            } => {
+                let renewal = next_renewal.map_or(String::new(), |at| {
+                    format!(", renews at {}", humantime::format_rfc3339_seconds(at))
+                });
+                format!("{}{renewal}", certificate.summary(now))
+            }
+        }
+    }
+}
+
+/// The certificate served to new connections, and the state shown about
+/// it. Swapping it never disturbs connections already open.
+#[derive(Debug)]
+pub struct CertificateStore {
+    current: ArcSwapOption<CertifiedKey>,
+    state: ArcSwap<TlsState>,
+}
+
+impl CertificateStore {
+    fn new(state: TlsState) -> Self {
+        Self {
+            current: ArcSwapOption::empty(),
+            state: ArcSwap::from_pointee(state),
+        }
+    }
+
+    /// Serves `certificate` from the next handshake on.
+    pub fn install(&self, certificate: LoadedCertificate, next_renewal: Option<SystemTime>) {
+        self.current.store(Some(certificate.certified_key));
+        self.state.store(Arc::new(TlsState::Serving {
+            certificate: certificate.info,
+            next_renewal,
+        }));
+    }
+
+    /// Records why no certificate could be had yet; a certificate already
+    /// served stays served.
+    pub fn set_pending(&self, reason: String) {
+        if self.current.load().is_none() {
+            self.state.store(Arc::new(TlsState::Pending { reason }));
+        }
+    }
+
+    pub fn state(&self) -> TlsState {
+        TlsState::clone(&self.state.load())
+    }
+
+    /// The certificate being served, if any.
+    pub fn serving(&self) -> Option<CertificateInfo> {
+        match &**self.state.load() {
+            TlsState::Serving { certificate, .. } => Some(certificate.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl ResolvesServerCert for CertificateStore {
+    fn resolve(&self, _client_hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        self.current.load_full()
+    }
+}
+
+/// HTTPS for one server: the store behind its rustls configuration, and
+/// the HTTP-01 tokens its plain listener answers.
+pub struct Tls {
+    pub store: Arc<CertificateStore>,
+    pub challenges: Arc<Http01Challenges>,
+    pub hsts_max_age_secs: u64,
+}
+
+impl Tls {
+    /// Loads the certificate files (a bad file stops start-up), or starts
+    /// the ACME client (a failure does not: it retries in the background).
+    /// `None` when TLS is off. Must run inside the actix system.
+    pub fn start(settings: &Settings) -> Result<Option<Self>, TlsError> {
+        let challenges = Arc::new(Http01Challenges::default());
+        let store = match settings.tls_mode() {
+            TlsMode::Off => return Ok(None),
+            TlsMode::Files { cert, key } => {
+                let loaded = certificate::load_files(&cert, &key)?;
+                let store = Arc::new(CertificateStore::new(TlsState::Off));
+                store.install(loaded, None);
+                files::watch(Arc::clone(&store), cert, key);
+                store
+            }
+            TlsMode::Acme(acme) => {
+                let store = Arc::new(CertificateStore::new(TlsState::Pending {
+                    reason: "getting a certificate from the ACME CA".into(),
+                }));
+                acme::AcmeClient::new(acme, Arc::clone(&store), Arc::clone(&challenges)).spawn();
+                store
+            }
+        };
+        Ok(Some(Self {
+            store,
+            challenges,
+            hsts_max_age_secs: settings.tls.hsts_max_age_secs,
+        }))
+    }
+
+    /// The rustls configuration: certificates from the store, session
+    /// resumption by cache and by tickets (ALPN is added by actix).
+    pub fn server_config(&self) -> Result<ServerConfig, TlsError> {
+        let mut config = ServerConfig::builder_with_provider(Arc::new(crypto_provider()))
+            .with_safe_default_protocol_versions()?
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::clone(&self.store) as Arc<dyn ResolvesServerCert>);
+        config.session_storage = ServerSessionMemoryCache::new(4096);
+        config.ticketer = rustls::crypto::ring::Ticketer::new()?;
+        Ok(config)
+    }
+}

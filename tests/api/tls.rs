@@ -1,0 +1,207 @@
+//! HTTPS from certificate files: served and verified against the test CA,
+//! replaced without a restart, bad files refused by name; the plain-HTTP
+//! listener's redirect and health; the dashboard's cookies over HTTPS.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use coffee_shop::config::Settings;
+use coffee_shop::error::error_chain;
+use coffee_shop::startup::Application;
+use coffee_shop_testkit::tls::{client_config, https_get};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+
+use crate::helpers::*;
+use crate::oidc::{Browser, OidcProvider, User, spawn_dashboard_with};
+
+fn https_address(app: &TestApp) -> SocketAddr {
+    app.address
+        .trim_start_matches("https://")
+        .parse()
+        .expect("an https address")
+}
+
+/// The leaf certificate the app shows to a new connection.
+fn served_certificate(app: &TestApp) -> Vec<u8> {
+    let config = client_config(&[&test_ca().pem()]);
+    https_get(https_address(app), "127.0.0.1", &config, "/healthz")
+        .expect("a verified HTTPS answer")
+        .certificate
+}
+
+fn der_of(pem: &str) -> Vec<u8> {
+    CertificateDer::from_pem_slice(pem.as_bytes())
+        .expect("a PEM certificate")
+        .to_vec()
+}
+
+#[test]
+fn the_menu_and_the_admin_pages_are_served_over_verified_https() {
+    let app = spawn_tweaked_app(with_test_certificate);
+    assert!(app.address.starts_with("https://"), "{}", app.address);
+
+    let menu = app.get("/drinks", None);
+    assert_eq!(menu.assert_ok()["drinks"][0]["title"], "water");
+    assert_eq!(
+        menu.header("strict-transport-security"),
+        Some("max-age=31536000")
+    );
+    let login = app.get("/admin/login", None);
+    assert_eq!(login.status, 200, "{}", login.text);
+    assert!(login.header("strict-transport-security").is_some());
+
+    let ready = app.get("/readyz", None).assert_ok();
+    let tls = ready["checks"]["tls"].as_str().expect("a tls check");
+    assert!(
+        tls.starts_with("CN=127.0.0.1, names 127.0.0.1, localhost, expires in"),
+        "{tls}"
+    );
+
+    // A client that does not trust the test CA refuses the certificate.
+    let stranger = client_config(&[&TestCa::new("another CA").pem()]);
+    let refused = https_get(https_address(&app), "127.0.0.1", &stranger, "/drinks");
+    assert!(refused.is_err(), "an unknown CA must not be trusted");
+}
+
+#[test]
+fn replaced_files_reach_new_connections_and_bad_ones_keep_the_old() {
+    let app = spawn_tweaked_app(with_test_certificate);
+    let cert_path = app.settings.tls.cert.clone().expect("cert file");
+    let key_path = app.settings.tls.key.clone().expect("key file");
+    let first = served_certificate(&app);
+
+    // certbot renews: both files are replaced.
+    let renewed = test_ca().issue(&["127.0.0.1", "localhost"]);
+    std::fs::write(&key_path, &renewed.key_pem).expect("write key");
+    std::fs::write(&cert_path, &renewed.cert_pem).expect("write cert");
+    let renewed_der = der_of(&renewed.cert_pem);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while served_certificate(&app) != renewed_der {
+        assert!(
+            Instant::now() < deadline,
+            "the renewed certificate was never served"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_ne!(first, renewed_der);
+
+    // A broken file is refused; the renewed certificate stays.
+    std::fs::write(&cert_path, "not a certificate").expect("write garbage");
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(served_certificate(&app), renewed_der);
+    app.get("/drinks", None).assert_ok();
+}
+
+/// Builds an app with `tweak` and returns why it refused to start.
+fn start_up_error(tweak: impl FnOnce(&mut Settings, &std::path::Path)) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let jwks = JwksServer::start(&[&keys()[0]]);
+    let mut settings = test_settings(&dir, &jwks);
+    with_test_certificate(&mut settings);
+    tweak(&mut settings, dir.path());
+    actix_web::rt::System::new().block_on(async move {
+        match Application::build(settings).await {
+            Ok(_) => panic!("the app started"),
+            Err(error) => error_chain(&error),
+        }
+    })
+}
+
+#[test]
+fn bad_certificate_files_stop_start_up_naming_the_file_and_the_problem() {
+    let missing = start_up_error(|settings, dir| {
+        settings.tls.cert = Some(dir.join("nowhere.pem"));
+    });
+    assert!(
+        missing.contains("tls.cert") && missing.contains("nowhere.pem"),
+        "{missing}"
+    );
+
+    let mismatched = start_up_error(|settings, _| {
+        let other = test_ca().issue(&["127.0.0.1"]);
+        let key = settings.tls.key.clone().expect("key");
+        std::fs::write(key, other.key_pem).expect("write key");
+    });
+    assert!(
+        mismatched.contains("tls.key") && mismatched.contains("does not match"),
+        "{mismatched}"
+    );
+
+    let expired = start_up_error(|settings, _| {
+        let old = test_ca().issue_expired(&["127.0.0.1"]);
+        let (cert, key) = (settings.tls.cert.clone(), settings.tls.key.clone());
+        std::fs::write(cert.expect("cert"), old.cert_pem).expect("write cert");
+        std::fs::write(key.expect("key"), old.key_pem).expect("write key");
+    });
+    assert!(
+        expired.contains("expired") && expired.contains("cert.pem"),
+        "{expired}"
+    );
+
+    let garbage = start_up_error(|settings, _| {
+        std::fs::write(settings.tls.cert.clone().expect("cert"), "hello").expect("write");
+    });
+    assert!(
+        garbage.contains("no certificate") && garbage.contains("tls.cert"),
+        "{garbage}"
+    );
+}
+
+#[test]
+fn plain_http_redirects_to_https_and_answers_health_and_challenges() {
+    let app = spawn_tweaked_app(with_test_certificate);
+    let plain = format!(
+        "http://127.0.0.1:{}",
+        app.plain_http_port.expect("a plain listener")
+    );
+    let https_port = https_address(&app).port();
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .new_agent();
+    let send = |method: &str, path: &str| {
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{plain}{path}"))
+            .header("Host", "menu.cafe.test:8080")
+            .body(Vec::new())
+            .expect("request");
+        into_test_response(agent.run(request).expect("answers"))
+    };
+
+    let get = send("GET", "/drinks?page=2");
+    assert_eq!(get.status, 301);
+    assert_eq!(
+        get.header("location"),
+        Some(format!("https://menu.cafe.test:{https_port}/drinks?page=2").as_str())
+    );
+    let post = send("POST", "/drinks");
+    assert_eq!(post.status, 308, "a POST keeps its method and body");
+    assert_eq!(
+        post.header("location"),
+        Some(format!("https://menu.cafe.test:{https_port}/drinks").as_str())
+    );
+    assert_eq!(send("GET", "/healthz").json()["status"], "alive");
+    let ready = send("GET", "/readyz");
+    assert_eq!(ready.status, 200, "{}", ready.text);
+    assert!(ready.json()["checks"]["tls"].as_str().is_some());
+    send("GET", "/.well-known/acme-challenge/unknown").assert_error(404);
+}
+
+#[test]
+fn sign_in_over_https_sets_secure_cookies() {
+    let provider = OidcProvider::start();
+    let app = spawn_dashboard_with(&provider, with_test_certificate);
+    let browser = Browser::new(&app);
+    let landed = browser.sign_in(&provider, User::new("auth0|m", "Mia", MANAGER));
+    let cookies = landed.header_values("set-cookie");
+    assert!(!cookies.is_empty(), "the callback sets the session");
+    for cookie in cookies {
+        assert!(cookie.contains("; Secure"), "{cookie}");
+    }
+    let home = browser.get("/admin");
+    assert_eq!(home.status, 200, "{}", home.text);
+    assert!(home.text.contains("Mia"), "signed in over https");
+}
