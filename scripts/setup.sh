@@ -2,7 +2,8 @@
 # Installs every tool the checks and tests need, and nothing that is already
 # there, so any script may call it first: on a machine that has everything it
 # only looks, in about a second. .ci/run calls it at the start.
-#   apt     curl, file, chromium, wrk, musl-tools, python3-venv, nodejs, npm
+#   apt     curl, file, openssl, chromium, wrk, musl-tools, python3-venv, nodejs, npm,
+#           pebble (the ACME test CA the HTTPS tests get certificates from)
 #           (one `apt-get update`, and only when a package is missing)
 #   rustup  rustfmt, clippy and the x86_64-unknown-linux-musl target
 #   npm     `npm ci` in e2e/ and tests/compat/ when node_modules is missing or
@@ -25,6 +26,8 @@ need_apt() {
 }
 need_apt curl command -v curl
 need_apt file command -v file
+need_apt openssl command -v openssl # the static smoke test's certificates
+need_apt pebble command -v pebble-challtestsrv # tests/api/acme.rs
 need_apt chromium test -x /usr/bin/chromium # the path e2e/ drives
 need_apt wrk command -v wrk
 need_apt musl-tools command -v musl-gcc # the C compiler bundled SQLite needs for musl

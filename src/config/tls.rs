@@ -209,6 +209,84 @@ fn bind_or_off<S: Serializer>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
+
+    fn load(env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::load_from(None, &env)
+    }
+
+    #[test]
+    fn tls_is_off_by_default_and_acme_comes_from_the_environment() {
+        let settings = load(&[]).expect("defaults");
+        assert_eq!(settings.tls_mode(), TlsMode::Off);
+        assert_eq!(settings.main_bind(), settings.server.bind);
+        let settings = load(&[
+            (
+                "COFFEE_SHOP__TLS__ACME_DOMAINS",
+                "Menu.Cafe.example,www.cafe.example",
+            ),
+            (
+                "COFFEE_SHOP__DATABASE__PATH",
+                "/var/lib/coffee-shop/menu.db",
+            ),
+        ])
+        .expect("valid");
+        let TlsMode::Acme(acme) = settings.tls_mode() else {
+            panic!("ACME is on");
+        };
+        assert_eq!(acme.domains, ["menu.cafe.example", "www.cafe.example"]);
+        assert_eq!(acme.dir, PathBuf::from("/var/lib/coffee-shop/acme"));
+        assert_eq!(settings.main_bind().to_string(), "0.0.0.0:443");
+        let bound = "0.0.0.0:443".parse().expect("address");
+        assert_eq!(
+            settings.base_url(bound).as_str(),
+            "https://menu.cafe.example"
+        );
+    }
+
+    #[test]
+    fn contradictions_and_bad_names_are_refused_by_key() {
+        for (env, key) in [
+            (vec![("COFFEE_SHOP__TLS__CERT", "c.pem")], "tls.key"),
+            (vec![("COFFEE_SHOP__TLS__KEY", "k.pem")], "tls.cert"),
+            (
+                vec![
+                    ("COFFEE_SHOP__TLS__CERT", "c.pem"),
+                    ("COFFEE_SHOP__TLS__KEY", "k.pem"),
+                    ("COFFEE_SHOP__TLS__ACME_DOMAINS", "menu.cafe.example"),
+                ],
+                "tls.acme_domains",
+            ),
+            (
+                vec![(
+                    "COFFEE_SHOP__TLS__ACME_DOMAINS",
+                    "https://menu.cafe.example",
+                )],
+                "tls.acme_domains",
+            ),
+            (
+                vec![
+                    ("COFFEE_SHOP__TLS__ACME_DOMAINS", "menu.cafe.example"),
+                    ("COFFEE_SHOP__TLS__HTTP_BIND", "off"),
+                ],
+                "tls.http_bind",
+            ),
+            (
+                vec![
+                    ("COFFEE_SHOP__TLS__ACME_DOMAINS", "menu.cafe.example"),
+                    ("COFFEE_SHOP__TLS__ACME_DIRECTORY", "http://ca.example/dir"),
+                ],
+                "tls.acme_directory",
+            ),
+        ] {
+            let error = load(&env).expect_err("refused");
+            assert!(error.to_string().contains(key), "{key}: {error}");
+        }
+    }
 
     #[test]
     fn dns_names_are_checked_as_a_ca_would() {

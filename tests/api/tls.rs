@@ -205,3 +205,80 @@ fn sign_in_over_https_sets_secure_cookies() {
     assert_eq!(home.status, 200, "{}", home.text);
     assert!(home.text.contains("Mia"), "signed in over https");
 }
+
+/// The binary, with HTTPS from `cert.pem` and `key.pem` in `dir` (issued
+/// by the test CA), on `port`, and its output captured.
+fn binary_with_certificate_files(dir: &std::path::Path, port: u16) -> std::process::Command {
+    let issued = test_ca().issue(&["127.0.0.1"]);
+    std::fs::write(dir.join("cert.pem"), issued.cert_pem).expect("write cert");
+    std::fs::write(dir.join("key.pem"), issued.key_pem).expect("write key");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_coffee-shop"));
+    command
+        .env_clear()
+        .current_dir(dir)
+        .env("RUST_LOG", "info")
+        .env("COFFEE_SHOP__TLS__CERT", dir.join("cert.pem"))
+        .env("COFFEE_SHOP__TLS__KEY", dir.join("key.pem"))
+        .env("COFFEE_SHOP__TLS__HTTPS_BIND", format!("127.0.0.1:{port}"))
+        .env("COFFEE_SHOP__TLS__HTTP_BIND", "off")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    command
+}
+
+#[test]
+fn sighup_reloads_the_certificate_files_and_check_config_reports_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = coffee_shop_testkit::free_port();
+    let mut command = binary_with_certificate_files(dir.path(), port);
+
+    let checked = command.arg("check-config").output().expect("runs");
+    let stdout = String::from_utf8_lossy(&checked.stdout);
+    assert!(checked.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("tls: certificate files: CN=127.0.0.1, names 127.0.0.1, expires in"),
+        "{stdout}"
+    );
+
+    let mut server = binary_with_certificate_files(dir.path(), port)
+        .spawn()
+        .expect("starts");
+    let address = SocketAddr::from(([127, 0, 0, 1], port));
+    let config = client_config(&[&test_ca().pem()]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while https_get(address, "127.0.0.1", &config, "/healthz").is_err() {
+        assert!(Instant::now() < deadline, "the binary never served HTTPS");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-HUP", &server.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    std::thread::sleep(Duration::from_millis(500));
+    let answer = https_get(address, "127.0.0.1", &config, "/drinks").expect("still serving");
+    assert_eq!(answer.status, 200, "SIGHUP does not stop the server");
+
+    let stopped = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(stopped.success());
+    let output = server.wait_with_output().expect("exits");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("TLS certificate reloaded") && stderr.contains("SIGHUP"),
+        "{stderr}"
+    );
+
+    let mut refused = binary_with_certificate_files(dir.path(), port);
+    std::fs::write(dir.path().join("key.pem"), "garbage").expect("write");
+    let checked = refused.arg("check-config").output().expect("runs");
+    let stderr = String::from_utf8_lossy(&checked.stderr);
+    assert!(!checked.status.success());
+    assert!(
+        stderr.contains("tls.key") && stderr.contains("key.pem"),
+        "{stderr}"
+    );
+}
