@@ -240,7 +240,7 @@ fn sighup_reloads_the_certificate_files_and_check_config_reports_them() {
         "{stdout}"
     );
 
-    let mut server = binary_with_certificate_files(dir.path(), port)
+    let server = binary_with_certificate_files(dir.path(), port)
         .spawn()
         .expect("starts");
     let address = SocketAddr::from(([127, 0, 0, 1], port));
