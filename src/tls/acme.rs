@@ -20,6 +20,7 @@ use instant_acme::{
 use sha2::{Digest, Sha256};
 
 use super::CertificateStore;
+use super::acme_http::AcmeHttp;
 use super::certificate::{LoadedCertificate, PemPair, parse};
 use crate::config::AcmeSettings;
 use crate::error::error_chain;
@@ -253,11 +254,9 @@ impl AcmeClient {
     }
 
     fn account_builder(&self) -> Result<instant_acme::AccountBuilder, AcmeError> {
-        match &self.settings.ca_file {
-            Some(ca_file) => Account::builder_with_root(ca_file),
-            None => Account::builder(),
-        }
-        .map_err(|e| self.ca_error(&e))
+        let http =
+            AcmeHttp::new(self.settings.ca_file.as_deref()).map_err(|e| self.ca_detail(e))?;
+        Ok(Account::builder_with_http(Box::new(http)))
     }
 
     fn ca_error(&self, error: &instant_acme::Error) -> AcmeError {

@@ -13,6 +13,7 @@ use rustls::sign::CertifiedKey;
 use crate::config::{Settings, TlsMode};
 
 pub mod acme;
+mod acme_http;
 pub mod certificate;
 mod files;
 
