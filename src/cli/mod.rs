@@ -13,7 +13,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use crate::auth::dev::{DevRole, DevSigner, parse_ttl};
-use crate::config::Settings;
+use crate::config::{Settings, TlsMode, reachable_here};
 use crate::db::Database;
 use crate::error::error_chain;
 use crate::startup::Application;
@@ -169,22 +169,42 @@ fn backup(settings: &Settings, file: &Path, force: bool) -> CommandResult {
 }
 
 /// Asks the server on `server.bind` (a wildcard address means this machine).
+/// Asks the local server's `/healthz`: on `server.bind`, or with TLS on, on
+/// the plain-HTTP listener, else over HTTPS on loopback, where the
+/// certificate (issued for the café's domain) is not checked: this only
+/// asks whether our own process is alive, and sends nothing secret.
 fn healthcheck(settings: &Settings) -> CommandResult {
-    let address = crate::config::reachable_here(settings.server.bind.socket_addr());
+    let here = |bind: crate::config::BindAddress| reachable_here(bind.socket_addr());
+    let (url, check_certificate) = match (settings.tls_mode(), settings.tls.http_bind) {
+        (TlsMode::Off, _) => (
+            format!("http://{}/healthz", here(settings.server.bind)),
+            true,
+        ),
+        (_, Some(plain)) => (format!("http://{}/healthz", here(plain)), true),
+        (_, None) => (
+            format!("https://{}/healthz", here(settings.tls.https_bind)),
+            false,
+        ),
+    };
     let agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(3)))
         .http_status_as_error(false)
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .disable_verification(!check_certificate)
+                .build(),
+        )
         .build()
         .new_agent();
     let status = agent
-        .get(&format!("http://{address}/healthz"))
+        .get(&url)
         .call()
-        .map_err(|e| format!("no answer from http://{address}/healthz: {e}"))?
+        .map_err(|e| format!("no answer from {url}: {e}"))?
         .status();
     if status == 200 {
         Ok(())
     } else {
-        Err(format!("http://{address}/healthz answered {status}").into())
+        Err(format!("{url} answered {status}").into())
     }
 }
 

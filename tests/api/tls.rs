@@ -206,12 +206,16 @@ fn sign_in_over_https_sets_secure_cookies() {
     assert!(home.text.contains("Mia"), "signed in over https");
 }
 
-/// The binary, with HTTPS from `cert.pem` and `key.pem` in `dir` (issued
-/// by the test CA), on `port`, and its output captured.
-fn binary_with_certificate_files(dir: &std::path::Path, port: u16) -> std::process::Command {
+/// Writes `cert.pem` and `key.pem` into `dir`, issued by the test CA.
+fn write_certificate_files(dir: &std::path::Path) {
     let issued = test_ca().issue(&["127.0.0.1"]);
     std::fs::write(dir.join("cert.pem"), issued.cert_pem).expect("write cert");
     std::fs::write(dir.join("key.pem"), issued.key_pem).expect("write key");
+}
+
+/// The binary, with HTTPS from `cert.pem` and `key.pem` in `dir` on
+/// `port` (plain HTTP off), and its output captured.
+fn binary_with_certificate_files(dir: &std::path::Path, port: u16) -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_coffee-shop"));
     command
         .env_clear()
@@ -230,6 +234,7 @@ fn binary_with_certificate_files(dir: &std::path::Path, port: u16) -> std::proce
 fn sighup_reloads_the_certificate_files_and_check_config_reports_them() {
     let dir = tempfile::tempdir().expect("temp dir");
     let port = coffee_shop_testkit::free_port();
+    write_certificate_files(dir.path());
     let mut command = binary_with_certificate_files(dir.path(), port);
 
     let checked = command.arg("check-config").output().expect("runs");
@@ -258,6 +263,14 @@ fn sighup_reloads_the_certificate_files_and_check_config_reports_them() {
     std::thread::sleep(Duration::from_millis(500));
     let answer = https_get(address, "127.0.0.1", &config, "/drinks").expect("still serving");
     assert_eq!(answer.status, 200, "SIGHUP does not stop the server");
+    let health = binary_with_certificate_files(dir.path(), port)
+        .arg("healthcheck")
+        .output()
+        .expect("runs");
+    assert!(
+        health.status.success(),
+        "healthcheck over HTTPS: {health:?}"
+    );
 
     let stopped = std::process::Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
