@@ -4,7 +4,9 @@
 //! 500 drinks) against a JWKS server on loopback, mints tokens, drives every
 //! scenario with `wrk`, and prints one table: requests/s, p50/p99 latency,
 //! non-2xx responses and the server's peak RSS, followed by the target ratios,
-//! all measured in the same run. It asserts nothing: it reports.
+//! all measured in the same run; then HTTPS against plain HTTP, and TLS
+//! handshakes per second, full and resumed (`https.rs`). It asserts
+//! nothing: it reports.
 
 // A harness that cannot set itself up has nothing to report: failing loudly is right.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -21,6 +23,9 @@ use coffee_shop::domain::NewDrink;
 use coffee_shop_testkit::process::command_for;
 use coffee_shop_testkit::{JwksServer, ServerProcess, TestKey};
 use serde_json::json;
+
+#[path = "bench/https.rs"]
+mod https;
 
 #[derive(Parser)]
 #[command(about = "Benchmarks the coffee-shop release binary with wrk")]
@@ -106,8 +111,7 @@ fn main() {
             let result = wrk(
                 load_shape(&options, scenario),
                 seconds,
-                server.port,
-                scenario.path(),
+                &server.url(scenario.path()),
                 &script,
             );
             rows.push(Row {
@@ -125,6 +129,15 @@ fn main() {
     }
     let raw_inserts = raw_insert_rate(work.path(), Duration::from_secs(seconds));
     print_report(&options, seconds, &rows, &idle_rss, startup, raw_inserts);
+    https::report(&https::Setup {
+        binary: &options.binary,
+        pristine: &work.path().join(format!("{}.db", Menu::Sample.name())),
+        work: work.path(),
+        jwks: &jwks,
+        menu_script: &scripts.for_scenario(Scenario::Menu, &None, &format!("{run_id}-https")),
+        shape: (options.threads, options.connections),
+        seconds,
+    });
 
     if let Some(other) = &options.compare {
         let other = std::fs::canonicalize(other)
@@ -147,7 +160,7 @@ fn main() {
                         scripts.for_scenario(scenario, &None, &format!("{run_id}-compare-{round}"));
                     let shape = load_shape(&options, scenario);
                     let rate =
-                        wrk(shape, seconds, server.port, scenario.path(), &script).requests_per_sec;
+                        wrk(shape, seconds, &server.url(scenario.path()), &script).requests_per_sec;
                     server.terminate();
                     rate
                 };
@@ -564,14 +577,15 @@ fn load_shape(options: &Options, scenario: Scenario) -> (u32, u32) {
     }
 }
 
-fn wrk(shape: (u32, u32), seconds: u64, port: u16, path: &str, script: &Path) -> WrkResult {
+/// Drives `url` (http or https) with `script` for `seconds`.
+fn wrk(shape: (u32, u32), seconds: u64, url: &str, script: &Path) -> WrkResult {
     let output = Command::new("wrk")
         .arg(format!("-t{}", shape.0))
         .arg(format!("-c{}", shape.1))
         .arg(format!("-d{seconds}s"))
         .arg("-s")
         .arg(script)
-        .arg(format!("http://127.0.0.1:{port}{path}"))
+        .arg(url)
         .output()
         .expect("wrk runs (apt-get install wrk)");
     let stdout = String::from_utf8_lossy(&output.stdout);

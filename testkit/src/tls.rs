@@ -12,7 +12,7 @@ use rcgen::{
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+use rustls::{ClientConfig, ClientConnection, HandshakeKind, RootCertStore, StreamOwned};
 
 /// A certificate authority made for one test run.
 pub struct TestCa {
@@ -86,6 +86,8 @@ pub struct HttpsAnswer {
     pub body: String,
     /// The leaf certificate, DER.
     pub certificate: Vec<u8>,
+    /// True when the TLS session was resumed rather than negotiated anew.
+    pub resumed: bool,
 }
 
 /// A rustls client configuration trusting only `root_pems`.
@@ -142,6 +144,7 @@ pub fn https_get(
         .and_then(|chain| chain.first())
         .map(|leaf| leaf.to_vec())
         .ok_or("no certificate was shown")?;
+    let resumed = stream.conn.handshake_kind() == Some(HandshakeKind::Resumed);
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head
@@ -154,5 +157,6 @@ pub fn https_get(
         head: head.to_owned(),
         body: body.to_owned(),
         certificate,
+        resumed,
     })
 }
