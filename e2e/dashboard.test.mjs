@@ -130,9 +130,14 @@ async function signIn(page, role) {
   assert.ok(await page.getByText(USERS[role].name).isVisible(), 'the ID token name is shown');
 }
 
-/** The fill colors of an SVG cup's layers. */
+/** The fill colors of an SVG cup's layers, from the top of the cup down (by position, not DOM order). */
 async function layerColors(cup) {
-  return cup.locator('rect').evaluateAll((rects) => rects.map((r) => r.getAttribute('fill')));
+  return cup.locator('rect').evaluateAll((rects) =>
+    rects
+      .map((r) => ({ y: parseFloat(r.getAttribute('y')), fill: r.getAttribute('fill') }))
+      .sort((a, b) => a.y - b.y)
+      .map((layer) => layer.fill),
+  );
 }
 
 test('a manager creates, edits and deletes a drink, and sees it all in Activity', async () => {
@@ -148,14 +153,15 @@ test('a manager creates, edits and deletes a drink, and sees it all in Activity'
     await row.getByLabel('Color', { exact: true }).fill(color);
     await row.getByLabel('Parts').fill(String(parts));
   };
-  await fillRow(0, 'espresso', '#3b1f0e', 1);
+  // Top layer first, as the mobile app draws a recipe.
+  await fillRow(0, 'steamed milk', '#f5e6d3', 2);
   await fillRow(1, 'chocolate', '#7b3f00', 1);
+  const preview = page.locator('[data-preview] svg');
+  assert.deepEqual(await layerColors(preview), ['#f5e6d3', '#7b3f00'], 'the first row is the top of the live preview');
   await page.getByRole('button', { name: 'Add ingredient' }).click();
   assert.equal(await rows.count(), 3, 'a third row, added in the page');
-  await fillRow(2, 'steamed milk', '#f5e6d3', 2);
-
-  const preview = page.locator('[data-preview] svg');
-  assert.deepEqual(await layerColors(preview), ['#3b1f0e', '#7b3f00', '#f5e6d3'], 'the live preview');
+  await fillRow(2, 'espresso', '#3b1f0e', 1);
+  assert.deepEqual(await layerColors(preview), ['#f5e6d3', '#7b3f00', '#3b1f0e'], 'an added row goes to the bottom');
   mkdirSync(screenshots, { recursive: true });
   await page.screenshot({ path: join(screenshots, 'editor.png') });
 
@@ -163,7 +169,7 @@ test('a manager creates, edits and deletes a drink, and sees it all in Activity'
   await page.waitForURL(`${base}/admin`);
   await page.getByText('E2E Mocha saved').waitFor();
   const card = page.locator('.card', { has: page.getByRole('heading', { name: 'E2E Mocha' }) });
-  assert.deepEqual(await layerColors(card.locator('svg.cup')), ['#3b1f0e', '#7b3f00', '#f5e6d3'], 'the card picture');
+  assert.deepEqual(await layerColors(card.locator('svg.cup')), ['#f5e6d3', '#7b3f00', '#3b1f0e'], 'the card picture, top first');
   await page.screenshot({ path: join(screenshots, 'menu.png') });
 
   await card.getByRole('link', { name: /^Edit/ }).click();

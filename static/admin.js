@@ -310,7 +310,8 @@
       return true;
     }
 
-    /* The preview cup: one rect per drawable row, bottom layer first. */
+    /* The preview cup, as the app draws it: one rect per drawable row, the
+       first row on top. */
     function updatePreview() {
       if (!layers) {
         return;
@@ -333,13 +334,13 @@
         return sum + layer.parts;
       }, 0);
       var fragment = document.createDocumentFragment();
-      var bottom = LIQUID_BOTTOM;
+      var top = LIQUID_TOP;
       valid.forEach(function (layer) {
         var height = ((LIQUID_BOTTOM - LIQUID_TOP) * layer.parts) / Math.max(total, 1);
-        bottom -= height;
         var rect = document.createElementNS(SVG_NS, "rect");
         rect.setAttribute("x", "0");
-        rect.setAttribute("y", bottom.toFixed(2));
+        rect.setAttribute("y", top.toFixed(2));
+        top += height;
         rect.setAttribute("width", "100");
         rect.setAttribute("height", (height + 0.4).toFixed(2));
         rect.setAttribute("fill", layer.color);

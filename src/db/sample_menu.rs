@@ -6,34 +6,37 @@ use serde_json::{Value, json};
 use super::{DbError, drinks};
 use crate::domain::NewDrink;
 
-/// Written as the seed's `water` first (id 1: the Postman collection relies on it).
+/// Written as the seed's `water` first (id 1: the Postman collection relies
+/// on it). Each recipe lists its layers top first, as the mobile app draws
+/// them (`recipe[0]` is the top of the cup): foam over milk over espresso.
+/// Only a new database gets these; an existing one is never reordered.
 fn sample_drinks() -> Value {
     json!([
         {"title": "water", "recipe": [{"name": "water", "color": "blue", "parts": 1}]},
         {"title": "Espresso", "recipe": [{"name": "espresso", "color": "#3b1f0e", "parts": 1}]},
         {"title": "Cappuccino", "recipe": [
-            {"name": "espresso", "color": "#3b1f0e", "parts": 1},
+            {"name": "milk foam", "color": "#fffaf0", "parts": 1},
             {"name": "steamed milk", "color": "#f3e5ce", "parts": 1},
-            {"name": "milk foam", "color": "#fffaf0", "parts": 1}
+            {"name": "espresso", "color": "#3b1f0e", "parts": 1}
         ]},
         {"title": "Latte", "recipe": [
-            {"name": "espresso", "color": "#3b1f0e", "parts": 1},
+            {"name": "milk foam", "color": "#fffaf0", "parts": 1},
             {"name": "steamed milk", "color": "#f3e5ce", "parts": 3},
-            {"name": "milk foam", "color": "#fffaf0", "parts": 1}
+            {"name": "espresso", "color": "#3b1f0e", "parts": 1}
         ]},
         {"title": "Flat White", "recipe": [
-            {"name": "espresso", "color": "#3b1f0e", "parts": 2},
-            {"name": "microfoam", "color": "#efe3cf", "parts": 3}
+            {"name": "microfoam", "color": "#efe3cf", "parts": 3},
+            {"name": "espresso", "color": "#3b1f0e", "parts": 2}
         ]},
         {"title": "Mocha", "recipe": [
-            {"name": "chocolate sauce", "color": "#5a3825", "parts": 1},
-            {"name": "espresso", "color": "#3b1f0e", "parts": 1},
+            {"name": "whipped cream", "color": "white", "parts": 1},
             {"name": "steamed milk", "color": "#f3e5ce", "parts": 2},
-            {"name": "whipped cream", "color": "white", "parts": 1}
+            {"name": "espresso", "color": "#3b1f0e", "parts": 1},
+            {"name": "chocolate sauce", "color": "#5a3825", "parts": 1}
         ]},
         {"title": "Matcha Latte", "recipe": [
-            {"name": "matcha", "color": "#8db255", "parts": 1},
-            {"name": "steamed milk", "color": "#f3e5ce", "parts": 3}
+            {"name": "steamed milk", "color": "#f3e5ce", "parts": 3},
+            {"name": "matcha", "color": "#8db255", "parts": 1}
         ]}
     ])
 }

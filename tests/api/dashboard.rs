@@ -598,3 +598,56 @@ fn dev_mode_offers_sign_in_buttons_and_says_so_on_every_page() {
         "a barista is a barista"
     );
 }
+
+/// The fills of the cup labelled `label` in `html`, from the top of the cup
+/// down: by each layer's position, not by its order in the markup.
+fn cup_layers_top_down(html: &str, label: &str) -> Vec<String> {
+    let start = html
+        .find(&format!("aria-label=\"{label}\""))
+        .unwrap_or_else(|| panic!("no cup labelled {label:?}"));
+    let end = start + html[start..].find("</svg>").expect("the cup's end");
+    let rect = regex::Regex::new(
+        r#"<rect x="0" y="([0-9.]+)" width="100" height="[0-9.]+" fill="([^"]+)"/>"#,
+    )
+    .expect("regex");
+    let mut layers: Vec<(f64, String)> = rect
+        .captures_iter(&html[start..end])
+        .map(|found| (found[1].parse().expect("y"), found[2].to_owned()))
+        .collect();
+    layers.sort_by(|a, b| a.0.total_cmp(&b.0));
+    layers.into_iter().map(|(_, fill)| fill).collect()
+}
+
+#[test]
+fn cups_draw_the_first_ingredient_on_top_as_the_mobile_app_does() {
+    let provider = OidcProvider::start();
+    let app = spawn_dashboard(&provider);
+    let token = api_token(&provider, "auth0|x", MANAGER);
+    let created = app
+        .post(
+            "/drinks",
+            Some(&token),
+            &json!({"title": "Two Layers", "recipe": [
+                {"name": "foam", "color": "#fffaf0", "parts": 1},
+                {"name": "espresso", "color": "#3b1f0e", "parts": 3}
+            ]}),
+        )
+        .assert_ok();
+    let id = created["drinks"][0]["id"].as_i64().expect("id");
+    let browser = Browser::new(&app);
+    browser.sign_in(&provider, manager());
+
+    let menu = browser.get("/admin").text;
+    assert_eq!(
+        cup_layers_top_down(&menu, "A cup of Two Layers"),
+        ["#fffaf0", "#3b1f0e"],
+        "the menu card"
+    );
+    let editor = browser.get(&format!("/admin/drinks/{id}/edit")).text;
+    assert_eq!(
+        cup_layers_top_down(&editor, "Preview of the cup"),
+        ["#fffaf0", "#3b1f0e"],
+        "the editor's server-rendered preview"
+    );
+    assert!(editor.contains("top layer first"), "the editor's hint");
+}

@@ -71,14 +71,19 @@ fn an_older_database_is_upgraded_in_place() {
     let dir = tempfile::tempdir().expect("temp dir");
     let settings = test_settings(&dir, &jwks);
     {
-        // A database as the first release left it: schema version 1, one drink.
+        // A database as the first release left it: schema version 1, one
+        // drink with its layers bottom first, as that release's pages drew them.
         let mut conn = rusqlite::Connection::open(&settings.database.path).expect("create");
         migrations(false)
             .to_version(&mut conn, 1)
             .expect("version 1");
         conn.execute(
             "INSERT INTO drinks (title, title_key, recipe) VALUES ('Old Brew', 'old brew', ?1)",
-            [json!([{"name": "coffee", "color": "brown", "parts": 1}]).to_string()],
+            [json!([
+                {"name": "coffee", "color": "brown", "parts": 1},
+                {"name": "cream", "color": "white", "parts": 2}
+            ])
+            .to_string()],
         )
         .expect("insert");
     }
@@ -87,8 +92,11 @@ fn an_older_database_is_upgraded_in_place() {
     let menu = app.get("/drinks", None).assert_ok();
     assert_eq!(
         menu["drinks"],
-        json!([{"id": 1, "title": "Old Brew", "recipe": [{"color": "brown", "parts": 1}]}]),
-        "kept, not reseeded"
+        json!([{"id": 1, "title": "Old Brew", "recipe": [
+            {"color": "brown", "parts": 1},
+            {"color": "white", "parts": 2}
+        ]}]),
+        "kept as it was, never reseeded or reordered"
     );
     let version: i64 = app
         .database()
@@ -125,4 +133,41 @@ fn a_database_from_a_newer_release_is_refused() {
         .expect("refused");
     let chain = coffee_shop::error::error_chain(&error);
     assert!(chain.contains("newer"), "{chain}");
+}
+
+#[test]
+fn a_new_database_gets_the_sample_menu_with_its_layers_top_first() {
+    let app = spawn_app();
+    let detail = app
+        .get("/drinks-detail", Some(&app.token(BARISTA)))
+        .assert_ok();
+    let drinks = detail["drinks"].as_array().expect("a list");
+    let names = |title: &str| -> Vec<String> {
+        let drink = drinks
+            .iter()
+            .find(|drink| drink["title"] == title)
+            .unwrap_or_else(|| panic!("no {title} in {detail}"));
+        drink["recipe"]
+            .as_array()
+            .expect("recipe")
+            .iter()
+            .map(|ingredient| ingredient["name"].as_str().expect("name").to_owned())
+            .collect()
+    };
+    assert_eq!(drinks[0]["id"], 1);
+    assert_eq!(drinks[0]["title"], "water");
+    assert_eq!(
+        names("Cappuccino"),
+        ["milk foam", "steamed milk", "espresso"]
+    );
+    assert_eq!(names("Latte"), ["milk foam", "steamed milk", "espresso"]);
+    assert_eq!(
+        names("Mocha"),
+        [
+            "whipped cream",
+            "steamed milk",
+            "espresso",
+            "chocolate sauce"
+        ]
+    );
 }

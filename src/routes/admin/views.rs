@@ -52,8 +52,9 @@ impl Layout {
     }
 }
 
-/// The cup picture: the recipe's colors stacked bottom up, each layer as
-/// tall as its share of the parts, clipped to a glass outline.
+/// The cup picture, drawn as the mobile app draws it: the recipe's first
+/// layer on top, each layer as tall as its share of the parts, clipped to
+/// a glass outline.
 pub struct Cup {
     /// Unique within the page (SVG clip paths are looked up by id).
     pub clip_id: String,
@@ -73,7 +74,7 @@ const LIQUID_TOP: f64 = 24.0;
 const LIQUID_BOTTOM: f64 = 120.0;
 
 impl Cup {
-    /// A cup for `(color, parts)` layers, bottom layer first.
+    /// A cup for `(color, parts)` layers, top layer first.
     pub fn new<'a>(
         clip_id: String,
         layers: impl IntoIterator<Item = (&'a str, u32)>,
@@ -81,16 +82,18 @@ impl Cup {
     ) -> Self {
         let layers: Vec<(&str, u32)> = layers.into_iter().filter(|(_, parts)| *parts > 0).collect();
         let total: u32 = layers.iter().map(|(_, parts)| parts).sum();
-        let mut bottom = LIQUID_BOTTOM;
+        let mut top = LIQUID_TOP;
         let layers = layers
             .into_iter()
             .map(|(color, parts)| {
                 let height =
                     (LIQUID_BOTTOM - LIQUID_TOP) * f64::from(parts) / f64::from(total.max(1));
-                bottom -= height;
+                let y = top;
+                top += height;
                 CupLayer {
-                    y: format!("{bottom:.2}"),
-                    // A hair taller, so no seam shows between layers.
+                    y: format!("{y:.2}"),
+                    // A hair taller (the next layer covers the overlap), so
+                    // no seam shows between layers.
                     height: format!("{:.2}", height + 0.4),
                     color: color.to_owned(),
                 }
@@ -442,8 +445,14 @@ mod tests {
     fn cup_layers_fill_the_glass_in_proportion() {
         let cup = Cup::new("c".into(), [("red", 1), ("#fff", 3)], "x".into());
         assert_eq!(cup.layers.len(), 2);
-        assert_eq!(cup.layers[0].y, "96.00", "the bottom quarter");
-        assert_eq!(cup.layers[1].y, "24.00", "up to the top");
+        assert_eq!(
+            cup.layers[0].y, "24.00",
+            "the first layer is the top quarter"
+        );
+        assert_eq!(
+            cup.layers[1].y, "48.00",
+            "the rest fills down to the bottom"
+        );
         let empty = Cup::new("e".into(), [("red", 0)], "x".into());
         assert!(empty.layers.is_empty());
     }

@@ -143,6 +143,9 @@ named_schema!(
         .items(crate::domain::Ingredient::schema())
         .min_items(Some(1))
         .max_items(Some(MAX_INGREDIENTS))
-        .description(Some("The layers, bottom first."))
+        .description(Some(
+            "The layers, top first, as the mobile app draws them: `recipe[0]` is the top \
+             of the cup.",
+        ))
         .into()
 );
