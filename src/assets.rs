@@ -23,13 +23,7 @@ pub async fn serve(
     let file =
         StaticFiles::get(&path).ok_or_else(|| PageError::NotFound(format!("no file {path}")))?;
     let hash = file.metadata.sha256_hash();
-    let etag = format!(
-        "\"{}\"",
-        hash[..12]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+    let etag = format!("\"{}\"", crate::hex::lower_hex(&hash[..12]));
     Ok(ConditionalResponse::new(&request, &etag, &[&etag])
         .header((CACHE_CONTROL, "public, max-age=86400"))
         .header((CONTENT_TYPE, content_type(&path)))

@@ -19,13 +19,15 @@ use actix_web::dev::{AppConfig, Server, ServerHandle, Service, ServiceFactory};
 use actix_web::http::KeepAlive;
 use actix_web::{App, HttpServer, web};
 
+use crate::auth::csrf::AllowedOrigin;
 use crate::auth::dev::{DEV_ISSUER, DevKeyError, DevSigner};
 use crate::auth::{KeysStatus, TokenVerifier};
 use crate::config::{BindAddress, PublicUrl, Settings, SettingsError};
 use crate::db::{Database, DbError};
+use crate::http::dev_hosts::DevelopmentHosts;
 use crate::http::html_pages::ErrorPages;
 use crate::http::json_body::BodyLimits;
-use crate::http::{self, json_errors};
+use crate::http::{self, Stack, json_errors};
 use crate::menu::MenuService;
 use crate::routes::admin::AdminState;
 use crate::routes::api::openapi::OpenApiDocument;
@@ -47,6 +49,11 @@ pub enum StartupError {
          network change the menu. Bind a loopback address such as 127.0.0.1:5000"
     )]
     DevelopmentOnPublicAddress { address: BindAddress },
+    #[error(
+        "--dev refuses server.public_url {url}: development sign-in is only for this machine. \
+         Remove server.public_url, or set it to a loopback URL such as http://127.0.0.1:5000"
+    )]
+    DevelopmentWithPublicUrl { url: PublicUrl },
     #[error("cannot set up development sign-in")]
     DevKey(#[from] DevKeyError),
     #[error("cannot serve HTTPS")]
@@ -67,6 +74,8 @@ pub struct Application {
     server: Server,
     /// The plain-HTTP listener beside HTTPS.
     plain_http: Option<Server>,
+    /// HTTPS, whose ACME client starts with the plain listener.
+    tls: Option<Tls>,
     /// Closed after the server stops, so the database is left tidy.
     database: Database,
 }
@@ -91,6 +100,12 @@ impl Application {
         let main_bind = settings.main_bind();
         if settings.development && !main_bind.is_loopback() {
             return Err(StartupError::DevelopmentOnPublicAddress { address: main_bind });
+        }
+        if let Some(url) = &settings.server.public_url
+            && settings.development
+            && !url.is_loopback()
+        {
+            return Err(StartupError::DevelopmentWithPublicUrl { url: url.clone() });
         }
         let tls = Tls::start(&settings)?;
         let database = Database::open(&settings.database)?;
@@ -121,7 +136,14 @@ impl Application {
         let banner = banner(&settings, address, &verifier, tls.as_ref(), plain_http_port);
         let base_url = settings.base_url(address);
         let dashboard_client = settings.dashboard_client_at(&base_url)?;
-        let admin = AdminState::new(&settings, dashboard_client, base_url, dev_signer);
+        let allowed_origin = AllowedOrigin::for_server(&settings, address);
+        let admin = AdminState::new(
+            &settings,
+            dashboard_client,
+            base_url,
+            allowed_origin,
+            dev_signer,
+        );
         let shared = SharedState {
             menu: web::Data::new(MenuService::new(database.clone())),
             database: web::Data::new(database.clone()),
@@ -146,6 +168,7 @@ impl Application {
             banner,
             server,
             plain_http,
+            tls,
             database,
         })
     }
@@ -173,11 +196,14 @@ impl Application {
 
     /// Serves until SIGTERM/SIGINT (or `handle().stop()`), lets in-flight
     /// requests finish (bounded), then closes the database.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+    pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
         let plain_http = self.plain_http.map(|server| {
             let handle = server.handle();
             (actix_web::rt::spawn(server), handle)
         });
+        if let Some(tls) = &mut self.tls {
+            tls.start_acme();
+        }
         let served = self.server.await;
         if let Some((running, handle)) = plain_http {
             handle.stop(true).await;
@@ -239,10 +265,15 @@ fn serve(
         max_bytes: settings.server.max_body_bytes,
         timeout: Duration::from_millis(settings.server.body_timeout_ms),
     };
-    let cors_settings = settings.cors.clone();
+    let stack = Stack {
+        cors: settings.cors.clone(),
+        hsts_max_age_secs: tls.map(|tls| tls.hsts_max_age_secs),
+        development: settings.development.then_some(DevelopmentHosts {
+            port: local_address(&listener, settings.main_bind())?.port(),
+        }),
+    };
     let frontend = settings.frontend.dir.clone();
     let certificates = tls.map(|tls| web::Data::from(Arc::clone(&tls.store)));
-    let hsts_max_age = tls.map(|tls| tls.hsts_max_age_secs);
     let server = HttpServer::new(move || {
         let mut app = App::new()
             .app_data(shared.database.clone())
@@ -261,7 +292,7 @@ fn serve(
             Some(dir) => app.service(frontend::service(dir)),
             None => app.default_service(web::to(json_errors::not_found)),
         };
-        http::wrap_app(app, &cors_settings, hsts_max_age)
+        http::wrap_app(app, &stack)
     });
     let server = with_limits(server, settings);
     let address = settings.main_bind();
@@ -287,7 +318,11 @@ fn serve_plain_http(
     let certificates = web::Data::from(Arc::clone(&tls.store));
     let challenges = web::Data::from(Arc::clone(&tls.challenges));
     let target = web::Data::new(target);
-    let cors_settings = settings.cors.clone();
+    let stack = Stack {
+        cors: settings.cors.clone(),
+        hsts_max_age_secs: None,
+        development: None,
+    };
     let server = HttpServer::new(move || {
         let app = App::new()
             .app_data(database.clone())
@@ -297,7 +332,7 @@ fn serve_plain_http(
             .app_data(target.clone())
             .configure(plain_http::configure)
             .default_service(web::to(plain_http::redirect_to_https));
-        http::wrap_app(app, &cors_settings, None)
+        http::wrap_app(app, &stack)
     });
     Ok(with_limits(server, settings)
         .workers(1)

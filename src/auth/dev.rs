@@ -119,7 +119,7 @@ impl DevSigner {
         let n = URL_SAFE_NO_PAD.encode(public.n().to_bytes_be());
         let e = URL_SAFE_NO_PAD.encode(public.e().to_bytes_be());
         let digest = Sha256::digest(n.as_bytes());
-        let kid = format!("coffee-shop-dev-{}", hex(&digest[..8]));
+        let kid = format!("coffee-shop-dev-{}", crate::hex::lower_hex(&digest[..8]));
         let der = private
             .to_pkcs1_der()
             .map_err(|e| DevKeyError::Generate(e.to_string()))?;
@@ -164,10 +164,6 @@ impl DevSigner {
         jsonwebtoken::encode(&header, &claims, &self.encoding)
             .map_err(|e| DevKeyError::Sign(e.to_string()))
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Parses a lifetime such as `90s`, `30m`, `1h` or `7d` (a bare number is seconds).

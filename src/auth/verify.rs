@@ -201,6 +201,7 @@ impl TokenVerifier {
                 "The ID token's nonce does not match this sign-in.",
             ));
         }
+        identity.check_authorized_party(client_id)?;
         Ok(identity)
     }
 
@@ -245,6 +246,37 @@ pub struct Identity {
     pub email: Option<String>,
     #[serde(default)]
     nonce: Option<String>,
+    #[serde(default)]
+    aud: Option<Audience>,
+    /// The authorized party: the client the token was issued to.
+    #[serde(default)]
+    azp: Option<String>,
+}
+
+/// `aud`: a list, or one audience (whose value the checks above already
+/// compared with the client id).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Audience {
+    Many(Vec<String>),
+    One(serde::de::IgnoredAny),
+}
+
+impl Identity {
+    /// OpenID Connect Core 3.1.3.7: with several audiences `azp` must be
+    /// there, and when it is there it must be this client.
+    fn check_authorized_party(&self, client_id: &str) -> Result<(), AuthError> {
+        let several_audiences = matches!(&self.aud, Some(Audience::Many(list)) if list.len() > 1);
+        match self.azp.as_deref() {
+            Some(azp) if azp != client_id => Err(AuthError::invalid_token(
+                "The ID token was issued to another client (azp).",
+            )),
+            None if several_audiences => Err(AuthError::invalid_token(
+                "The ID token names several audiences but no authorized party (azp).",
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 fn unknown_key() -> AuthError {

@@ -112,6 +112,19 @@ impl Settings {
             }
             _ => {}
         }
+        if self.tls_mode() != TlsMode::Off
+            && self
+                .server
+                .public_url
+                .as_ref()
+                .is_some_and(|url| !url.is_https())
+        {
+            return Err(invalid(
+                "server.public_url",
+                "is http:// while TLS is on".into(),
+                "write it with https://, or leave it out to use the certificate's name",
+            ));
+        }
         let TlsMode::Acme(acme) = self.tls_mode() else {
             return Ok(());
         };

@@ -2,7 +2,7 @@
 //! nothing downstream parses them again.
 
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use ureq::http::Uri;
@@ -99,7 +99,7 @@ impl PublicUrl {
         Self(format!("{scheme}://{}", reachable_here(address)))
     }
 
-    /// `https://<domain>`, with the port unless it is 443.
+    /// `https://<host>`, with the port unless it is 443.
     pub fn of_domain(domain: &str, port: u16) -> Self {
         match port {
             443 => Self(format!("https://{domain}")),
@@ -109,6 +109,15 @@ impl PublicUrl {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// True when only this machine can reach the URL's host.
+    pub fn is_loopback(&self) -> bool {
+        self.0
+            .parse::<Uri>()
+            .ok()
+            .and_then(|uri| uri.host().map(is_loopback_host))
+            .unwrap_or(false)
     }
 
     /// True for https, where cookies get `Secure`.
@@ -144,6 +153,13 @@ pub fn optional_public_url<'de, D: Deserializer<'de>>(
              https://menu.example-cafe.com"
         ))
     })
+}
+
+/// True for `localhost` and loopback IP addresses (with or without IPv6 brackets).
+pub(super) fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `scheme://host[:port]` with nothing after it (an origin, as browsers

@@ -1,10 +1,8 @@
 //! Validation, once, at load: every error names the key and the fix.
 
-use std::net::IpAddr;
-
 use ureq::http::Uri;
 
-use super::types::is_origin;
+use super::types::{is_loopback_host, is_origin};
 use super::{Settings, SettingsError};
 
 impl Settings {
@@ -81,14 +79,26 @@ impl Settings {
                 "use a level such as \"info\" or a filter such as \"coffee_shop=debug,info\"",
             ));
         }
-        if let Some(dir) = &self.frontend.dir
-            && !dir.join("index.html").is_file()
-        {
-            return Err(invalid(
-                "frontend.dir",
-                format!("`{}` has no index.html", dir.display()),
-                "point it at the folder of a web build (the one holding index.html), or remove it",
-            ));
+        if let Some(dir) = &self.frontend.dir {
+            if !dir.join("index.html").is_file() {
+                return Err(invalid(
+                    "frontend.dir",
+                    format!("`{}` has no index.html", dir.display()),
+                    "point it at the folder of a web build (the one holding index.html), or remove it",
+                ));
+            }
+            // Nothing outside the folder is ever served, the entry page included.
+            let inside = match (dir.canonicalize(), dir.join("index.html").canonicalize()) {
+                (Ok(root), Ok(index)) => index.starts_with(root),
+                _ => false,
+            };
+            if !inside {
+                return Err(invalid(
+                    "frontend.dir",
+                    format!("`{}`'s index.html leads outside the folder", dir.display()),
+                    "copy the web build into the folder instead of linking to files elsewhere",
+                ));
+            }
         }
         Ok(())
     }
@@ -178,13 +188,6 @@ pub(super) fn check_url(key: &'static str, url: &str) -> Result<(), SettingsErro
             "use https (plain http is only allowed for loopback hosts)",
         )),
     }
-}
-
-/// True for `localhost` and loopback IP addresses (with or without IPv6 brackets).
-fn is_loopback_host(host: &str) -> bool {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    bare.eq_ignore_ascii_case("localhost")
-        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 pub(super) fn non_empty(value: &Option<String>) -> Option<&str> {

@@ -5,15 +5,17 @@
 //! `wrap_app` and, for the pages, `routes::admin::configure`):
 //! 1. `request_log`: gives the request its id and logs the final status,
 //!    so it wraps everything;
-//! 2. `Strict-Transport-Security`, when TLS is on, on every answer;
-//! 3. `json_errors`: turns any error that is not JSON or a page yet into
+//! 2. `dev_hosts`, in development mode only: loopback `Host` names only;
+//! 3. `Strict-Transport-Security`, when TLS is on, on every answer;
+//! 4. `json_errors`: turns any error that is not JSON or a page yet into
 //!    the API's JSON shape, CORS refusals included;
-//! 4. `head`: routes HEAD as GET, below the log (which records HEAD);
-//! 5. `cors`: adds CORS headers to every answer, errors too;
-//! 6. the router; under `/admin`, `html_pages` renders errors as pages and
+//! 5. `head`: routes HEAD as GET, below the log (which records HEAD);
+//! 6. `cors`: adds CORS headers to every answer, errors too;
+//! 7. the router; under `/admin`, `html_pages` renders errors as pages and
 //!    adds the pages' security headers.
 
 pub mod cors;
+pub mod dev_hosts;
 pub mod head;
 pub mod html_pages;
 pub mod json_body;
@@ -24,15 +26,25 @@ pub mod request_log;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
-use actix_web::{App, Error};
+use actix_web::{App, Error, web};
 
 use crate::config::CorsSettings;
+use dev_hosts::DevelopmentHosts;
+
+/// What the shared stack needs to know about the server.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub cors: CorsSettings,
+    /// `Strict-Transport-Security` max-age, when TLS is on.
+    pub hsts_max_age_secs: Option<u64>,
+    /// In development mode: the port loopback `Host` names must carry.
+    pub development: Option<DevelopmentHosts>,
+}
 
 /// Wraps the application in the shared middleware stack (order above).
 pub fn wrap_app<T, B>(
     app: App<T>,
-    cors_settings: &CorsSettings,
-    hsts_max_age_secs: Option<u64>,
+    stack: &Stack,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -54,11 +66,19 @@ where
     <T::Service as Service<ServiceRequest>>::Future: 'static,
     B: MessageBody + 'static,
 {
+    let app = match stack.development {
+        Some(hosts) => app.app_data(web::Data::new(hosts)),
+        None => app,
+    };
     // The last `.wrap()` is outermost.
-    app.wrap(cors::cors(cors_settings))
+    app.wrap(cors::cors(&stack.cors))
         .wrap(from_fn(head::head_as_get))
         .wrap(from_fn(json_errors::json_errors))
-        .wrap(strict_transport_security(hsts_max_age_secs))
+        .wrap(strict_transport_security(stack.hsts_max_age_secs))
+        .wrap(Condition::new(
+            stack.development.is_some(),
+            from_fn(dev_hosts::loopback_hosts_only),
+        ))
         .wrap(from_fn(request_log::log_request))
 }
 

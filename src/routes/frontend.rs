@@ -12,10 +12,13 @@ use actix_web::http::Method;
 
 use crate::error::ApiError;
 
-/// Serves `dir` at `/`; hidden files (`.env`, `.git`) are never served.
+/// Serves `dir` at `/`; hidden files (`.env`, `.git`) are never served,
+/// nor anything a symlink leads to outside `dir`.
 pub fn service(dir: &Path) -> Files {
     let index = dir.join("index.html");
+    let root = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
     Files::new("/", dir)
+        .path_filter(move |path, _| stays_inside(&root, path))
         .index_file("index.html")
         .prefer_utf8(true)
         .default_handler(fn_service(move |request: ServiceRequest| {
@@ -38,6 +41,16 @@ async fn client_route_or_not_found(
     }
     let error = ApiError::not_found(format!("there is no route {} {}", request.method(), path));
     Ok(ServiceResponse::from_err(error, request))
+}
+
+/// True unless `path` (relative to `root`, which is canonical) resolves,
+/// through symlinks, to somewhere outside `root`. A missing file passes, to
+/// get the usual 404 or `index.html`.
+fn stays_inside(root: &Path, path: &Path) -> bool {
+    match root.join(path).canonicalize() {
+        Ok(real) => real.starts_with(root),
+        Err(_) => true,
+    }
 }
 
 /// A path the app's router may own: not reserved, last segment without a dot.

@@ -15,7 +15,7 @@ use crate::error::{ErrorBody, error_body};
 use crate::http::json_errors::read_only_resource;
 use crate::paths;
 use crate::routes::api::schema::named_schema;
-use crate::tls::{CertificateStore, TlsState};
+use crate::tls::CertificateStore;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(read_only_resource(paths::HEALTHZ, healthz))
@@ -41,9 +41,12 @@ pub(crate) async fn readyz(
     tls: Option<web::Data<CertificateStore>>,
 ) -> HttpResponse {
     let database_ready = database.is_ready().await;
-    // Only there when TLS is on: "pending: <reason>" until a certificate arrives.
+    // Only there when TLS is on: "pending: <reason>" until a certificate
+    // arrives, "expired: …" if renewals kept failing.
     let tls_state = tls.map(|store| store.state());
-    let tls_ready = !matches!(tls_state, Some(TlsState::Pending { .. }));
+    let tls_ready = tls_state
+        .as_ref()
+        .is_none_or(|state| state.is_usable(SystemTime::now()));
     let keys = verifier.keys_status();
     let keys_check = match &keys {
         KeysStatus::Loaded { keys } => format!("ok: {keys} keys loaded"),

@@ -54,8 +54,9 @@ async fn challenge(
     }
 }
 
-/// Everything else goes to https: 301 for GET and HEAD, 308 for other
-/// methods (which keeps the method and body).
+/// Everything else goes to https: 301 for GET (and HEAD, which the stack
+/// answers as GET everywhere), 308 for every other method (which keeps the
+/// method and body).
 pub async fn redirect_to_https(
     request: HttpRequest,
     target: web::Data<RedirectTarget>,
@@ -70,13 +71,10 @@ pub async fn redirect_to_https(
             let host = request_host(&request).ok_or_else(|| {
                 ApiError::BadRequest("plain HTTP needs a Host header to redirect to https".into())
             })?;
-            match https_port {
-                443 => format!("https://{host}{path}"),
-                port => format!("https://{host}:{port}{path}"),
-            }
+            PublicUrl::of_domain(host, *https_port).join(path)
         }
     };
-    let mut response = if matches!(*request.method(), Method::GET | Method::HEAD) {
+    let mut response = if request.method() == Method::GET {
         HttpResponse::MovedPermanently()
     } else {
         HttpResponse::PermanentRedirect()

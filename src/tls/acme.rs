@@ -24,6 +24,7 @@ use super::acme_http::AcmeHttp;
 use super::certificate::{LoadedCertificate, PemPair, parse};
 use crate::config::AcmeSettings;
 use crate::error::error_chain;
+use crate::hex::lower_hex;
 use crate::private_files;
 
 /// The first retry after a failure, doubled up to `MAX_BACKOFF`.
@@ -76,6 +77,8 @@ enum AcmeError {
     Certificate(String),
     #[error("no answer from the ACME CA within {} s", ATTEMPT_TIMEOUT.as_secs())]
     Timeout,
+    #[error("the new certificate is already due for renewal; check this machine's clock")]
+    DueAtOnce,
 }
 
 pub struct AcmeClient {
@@ -105,9 +108,8 @@ impl AcmeClient {
         }
     }
 
-    /// Serves the stored certificate if it still covers the domains, then
-    /// keeps a valid one in the store for the life of the actix system.
-    pub fn spawn(self) {
+    /// Serves the stored certificate, if it still covers the domains.
+    pub fn serve_stored_certificate(&self) {
         if let Some(stored) = self.files.stored_certificate() {
             tracing::info!(
                 certificate = %stored.info.summary(SystemTime::now()),
@@ -116,11 +118,17 @@ impl AcmeClient {
             let renewal = stored.info.renewal_due();
             self.store.install(stored, Some(renewal));
         }
+    }
+
+    /// Keeps a valid certificate in the store for the life of the actix
+    /// system.
+    pub fn spawn(self) {
         actix_web::rt::spawn(self.keep_certificate());
     }
 
     async fn keep_certificate(self) {
         let mut backoff = FIRST_BACKOFF;
+        let mut first_attempt = true;
         loop {
             if let Some(due) = self.store.serving().map(|info| info.renewal_due()) {
                 match due.duration_since(SystemTime::now()) {
@@ -131,7 +139,8 @@ impl AcmeClient {
                     Err(_) => tracing::info!("the ACME certificate is due for renewal"),
                 }
             }
-            match tokio::time::timeout(ATTEMPT_TIMEOUT, self.order_certificate()).await {
+            let outcome = tokio::time::timeout(ATTEMPT_TIMEOUT, self.order_certificate()).await;
+            match outcome {
                 Ok(Ok(certificate)) => {
                     let renewal = certificate.info.renewal_due();
                     tracing::info!(
@@ -140,28 +149,42 @@ impl AcmeClient {
                         "new ACME certificate; new connections use it"
                     );
                     self.store.install(certificate, Some(renewal));
-                    backoff = FIRST_BACKOFF;
-                    continue;
+                    if renewal > SystemTime::now() {
+                        backoff = FIRST_BACKOFF;
+                        continue;
+                    }
+                    // Due as soon as issued: a wrong clock, or a CA that
+                    // backdates. Ordering again at once would be a tight loop.
+                    self.failed(&AcmeError::DueAtOnce, backoff, first_attempt);
                 }
-                Ok(Err(error)) => self.failed(&error, backoff),
-                Err(_) => self.failed(&AcmeError::Timeout, backoff),
+                Ok(Err(error)) => self.failed(&error, backoff, first_attempt),
+                Err(_) => self.failed(&AcmeError::Timeout, backoff, first_attempt),
             }
+            first_attempt = false;
             self.challenges.close_all();
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     }
 
-    fn failed(&self, error: &AcmeError, retry_in: Duration) {
+    /// Logs and records a failed attempt; the first one before any
+    /// certificate also goes to stdout under the banner, which said
+    /// "pending" before the reason was known.
+    fn failed(&self, error: &AcmeError, retry_in: Duration, first_attempt: bool) {
         let reason = format!("{error}; retrying in {} s", retry_in.as_secs());
         match self.store.serving() {
             Some(_) => tracing::warn!(
                 %reason,
                 "ACME renewal failed; still serving the current certificate"
             ),
-            None => tracing::warn!(%reason, "no HTTPS certificate yet"),
+            None => {
+                tracing::warn!(%reason, "no HTTPS certificate yet");
+                if first_attempt {
+                    println!("  HTTPS      pending: {reason}");
+                }
+            }
         }
-        self.store.set_pending(reason);
+        self.store.record_failure(reason);
     }
 
     /// One order, start to finish: account, challenges, certificate; the
@@ -282,14 +305,13 @@ impl AcmeFiles {
     /// The stored certificate, when it parses, is unexpired and names
     /// every configured domain.
     pub fn stored_certificate(&self) -> Option<LoadedCertificate> {
-        let (cert_path, key_path) = self.certificate_paths();
-        let cert_pem = std::fs::read(&cert_path).ok()?;
-        let key_pem = std::fs::read(&key_path).ok()?;
+        let path = self.certificate_path();
+        let pem = std::fs::read(&path).ok()?;
         let pair = PemPair {
-            cert_path: &cert_path,
-            cert_pem: &cert_pem,
-            key_path: &key_path,
-            key_pem: &key_pem,
+            cert_path: &path,
+            cert_pem: &pem,
+            key_path: &path,
+            key_pem: &pem,
         };
         match parse(&pair) {
             Ok(stored) if stored.info.covers(&self.domains) => Some(stored),
@@ -306,32 +328,30 @@ impl AcmeFiles {
         }
     }
 
-    /// Checks the CA's answer, then stores it (key first, so a stored
-    /// certificate always has its key).
+    /// Checks the CA's answer, then stores key and chain in one file, in
+    /// one atomic replace, so a crash never leaves a key beside another
+    /// certificate.
     fn keep_certificate(
         &self,
         chain_pem: &str,
         key_pem: &str,
     ) -> Result<LoadedCertificate, AcmeError> {
-        let (cert_path, key_path) = self.certificate_paths();
+        let path = self.certificate_path();
         let loaded = parse(&PemPair {
-            cert_path: &cert_path,
+            cert_path: &path,
             cert_pem: chain_pem.as_bytes(),
-            key_path: &key_path,
+            key_path: &path,
             key_pem: key_pem.as_bytes(),
         })
         .map_err(|e| AcmeError::Certificate(e.to_string()))?;
-        self.write(&key_path, key_pem.as_bytes())?;
-        self.write(&cert_path, chain_pem.as_bytes())?;
+        self.write(&path, format!("{key_pem}\n{chain_pem}").as_bytes())?;
         Ok(loaded)
     }
 
-    fn certificate_paths(&self) -> (PathBuf, PathBuf) {
+    /// `<first domain>.pem`: the private key, then the chain.
+    fn certificate_path(&self) -> PathBuf {
         let name = self.domains.first().map_or("certificate", String::as_str);
-        (
-            self.folder.join(format!("{name}.crt.pem")),
-            self.folder.join(format!("{name}.key.pem")),
-        )
+        self.folder.join(format!("{name}.pem"))
     }
 
     fn write(&self, path: &Path, contents: &[u8]) -> Result<(), AcmeError> {
@@ -354,8 +374,7 @@ fn ca_folder_name(directory: &str) -> String {
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
         .collect();
     let digest = Sha256::digest(directory.as_bytes());
-    let short: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
-    format!("{host}-{short}")
+    format!("{host}-{}", lower_hex(&digest[..4]))
 }
 
 #[cfg(test)]

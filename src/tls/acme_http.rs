@@ -1,8 +1,8 @@
-//! The ACME client's HTTP, through the `ureq` agent the server already
-//! uses for its identity provider, rather than a second HTTP stack (hyper)
-//! in the binary. It trusts the bundled Mozilla roots, so a bare machine
-//! with no CA store still reaches Let's Encrypt, or only `tls.acme_ca_file`
-//! for a private CA. Calls are bounded in time and never follow redirects.
+//! The ACME client's HTTP, through the server's outbound `ureq` agent
+//! (`outbound::agent`) rather than a second HTTP stack (hyper) in the
+//! binary. It trusts the bundled Mozilla roots, so a bare machine with no
+//! CA store still reaches Let's Encrypt, or only `tls.acme_ca_file` for a
+//! private CA.
 
 use std::future::Future;
 use std::path::Path;
@@ -13,7 +13,9 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use instant_acme::{BodyWrapper, BytesResponse, Error, HttpClient};
 use ureq::http::{Request, Response};
-use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::tls::{Certificate, RootCerts};
+
+use crate::outbound;
 
 pub struct AcmeHttp {
     agent: ureq::Agent,
@@ -38,15 +40,7 @@ impl AcmeHttp {
                 RootCerts::new_with_certs(&[certificate])
             }
         };
-        let agent = ureq::Agent::config_builder()
-            .tls_config(TlsConfig::builder().root_certs(roots).build())
-            .timeout_connect(Some(Duration::from_secs(10)))
-            .timeout_global(Some(Duration::from_secs(30)))
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .user_agent(concat!("coffee-shop/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
+        let agent = outbound::agent(Duration::from_secs(10), Duration::from_secs(30), roots);
         Ok(Self { agent })
     }
 }

@@ -22,10 +22,11 @@ fn stamp(path: &Path) -> FileStamp {
     Some((metadata.modified().ok()?, metadata.len()))
 }
 
-/// Watches the files for the life of the actix system.
+/// Watches the files for the life of the actix system. SIGHUP is taken
+/// over at once, before start-up goes on, so it never stops the server.
 pub fn watch(store: Arc<CertificateStore>, cert: PathBuf, key: PathBuf) {
+    let mut hangups = hangup_signals();
     actix_web::rt::spawn(async move {
-        let mut hangups = hangup_signals();
         let mut seen = (stamp(&cert), stamp(&key));
         let mut interval = tokio::time::interval(POLL_INTERVAL);
         loop {
@@ -43,6 +44,19 @@ pub fn watch(store: Arc<CertificateStore>, cert: PathBuf, key: PathBuf) {
                     if hangup { "SIGHUP" } else { "a file changed" },
                 );
             }
+        }
+    });
+}
+
+/// Without certificate files, SIGHUP (e.g. `systemctl reload`) has nothing
+/// to reload: it is logged, and never stops the server as it would by
+/// default.
+pub fn ignore_hangups() {
+    let mut hangups = hangup_signals();
+    actix_web::rt::spawn(async move {
+        loop {
+            next_hangup(&mut hangups).await;
+            tracing::info!("SIGHUP: nothing to reload (no certificate files are in use)");
         }
     });
 }

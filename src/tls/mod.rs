@@ -41,11 +41,14 @@ pub enum TlsState {
         certificate: CertificateInfo,
         /// When an automatic certificate is renewed (`None` for files).
         next_renewal: Option<SystemTime>,
+        /// Why the last renewal attempt failed, until one succeeds.
+        renewal_problem: Option<String>,
     },
 }
 
 impl TlsState {
-    /// One line: "off", "pending: <reason>", or the certificate's summary.
+    /// One line: "off", "pending: <reason>", "expired: …", or the
+    /// certificate's summary (with a failing renewal's reason).
     pub fn summary(&self, now: SystemTime) -> String {
         match self {
             TlsState::Off => "off".to_owned(),
@@ -53,12 +56,27 @@ impl TlsState {
             TlsState::Serving {
                 certificate,
                 next_renewal,
+                renewal_problem,
             } => {
+                let expired = if self.is_usable(now) { "" } else { "expired: " };
                 let renewal = next_renewal.map_or(String::new(), |at| {
                     format!(", renews at {}", humantime::format_rfc3339_seconds(at))
                 });
-                format!("{}{renewal}", certificate.summary(now))
+                let problem = renewal_problem
+                    .as_ref()
+                    .map_or(String::new(), |why| format!("; renewal failing: {why}"));
+                format!("{expired}{}{renewal}{problem}", certificate.summary(now))
             }
+        }
+    }
+
+    /// False while no certificate is served or once it has expired: what
+    /// `/readyz` reports as not ready.
+    pub fn is_usable(&self, now: SystemTime) -> bool {
+        match self {
+            TlsState::Off => true,
+            TlsState::Pending { .. } => false,
+            TlsState::Serving { certificate, .. } => certificate.not_after > now,
         }
     }
 }
@@ -85,15 +103,28 @@ impl CertificateStore {
         self.state.store(Arc::new(TlsState::Serving {
             certificate: certificate.info,
             next_renewal,
+            renewal_problem: None,
         }));
     }
 
-    /// Records why no certificate could be had yet; a certificate already
-    /// served stays served.
-    pub fn set_pending(&self, reason: String) {
-        if self.current.load().is_none() {
-            self.state.store(Arc::new(TlsState::Pending { reason }));
-        }
+    /// Records why getting a certificate failed: "pending" before the
+    /// first, a renewal problem beside a certificate already served (which
+    /// stays served).
+    pub fn record_failure(&self, reason: String) {
+        self.state.rcu(|state| match &**state {
+            TlsState::Serving {
+                certificate,
+                next_renewal,
+                ..
+            } => TlsState::Serving {
+                certificate: certificate.clone(),
+                next_renewal: *next_renewal,
+                renewal_problem: Some(reason.clone()),
+            },
+            _ => TlsState::Pending {
+                reason: reason.clone(),
+            },
+        });
     }
 
     pub fn state(&self) -> TlsState {
@@ -121,16 +152,24 @@ pub struct Tls {
     pub store: Arc<CertificateStore>,
     pub challenges: Arc<Http01Challenges>,
     pub hsts_max_age_secs: u64,
+    /// The ACME client, started (`start_acme`) once the plain listener
+    /// answers challenges.
+    acme: Option<acme::AcmeClient>,
 }
 
 impl Tls {
-    /// Loads the certificate files (a bad file stops start-up), or starts
-    /// the ACME client (a failure does not: it retries in the background).
-    /// `None` when TLS is off. Must run inside the actix system.
+    /// Loads the certificate files (a bad file stops start-up), or the
+    /// stored ACME certificate; `start_acme` then keeps one (a failure does
+    /// not stop the server: it retries in the background). `None` when TLS
+    /// is off. Must run inside the actix system.
     pub fn start(settings: &Settings) -> Result<Option<Self>, TlsError> {
         let challenges = Arc::new(Http01Challenges::default());
+        let mut acme = None;
         let store = match settings.tls_mode() {
-            TlsMode::Off => return Ok(None),
+            TlsMode::Off => {
+                files::ignore_hangups();
+                return Ok(None);
+            }
             TlsMode::Files { cert, key } => {
                 let loaded = certificate::load_files(&cert, &key)?;
                 let store = Arc::new(CertificateStore::new(TlsState::Off));
@@ -138,11 +177,18 @@ impl Tls {
                 files::watch(Arc::clone(&store), cert, key);
                 store
             }
-            TlsMode::Acme(acme) => {
+            TlsMode::Acme(acme_settings) => {
                 let store = Arc::new(CertificateStore::new(TlsState::Pending {
                     reason: "getting a certificate from the ACME CA".into(),
                 }));
-                acme::AcmeClient::new(acme, Arc::clone(&store), Arc::clone(&challenges)).spawn();
+                let client = acme::AcmeClient::new(
+                    acme_settings,
+                    Arc::clone(&store),
+                    Arc::clone(&challenges),
+                );
+                client.serve_stored_certificate();
+                acme = Some(client);
+                files::ignore_hangups();
                 store
             }
         };
@@ -150,7 +196,16 @@ impl Tls {
             store,
             challenges,
             hsts_max_age_secs: settings.tls.hsts_max_age_secs,
+            acme,
         }))
+    }
+
+    /// Starts the ACME client, if there is one: call it once the plain
+    /// listener runs, so the CA's first check finds it answering.
+    pub fn start_acme(&mut self) {
+        if let Some(client) = self.acme.take() {
+            client.spawn();
+        }
     }
 
     /// The rustls configuration: certificates from the store, session

@@ -295,6 +295,30 @@ fn a_short_lived_certificate_is_renewed_without_a_restart() {
         std::thread::sleep(Duration::from_millis(500));
     }
     assert!(pebble.orders() >= 2, "the renewal is a new order");
+
+    // The CA goes away: the next renewal fails, the certificate in hand
+    // stays served, and /readyz says why.
+    let served = wait_for_https(&app, &root, Duration::from_secs(5)).certificate;
+    drop(pebble);
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let ready = plain_get(&app, "/readyz");
+        let tls = ready.json()["checks"]["tls"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if tls.contains("renewal failing") {
+            assert!(tls.contains(&plan.directory_url()), "{tls}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no renewal failure reported: {tls}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let still = wait_for_https(&app, &root, Duration::from_secs(2));
+    assert_eq!(still.certificate, served, "the current certificate is kept");
 }
 
 #[test]

@@ -129,7 +129,10 @@ fn a_forged_replayed_or_foreign_callback_starts_no_session() {
     let error =
         browser.get("/admin/callback?error=access_denied&error_description=User%20cancelled");
     assert_eq!(error.status, 502);
-    assert!(error.text.contains("User cancelled"));
+    assert!(
+        !error.text.contains("User cancelled"),
+        "the query's words are never shown"
+    );
 
     let sessions: i64 = app
         .database()
@@ -650,4 +653,152 @@ fn cups_draw_the_first_ingredient_on_top_as_the_mobile_app_does() {
         "the editor's server-rendered preview"
     );
     assert!(editor.contains("top layer first"), "the editor's hint");
+}
+
+#[test]
+fn the_callback_never_shows_the_words_of_a_link_it_did_not_start() {
+    let (provider, _app, browser) = dashboard();
+    let lure =
+        "error=access_denied&error_description=Your%20account%20is%20locked.%20Call%20555-0100";
+
+    // A forged link, without this browser's sign-in: the usual expiry page.
+    let forged = browser.get(&format!("/admin/callback?{lure}"));
+    assert_eq!(forged.status, 502, "{}", forged.text);
+    assert!(
+        forged.text.contains("expired or was already used"),
+        "{}",
+        forged.text
+    );
+    assert!(!forged.text.contains("555-0100"), "{}", forged.text);
+
+    // The provider's own refusal of a real sign-in: a fixed message.
+    provider.sign_in_as(manager());
+    browser.get("/admin/login/start");
+    let state = provider_state(&browser);
+    let refused = browser.get(&format!("/admin/callback?state={state}&{lure}"));
+    assert_eq!(refused.status, 502, "{}", refused.text);
+    assert!(
+        refused.text.contains("did not complete the sign-in"),
+        "{}",
+        refused.text
+    );
+    assert!(!refused.text.contains("555-0100"), "{}", refused.text);
+}
+
+/// The state of this browser's pending sign-in (its cookie).
+fn provider_state(browser: &Browser) -> String {
+    browser.cookie("coffee_signin").expect("a pending sign-in")
+}
+
+#[test]
+fn a_next_with_control_characters_or_spaces_falls_back_to_the_menu() {
+    let (provider, _app, browser) = dashboard();
+    for next in [
+        "/admin%0d%0aSet-Cookie:%20x=1",
+        "/admin/activity%20x",
+        "/admin%7f",
+    ] {
+        provider.sign_in_as(manager());
+        let start = browser.get(&format!("/admin/login/start?next={next}"));
+        assert_eq!(start.status, 303, "{}", start.text);
+        let at_provider = browser.follow(&start);
+        let landed = browser.follow(&at_provider);
+        assert_eq!(landed.status, 303, "{next}: {}", landed.text);
+        assert_eq!(landed.header("location"), Some("/admin"), "{next}");
+        assert_eq!(browser.get("/admin").status, 200, "signed in");
+    }
+}
+
+#[test]
+fn an_id_token_for_several_audiences_needs_this_client_as_its_authorized_party() {
+    let (provider, _app, browser) = dashboard();
+    provider.add_to_id_token(json!({"aud": [CLIENT_ID, "another-client"]}));
+    provider.sign_in_as(manager());
+    let start = browser.get("/admin/login/start");
+    let refused = browser.follow(&browser.follow(&start));
+    assert_eq!(refused.status, 502, "{}", refused.text);
+    assert!(refused.text.contains("azp"), "{}", refused.text);
+
+    provider.add_to_id_token(json!({"azp": "another-client"}));
+    provider.sign_in_as(manager());
+    let start = browser.get("/admin/login/start");
+    let refused = browser.follow(&browser.follow(&start));
+    assert_eq!(
+        refused.status, 502,
+        "issued to another client: {}",
+        refused.text
+    );
+
+    provider.add_to_id_token(json!({"azp": CLIENT_ID}));
+    let landed = browser.sign_in(&provider, manager());
+    assert_eq!(landed.header("location"), Some("/admin"));
+}
+
+fn port_of(app: &TestApp) -> String {
+    app.address.rsplit(':').next().expect("a port").to_owned()
+}
+
+#[test]
+fn a_dns_rebinding_page_cannot_reach_a_development_server() {
+    let app = spawn_tweaked_app(|settings| settings.development = true);
+    let port = port_of(&app);
+    let evil = format!("evil.example:{port}");
+    let browser = Browser::new(&app);
+    let rebound = browser.post_rebound(
+        &format!("http://{evil}"),
+        &evil,
+        "/admin/dev-login",
+        &[("role", "manager")],
+    );
+    assert_eq!(rebound.status, 403, "{}", rebound.text);
+    assert!(rebound.header_values("set-cookie").is_empty(), "no session");
+    let forwarded = format!("localhost:{port}");
+    for headers in [
+        vec![("Host", evil.as_str())],
+        vec![
+            ("Host", evil.as_str()),
+            ("X-Forwarded-Host", forwarded.as_str()),
+        ],
+    ] {
+        app.request("GET", "/drinks", &headers, None)
+            .assert_error(403);
+    }
+
+    let local = format!("localhost:{port}");
+    let signed_in = browser.post_rebound(
+        &format!("http://{local}"),
+        &local,
+        "/admin/dev-login",
+        &[("role", "manager")],
+    );
+    assert_eq!(
+        signed_in.status, 303,
+        "localhost is this machine: {}",
+        signed_in.text
+    );
+}
+
+#[test]
+fn the_origin_is_compared_with_the_server_and_never_with_the_host_header() {
+    let (_provider, app, browser) = signed_in_dashboard(manager());
+    let csrf = browser.csrf_token();
+    let port = port_of(&app);
+    let evil = format!("evil.example:{port}");
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("title", "Rebound"),
+        ("name", "espresso"),
+        ("color", "brown"),
+        ("parts", "1"),
+        ("action", "save"),
+    ];
+    let before = drink_count(&app);
+    let rebound = browser.post_rebound(&format!("http://{evil}"), &evil, "/admin/drinks", &form);
+    assert_eq!(rebound.status, 403, "{}", rebound.text);
+    let wrong_scheme =
+        browser.post_from(&format!("https://127.0.0.1:{port}"), "/admin/drinks", &form);
+    assert_eq!(wrong_scheme.status, 403, "the scheme counts too");
+    assert_eq!(drink_count(&app), before, "nothing was created");
+    let same_site = browser.post("/admin/drinks", &form);
+    assert_eq!(same_site.status, 303, "{}", same_site.text);
 }

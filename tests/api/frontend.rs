@@ -99,3 +99,31 @@ fn hidden_files_and_paths_outside_the_folder_are_refused() {
         assert_ne!(response.status, 500, "{path}");
     }
 }
+
+#[test]
+fn symlinks_never_lead_outside_the_folder() {
+    let app = spawn_tweaked_app(|settings| {
+        let dir = settings.database.path.parent().expect("the app's temp dir");
+        let www = dir.join("www");
+        std::fs::create_dir_all(&www).expect("www");
+        std::fs::write(www.join("index.html"), "<title>Coffee app</title>").expect("index");
+        std::fs::write(www.join("real.txt"), "inside").expect("inside");
+        std::fs::write(dir.join("secret.txt"), "the owner's secret").expect("outside");
+        std::os::unix::fs::symlink(dir.join("secret.txt"), www.join("link.txt")).expect("link");
+        std::os::unix::fs::symlink(dir, www.join("up")).expect("dir link");
+        std::os::unix::fs::symlink(www.join("real.txt"), www.join("alias.txt")).expect("alias");
+        settings.frontend.dir = Some(www);
+    });
+    for path in ["/link.txt", "/up/secret.txt"] {
+        let response = app.get(path, None);
+        assert!(
+            !response.text.contains("the owner's secret"),
+            "{path} leaked: {}",
+            response.text
+        );
+        response.assert_error(404);
+    }
+    let alias = app.get("/alias.txt", None);
+    assert_eq!(alias.status, 200, "a link that stays inside is served");
+    assert_eq!(alias.text, "inside");
+}

@@ -1,6 +1,12 @@
-//! Request ids: every answer carries one, and a client's own is kept when plain.
+//! Request ids: every answer carries one, and a client's own is kept when
+//! plain. Tokens stay out of the log even with tracing turned all the way up.
+
+use std::process::{Command, Stdio};
+
+use coffee_shop_testkit::ServerProcess;
 
 use crate::helpers::*;
+use crate::oidc::{Browser, CLIENT_ID, CLIENT_SECRET, OidcProvider, User};
 
 #[test]
 fn every_answer_carries_a_request_id() {
@@ -30,4 +36,59 @@ fn a_plain_client_request_id_is_kept_and_anything_else_replaced() {
         assert_ne!(id, hostile);
         assert_eq!(id.len(), 16);
     }
+}
+
+#[test]
+fn with_rust_log_trace_the_token_exchange_never_reaches_the_log() {
+    let provider = OidcProvider::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_coffee-shop"));
+    command
+        .env_clear()
+        .current_dir(dir.path())
+        .env("RUST_LOG", "trace")
+        .env("COFFEE_SHOP__LOG__FORMAT", "json")
+        .env("COFFEE_SHOP__AUTH__ISSUER", provider.issuer())
+        .env(
+            "COFFEE_SHOP__AUTH__JWKS_URL",
+            format!("{}.well-known/jwks.json", provider.issuer()),
+        )
+        .env("COFFEE_SHOP__DASHBOARD__CLIENT_ID", CLIENT_ID)
+        .env("COFFEE_SHOP__DASHBOARD__CLIENT_SECRET", CLIENT_SECRET)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let server = ServerProcess::spawn(command);
+    assert!(server.answers("/healthz", 200, std::time::Duration::from_secs(10)));
+    let browser = Browser::at(&server.url(""));
+    let landed = browser.sign_in(&provider, User::new("auth0|t", "Tess", MANAGER));
+    assert_eq!(landed.header("location"), Some("/admin"));
+
+    let (status, _, stderr) = server.terminate_with_output();
+    assert!(status.success());
+    let tokens = provider.issued_tokens();
+    assert_eq!(tokens.len(), 2, "an access token and an ID token");
+    for token in &tokens {
+        let signature = token.rsplit('.').next().expect("a JWT");
+        assert!(!stderr.contains(signature), "a token reached the log");
+    }
+    assert!(
+        !stderr.contains(CLIENT_SECRET),
+        "the client secret reached the log"
+    );
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|line| line["level"] == "TRACE" || line["level"] == "DEBUG"),
+        "trace is on (else this test proves nothing)"
+    );
+    let wire = lines.iter().find(|line| {
+        let target = line["target"].as_str().unwrap_or_default();
+        let detailed = line["level"] == "DEBUG" || line["level"] == "TRACE";
+        detailed && (target.starts_with("ureq") || target.starts_with("rustls"))
+    });
+    assert!(wire.is_none(), "HTTP client detail was logged: {wire:?}");
 }

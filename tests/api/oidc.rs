@@ -58,6 +58,10 @@ struct ProviderState {
     last_authorize: Mutex<HashMap<String, String>>,
     /// Swap the ID token's nonce, to test that it is checked.
     wrong_nonce: Mutex<bool>,
+    /// Every access and ID token handed out, to look for in logs.
+    issued: Mutex<Vec<String>>,
+    /// Claims put into (or over) the next ID tokens.
+    id_token_extra: Mutex<serde_json::Map<String, Value>>,
 }
 
 /// The provider; dropped, it stops.
@@ -102,6 +106,19 @@ impl OidcProvider {
 
     pub fn send_wrong_nonce(&self) {
         *self.state.wrong_nonce.lock().expect("lock") = true;
+    }
+
+    /// The next ID tokens carry these claims too (replacing any of the same name).
+    pub fn add_to_id_token(&self, claims: Value) {
+        let mut extra = self.state.id_token_extra.lock().expect("lock");
+        for (claim, value) in claims.as_object().expect("an object") {
+            extra.insert(claim.clone(), value.clone());
+        }
+    }
+
+    /// Every token the provider has handed out.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.state.issued.lock().expect("lock").clone()
     }
 }
 
@@ -197,10 +214,17 @@ async fn token(
     } else {
         grant.nonce.clone()
     };
-    let id_token = keys()[0].sign(&json!({
+    let mut id_claims = json!({
         "iss": issuer, "sub": user.sub, "aud": CLIENT_ID, "iat": now(), "exp": exp,
         "nonce": nonce, "name": user.name, "email": user.email,
-    }));
+    });
+    for (claim, value) in state.id_token_extra.lock().expect("lock").iter() {
+        id_claims[claim] = value.clone();
+    }
+    let id_token = keys()[0].sign(&id_claims);
+    let mut issued = state.issued.lock().expect("lock");
+    issued.push(access_token.clone());
+    issued.push(id_token.clone());
     HttpResponse::Ok().json(json!({
         "access_token": access_token, "id_token": id_token,
         "token_type": "Bearer", "expires_in": user.ttl_secs,
@@ -218,8 +242,13 @@ pub struct Browser {
 
 impl Browser {
     pub fn new(app: &TestApp) -> Self {
+        Self::at(&app.address)
+    }
+
+    /// A browser for the server at `base` (e.g. the binary run as a process).
+    pub fn at(base: &str) -> Self {
         Self {
-            base: app.address.clone(),
+            base: base.to_owned(),
             cookies: Mutex::new(HashMap::new()),
             agent: ureq::Agent::config_builder()
                 .http_status_as_error(false)
@@ -307,6 +336,24 @@ impl Browser {
         let request = ureq::http::Request::post(&url)
             .header("Content-Type", "application/x-www-form-urlencoded")
             .header("Origin", origin);
+        self.send(request, body.into_bytes(), &url)
+    }
+
+    /// Posts a form as a page at `origin` would, with `Host: host`: what a
+    /// DNS-rebinding page's request looks like.
+    pub fn post_rebound(
+        &self,
+        origin: &str,
+        host: &str,
+        target: &str,
+        fields: &[(&str, &str)],
+    ) -> TestResponse {
+        let url = self.url(target);
+        let body = serde_html_form::to_string(fields).expect("form");
+        let request = ureq::http::Request::post(&url)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Origin", origin)
+            .header("Host", host);
         self.send(request, body.into_bytes(), &url)
     }
 

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use coffee_shop::config::Settings;
+use coffee_shop::config::{PublicUrl, Settings};
 use coffee_shop::error::error_chain;
 use coffee_shop::startup::Application;
 use coffee_shop_testkit::tls::{client_config, https_get};
@@ -91,6 +91,20 @@ fn replaced_files_reach_new_connections_and_bad_ones_keep_the_old() {
     std::thread::sleep(Duration::from_secs(5));
     assert_eq!(served_certificate(&app), renewed_der);
     app.get("/drinks", None).assert_ok();
+
+    // The watcher is still at work: the next good pair is picked up.
+    let fixed = test_ca().issue(&["127.0.0.1", "localhost"]);
+    std::fs::write(&key_path, &fixed.key_pem).expect("write key");
+    std::fs::write(&cert_path, &fixed.cert_pem).expect("write cert");
+    let fixed_der = der_of(&fixed.cert_pem);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while served_certificate(&app) != fixed_der {
+        assert!(
+            Instant::now() < deadline,
+            "the fixed certificate was never served"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// Builds an app with `tweak` and returns why it refused to start.
@@ -138,6 +152,12 @@ fn bad_certificate_files_stop_start_up_naming_the_file_and_the_problem() {
         expired.contains("expired") && expired.contains("cert.pem"),
         "{expired}"
     );
+
+    let public_dev = start_up_error(|settings, _| {
+        settings.development = true;
+        settings.server.public_url = PublicUrl::parse("https://menu.cafe.example").ok();
+    });
+    assert!(public_dev.contains("server.public_url"), "{public_dev}");
 
     let garbage = start_up_error(|settings, _| {
         std::fs::write(settings.tls.cert.clone().expect("cert"), "hello").expect("write");

@@ -119,7 +119,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for AdminForm<T> {
                 &admin.request,
                 &admin.session,
                 &token.csrf,
-                admin.state.public_url.as_ref(),
+                &admin.state.allowed_origin,
             )?;
             let form = read_form(&body)?;
             Ok(Self { admin, form })

@@ -22,6 +22,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{Error, HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use crate::auth::csrf::AllowedOrigin;
 use crate::auth::dev::DevSigner;
 use crate::auth::oidc::OidcClient;
 use crate::config::{DashboardClient, PublicUrl, Settings};
@@ -34,8 +35,8 @@ use views::{ErrorPage, Layout};
 pub struct AdminState {
     pub oidc: Option<OidcClient>,
     pub dev_signer: Option<DevSigner>,
-    /// `server.public_url` when configured, for the `Origin` check.
-    pub public_url: Option<PublicUrl>,
+    /// Where forms may come from (the `Origin` check).
+    pub allowed_origin: AllowedOrigin,
     /// The base URL people reach the server at (configured or bound).
     pub base_url: PublicUrl,
     pub audience: String,
@@ -49,6 +50,7 @@ impl AdminState {
         settings: &Settings,
         client: Option<DashboardClient>,
         base_url: PublicUrl,
+        allowed_origin: AllowedOrigin,
         dev_signer: Option<DevSigner>,
     ) -> Self {
         // Sign-out posts a form that redirects to the provider: allow it.
@@ -65,7 +67,7 @@ impl AdminState {
         Self {
             oidc: client.map(OidcClient::new),
             dev_signer,
-            public_url: settings.server.public_url.clone(),
+            allowed_origin,
             base_url,
             audience: settings.auth.audience.clone(),
             issuer_configured: settings.auth.identity_provider().ok().flatten().is_some(),

@@ -29,7 +29,9 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// Only a path under `/admin` is a place to come back to (never another site).
+/// Only a path under `/admin` is a place to come back to (never another
+/// site), and only printable ASCII without spaces: a control character
+/// would make the redirect's `Location` header invalid.
 fn safe_next(next: Option<&str>) -> String {
     let under_admin = |next: &str| {
         next.strip_prefix(paths::ADMIN)
@@ -38,6 +40,7 @@ fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(next)
             if under_admin(next)
+                && next.bytes().all(|byte| (0x21..0x7f).contains(&byte))
                 && !next.contains("//")
                 && !next.contains('\\')
                 && !next.starts_with(paths::SIGN_IN) =>
@@ -135,31 +138,27 @@ pub async fn callback(
     let Some(oidc) = state.oidc.as_ref() else {
         return Err(not_configured());
     };
+    // The state is checked before anything in the query is believed, so a
+    // forged link cannot put its own words on this site's page.
+    let returned_state = query.state.as_deref().unwrap_or_default();
+    if !started_in_this_browser(&request, returned_state) {
+        return Err(expired());
+    }
     if let Some(error) = &query.error {
-        let why = query.error_description.as_deref().unwrap_or(error);
-        return Err(PageError::SignInFailed(format!(
-            "The identity provider said: {why}"
-        )));
+        // Single use, even when the provider says no.
+        let _ = oidc.take_pending(returned_state);
+        tracing::warn!(
+            error = ?error,
+            description = ?query.error_description,
+            "the identity provider did not sign the person in"
+        );
+        return Err(PageError::SignInFailed(
+            "The identity provider did not complete the sign-in. Please try again.".into(),
+        ));
     }
-    let expired = || {
-        PageError::SignInFailed(
-            "This sign-in has expired or was already used. Please sign in again.".into(),
-        )
-    };
-    let (Some(code), Some(returned_state)) = (&query.code, &query.state) else {
+    let Some(code) = &query.code else {
         return Err(expired());
     };
-    let browser_state = request
-        .cookie(SIGN_IN_COOKIE)
-        .map(|c| c.value().to_owned())
-        .unwrap_or_default();
-    let same_browser: bool = browser_state
-        .as_bytes()
-        .ct_eq(returned_state.as_bytes())
-        .into();
-    if !same_browser || browser_state.is_empty() {
-        return Err(expired());
-    }
     let pending = oidc.take_pending(returned_state).ok_or_else(expired)?;
     let (principal, identity) = exchange_code(&state, &verifier, code, &pending).await?;
     start_session(
@@ -171,6 +170,26 @@ pub async fn callback(
         &pending.next,
     )
     .await
+}
+
+fn expired() -> PageError {
+    PageError::SignInFailed(
+        "This sign-in has expired or was already used. Please sign in again.".into(),
+    )
+}
+
+/// True when `returned_state` is this browser's pending sign-in (its
+/// sign-in cookie), compared in constant time.
+fn started_in_this_browser(request: &HttpRequest, returned_state: &str) -> bool {
+    let browser_state = request
+        .cookie(SIGN_IN_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    let same: bool = browser_state
+        .as_bytes()
+        .ct_eq(returned_state.as_bytes())
+        .into();
+    same && !browser_state.is_empty()
 }
 
 /// Exchanges the code (on the blocking pool) and verifies both tokens: the
@@ -233,7 +252,7 @@ pub async fn dev_login(
     let Some(signer) = state.dev_signer.as_ref() else {
         return Err(PageError::NotFound("Development sign-in is off.".into()));
     };
-    csrf::same_origin(&request, state.public_url.as_ref())?;
+    csrf::same_origin(&request, &state.allowed_origin)?;
     let role = match form.role.as_str() {
         "manager" => DevRole::Manager,
         "barista" => DevRole::Barista,
