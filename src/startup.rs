@@ -21,6 +21,7 @@ use actix_web::{App, HttpServer, web};
 
 use crate::auth::csrf::AllowedOrigin;
 use crate::auth::dev::{DEV_ISSUER, DevKeyError, DevSigner};
+use crate::auth::sealed::{SealingKey, SealingKeyError};
 use crate::auth::{KeysStatus, TokenVerifier};
 use crate::config::{BindAddress, PublicUrl, Settings, SettingsError};
 use crate::db::{Database, DbError};
@@ -29,7 +30,7 @@ use crate::http::html_pages::ErrorPages;
 use crate::http::json_body::BodyLimits;
 use crate::http::{self, Stack, json_errors};
 use crate::menu::MenuService;
-use crate::routes::admin::AdminState;
+use crate::routes::admin::{AdminKeys, AdminState};
 use crate::routes::api::openapi::OpenApiDocument;
 use crate::routes::plain_http::{self, RedirectTarget};
 use crate::routes::{self, frontend};
@@ -56,6 +57,8 @@ pub enum StartupError {
     DevelopmentWithPublicUrl { url: PublicUrl },
     #[error("cannot set up development sign-in")]
     DevKey(#[from] DevKeyError),
+    #[error("cannot set up the admin sign-in")]
+    SealingKey(#[from] SealingKeyError),
     #[error("cannot serve HTTPS")]
     Tls(#[from] TlsError),
     #[error("cannot listen on {address}")]
@@ -137,13 +140,14 @@ impl Application {
         let base_url = settings.base_url(address);
         let dashboard_client = settings.dashboard_client_at(&base_url)?;
         let allowed_origin = AllowedOrigin::for_server(&settings, address);
-        let admin = AdminState::new(
-            &settings,
-            dashboard_client,
-            base_url,
-            allowed_origin,
+        let keys = AdminKeys {
             dev_signer,
-        );
+            sealing_key: SealingKey::for_server(
+                settings.dashboard.cookie_secret.as_ref(),
+                &settings.database,
+            )?,
+        };
+        let admin = AdminState::new(&settings, dashboard_client, base_url, allowed_origin, keys);
         let shared = SharedState {
             menu: web::Data::new(MenuService::new(database.clone())),
             database: web::Data::new(database.clone()),

@@ -13,9 +13,10 @@ pub mod jwks;
 pub mod oidc;
 mod principal;
 mod provider_client;
+pub mod sealed;
 pub mod session;
 mod verify;
 
 pub use error::AuthError;
 pub use principal::Principal;
-pub use verify::{Identity, KeysStatus, TokenVerifier};
+pub use verify::{Identity, KeysStatus, TokenVerifier, access_token_key_id};

@@ -4,12 +4,12 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use ureq::http::Uri;
 
@@ -17,9 +17,11 @@ use super::provider_client::provider_agent;
 use crate::config::DashboardClient;
 
 /// How long a started sign-in may take to come back.
-const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(600);
-/// Most sign-ins pending at once; the oldest is dropped beyond it.
-const MAX_PENDING: usize = 1000;
+pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(600);
+/// Most finished sign-ins remembered (so their cookie cannot be used
+/// twice); beyond it the oldest is forgotten, and a replay of it still
+/// meets the provider's single-use code.
+const MAX_FINISHED: usize = 10_000;
 /// A discovery document or token answer larger than this is refused.
 const MAX_RESPONSE_BYTES: u64 = 64 * 1024;
 
@@ -51,14 +53,33 @@ pub struct TokenAnswer {
     pub id_token: String,
 }
 
-/// A sign-in in progress, kept until the provider sends the browser back.
-#[derive(Debug, Clone)]
+/// A sign-in in progress. The browser keeps it, sealed, in its sign-in
+/// cookie (`auth::sealed`), so no shared server state can be flooded and a
+/// sign-in started on one server of a chain completes on another.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PendingSignIn {
+    pub state: String,
     pub nonce: String,
     pub verifier: String,
     /// Where to go afterwards: a path under `/admin`.
     pub next: String,
-    started: Instant,
+    /// Unix seconds after which the sign-in has expired.
+    pub expires_at: u64,
+}
+
+impl PendingSignIn {
+    /// The purpose it is sealed for.
+    pub const SEALED_AS: &'static str = "coffee-shop pending sign-in v1";
+
+    pub fn has_expired(&self) -> bool {
+        unix_now() >= self.expires_at
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
 }
 
 /// The dashboard's OpenID Connect client.
@@ -66,7 +87,8 @@ pub struct OidcClient {
     pub client: DashboardClient,
     agent: ureq::Agent,
     discovery: Mutex<Option<Discovery>>,
-    pending: Mutex<HashMap<String, PendingSignIn>>,
+    /// States of sign-ins already finished, with when they expire.
+    finished: Mutex<HashMap<String, u64>>,
 }
 
 /// `bytes` random bytes from the OS generator, base64url: state, nonce, PKCE
@@ -90,7 +112,7 @@ impl OidcClient {
             client,
             agent,
             discovery: Mutex::new(None),
-            pending: Mutex::new(HashMap::new()),
+            finished: Mutex::new(HashMap::new()),
         }
     }
 
@@ -122,16 +144,16 @@ impl OidcClient {
         Ok(discovery)
     }
 
-    /// Starts a sign-in: remembers it under a fresh `state` and returns the
-    /// state (for the browser's cookie) and the provider URL to send it to.
-    pub fn start(&self, next: String) -> Result<(String, String), OidcError> {
+    /// Starts a sign-in: returns it (for the browser to keep) and the
+    /// provider URL to send the browser to.
+    pub fn start(&self, next: String) -> Result<(PendingSignIn, String), OidcError> {
         let discovery = self.discovery()?;
-        let state = random_token(32);
         let pending = PendingSignIn {
+            state: random_token(32),
             nonce: random_token(32),
             verifier: random_token(32),
             next,
-            started: Instant::now(),
+            expires_at: unix_now() + SIGN_IN_TIMEOUT.as_secs(),
         };
         let query = serde_html_form::to_string([
             ("response_type", "code"),
@@ -140,7 +162,7 @@ impl OidcClient {
             ("scope", "openid profile email"),
             // Auth0 issues a JWT access token with permissions only for an API audience.
             ("audience", self.client.audience.as_str()),
-            ("state", state.as_str()),
+            ("state", pending.state.as_str()),
             ("nonce", pending.nonce.as_str()),
             ("code_challenge", pkce_challenge(&pending.verifier).as_str()),
             ("code_challenge_method", "S256"),
@@ -152,26 +174,32 @@ impl OidcClient {
             '?'
         };
         let url = format!("{}{separator}{query}", discovery.authorization_endpoint);
-        if let Ok(mut waiting) = self.pending.lock() {
-            waiting.retain(|_, p| p.started.elapsed() < SIGN_IN_TIMEOUT);
-            if waiting.len() >= MAX_PENDING
-                && let Some(oldest) = waiting
-                    .iter()
-                    .min_by_key(|(_, p)| p.started)
-                    .map(|(state, _)| state.clone())
-            {
-                waiting.remove(&oldest);
-            }
-            waiting.insert(state.clone(), pending);
-        }
-        Ok((state, url))
+        Ok((pending, url))
     }
 
-    /// Takes the pending sign-in for `state` (once: a replayed callback finds
-    /// nothing), unless it has timed out.
-    pub fn take_pending(&self, state: &str) -> Option<PendingSignIn> {
-        let pending = self.pending.lock().ok()?.remove(state)?;
-        (pending.started.elapsed() < SIGN_IN_TIMEOUT).then_some(pending)
+    /// Marks `pending` as finished; false when it already was (a replayed
+    /// cookie) or has expired. Only a validly sealed, unexpired sign-in
+    /// gets here, and the memory is bounded.
+    pub fn finish(&self, pending: &PendingSignIn) -> bool {
+        if pending.has_expired() {
+            return false;
+        }
+        let Ok(mut finished) = self.finished.lock() else {
+            return false;
+        };
+        let now = unix_now();
+        finished.retain(|_, expires_at| *expires_at > now);
+        if finished.len() >= MAX_FINISHED
+            && let Some(oldest) = finished
+                .iter()
+                .min_by_key(|(_, expires_at)| **expires_at)
+                .map(|(state, _)| state.clone())
+        {
+            finished.remove(&oldest);
+        }
+        finished
+            .insert(pending.state.clone(), pending.expires_at)
+            .is_none()
     }
 
     /// Exchanges the authorization code (with the PKCE verifier) for tokens.

@@ -9,6 +9,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use sha2::{Digest, Sha256};
 
+use super::verify::TokenVerifier;
 use crate::db::{self, Database, StoredSession};
 use crate::domain::{Permission, Permissions};
 use crate::error::PageError;
@@ -107,9 +108,12 @@ impl FromRequest for AdminSession {
         };
         let cookie = request.cookie(SESSION_COOKIE);
         let database = request.app_data::<web::Data<Database>>().cloned();
+        let verifier = request.app_data::<web::Data<TokenVerifier>>().cloned();
         Box::pin(async move {
             let database =
                 database.ok_or_else(|| PageError::internal("Database is not registered"))?;
+            let verifier =
+                verifier.ok_or_else(|| PageError::internal("TokenVerifier is not registered"))?;
             let Some(cookie) = cookie.filter(|c| !c.value().is_empty()) else {
                 return Err(sign_in);
             };
@@ -120,8 +124,12 @@ impl FromRequest for AdminSession {
                 .run(move |conn| db::find_session(conn, &lookup, now))
                 .await?;
             match stored {
-                Some(stored) => Ok(AdminSession::from_stored(id_hash, stored)),
-                None => Err(sign_in),
+                // A session lasts only while whoever vouched for it is still
+                // trusted: the same issuer, and its key still in the set.
+                Some(stored) if verifier.still_trusts(&stored.issuer, &stored.key_id) => {
+                    Ok(AdminSession::from_stored(id_hash, stored))
+                }
+                _ => Err(sign_in),
             }
         })
     }

@@ -48,6 +48,7 @@ pub struct TokenVerifier {
 }
 
 struct ProviderVerifier {
+    issuer: String,
     keys: Arc<KeyStore>,
     validation: Validation,
 }
@@ -78,6 +79,7 @@ impl TokenVerifier {
             .identity_provider()?
             .map(|provider| ProviderVerifier {
                 validation: validation(&provider.issuer, &provider.audience, settings.leeway_secs),
+                issuer: provider.issuer.clone(),
                 keys: Arc::new(KeyStore::new(
                     provider.jwks_url,
                     Duration::from_secs(settings.refresh_cooldown_secs),
@@ -171,6 +173,24 @@ impl TokenVerifier {
         self.check(token, &key, &provider.validation, key_set_version, now)
     }
 
+    /// True while a session made from a token of `issuer`, signed with key
+    /// `key_id`, is still vouched for: the issuer is trusted now (the
+    /// development one only under `--dev`), and its key is still in the set.
+    /// Before any key set has loaded, the provider's sessions are kept.
+    pub fn still_trusts(&self, issuer: &str, key_id: &str) -> bool {
+        if let Some(development) = &self.development
+            && issuer == DEV_ISSUER
+        {
+            return development.kid == key_id;
+        }
+        match &self.provider {
+            Some(provider) if provider.issuer == issuer => {
+                !matches!(provider.keys.lookup(key_id), KeyLookup::Unknown)
+            }
+            _ => false,
+        }
+    }
+
     /// Verifies an OpenID Connect ID token from the provider (the dashboard's
     /// sign-in): RS256 with a known key, `iss`, `aud` = `client_id`, `exp`,
     /// and the `nonce` of this sign-in attempt.
@@ -251,6 +271,11 @@ pub struct Identity {
     /// The authorized party: the client the token was issued to.
     #[serde(default)]
     azp: Option<String>,
+}
+
+/// The key id in an access token's header, once it passed `verify`.
+pub fn access_token_key_id(token: &str) -> Option<String> {
+    rs256_key_id(token, &ACCESS_TOKEN).ok()
 }
 
 /// `aud`: a list, or one audience (whose value the checks above already

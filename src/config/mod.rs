@@ -135,6 +135,10 @@ pub struct LogSettings {
 pub struct DashboardSettings {
     pub client_id: Option<String>,
     pub client_secret: Option<Secret>,
+    /// Seals pending sign-ins into the browser's cookie; the same on every
+    /// server of a chain. Unset: a key file beside the database.
+    #[serde(default)]
+    pub cookie_secret: Option<Secret>,
 }
 
 /// What the admin pages need to sign people in through the provider.

@@ -8,11 +8,12 @@ use rusqlite_migration::{HookError, M, Migrations};
 use super::sample_menu;
 
 /// Every migration file, oldest first. Never edit a released one: add a new file.
-const MIGRATION_FILES: [&str; 4] = [
+const MIGRATION_FILES: [&str; 5] = [
     include_str!("../../migrations/0001_drinks.sql"),
     include_str!("../../migrations/0002_activity.sql"),
     include_str!("../../migrations/0003_dashboard.sql"),
     include_str!("../../migrations/0004_drink_versions.sql"),
+    include_str!("../../migrations/0005_session_issuer.sql"),
 ];
 
 /// The schema version this binary brings databases to.

@@ -15,6 +15,9 @@ pub struct StoredSession {
     pub expires_at: i64,
     pub name: Option<String>,
     pub email: Option<String>,
+    /// Who vouched for it: the token's issuer and signing key id.
+    pub issuer: String,
+    pub key_id: String,
 }
 
 /// A new session to store.
@@ -26,25 +29,35 @@ pub struct NewSession<'a> {
     pub expires_at: i64,
     pub name: Option<&'a str>,
     pub email: Option<&'a str>,
+    pub issuer: &'a str,
+    pub key_id: &'a str,
+    /// The session this browser had before, ended by this sign-in.
+    pub replaces: Option<&'a [u8]>,
 }
 
-/// Stores a session, remembers the person's name and email, and drops
-/// sessions that have expired (a sign-in is a good moment to tidy).
+/// Stores a session (ending the one it replaces), remembers the person's
+/// name and email, and drops sessions that have expired (a sign-in is a
+/// good moment to tidy).
 pub fn create_session(
     conn: &Connection,
     session: &NewSession<'_>,
     now: i64,
 ) -> Result<(), DbError> {
     conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])?;
+    if let Some(previous) = session.replaces {
+        conn.execute("DELETE FROM sessions WHERE id_hash = ?1", [previous])?;
+    }
     conn.execute(
-        "INSERT INTO sessions (id_hash, subject, permissions, csrf_token, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO sessions (id_hash, subject, permissions, csrf_token, expires_at, issuer, key_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         (
             session.id_hash,
             session.subject,
             session.permissions.join(" "),
             session.csrf_token,
             session.expires_at,
+            session.issuer,
+            session.key_id,
         ),
     )?;
     conn.execute(
@@ -64,7 +77,8 @@ pub fn find_session(
 ) -> Result<Option<StoredSession>, DbError> {
     let session = conn
         .prepare_cached(
-            "SELECT s.subject, s.permissions, s.csrf_token, s.expires_at, p.name, p.email
+            "SELECT s.subject, s.permissions, s.csrf_token, s.expires_at, p.name, p.email,
+                    s.issuer, s.key_id
              FROM sessions s LEFT JOIN people p ON p.subject = s.subject
              WHERE s.id_hash = ?1 AND s.expires_at > ?2",
         )?
@@ -77,6 +91,8 @@ pub fn find_session(
                 expires_at: row.get(3)?,
                 name: row.get(4)?,
                 email: row.get(5)?,
+                issuer: row.get(6)?,
+                key_id: row.get(7)?,
             })
         })
         .optional()?;
@@ -113,6 +129,9 @@ mod tests {
             expires_at,
             name: Some("Ana"),
             email: Some("ana@example.com"),
+            issuer: "https://idp.example/",
+            key_id: "key-a",
+            replaces: None,
         }
     }
 
@@ -126,6 +145,10 @@ mod tests {
             .expect("found");
         assert_eq!(found.permissions, permissions);
         assert_eq!(found.name.as_deref(), Some("Ana"));
+        assert_eq!(
+            (found.issuer.as_str(), found.key_id.as_str()),
+            ("https://idp.example/", "key-a")
+        );
         assert!(
             find_session(&conn, b"one", 2000).expect("reads").is_none(),
             "expired"

@@ -120,11 +120,19 @@ fn a_forged_replayed_or_foreign_callback_starts_no_session() {
     assert_eq!(stolen.status, 502, "{}", stolen.text);
     assert!(stolen.text.contains("expired or was already used"));
 
+    let sealed = browser.cookie("coffee_signin").expect("a pending sign-in");
+    assert!(
+        !sealed.contains(&provider.last_authorize()["state"]),
+        "the browser cannot read its pending sign-in"
+    );
     let first = browser.get(&callback_url);
     assert_eq!(first.status, 303);
-    browser.set_cookie("coffee_signin", &provider.last_authorize()["state"]);
+    // Replayed with the very same cookie, or with the bare state: refused.
+    browser.set_cookie("coffee_signin", &sealed);
     let replay = browser.get(&callback_url);
     assert_eq!(replay.status, 502, "a callback works once");
+    browser.set_cookie("coffee_signin", &provider.last_authorize()["state"]);
+    assert_eq!(browser.get(&callback_url).status, 502);
 
     let error =
         browser.get("/admin/callback?error=access_denied&error_description=User%20cancelled");
@@ -673,8 +681,9 @@ fn the_callback_never_shows_the_words_of_a_link_it_did_not_start() {
 
     // The provider's own refusal of a real sign-in: a fixed message.
     provider.sign_in_as(manager());
-    browser.get("/admin/login/start");
-    let state = provider_state(&browser);
+    let start = browser.get("/admin/login/start");
+    browser.follow(&start);
+    let state = provider.last_authorize()["state"].clone();
     let refused = browser.get(&format!("/admin/callback?state={state}&{lure}"));
     assert_eq!(refused.status, 502, "{}", refused.text);
     assert!(
@@ -683,11 +692,6 @@ fn the_callback_never_shows_the_words_of_a_link_it_did_not_start() {
         refused.text
     );
     assert!(!refused.text.contains("555-0100"), "{}", refused.text);
-}
-
-/// The state of this browser's pending sign-in (its cookie).
-fn provider_state(browser: &Browser) -> String {
-    browser.cookie("coffee_signin").expect("a pending sign-in")
 }
 
 #[test]
@@ -801,4 +805,94 @@ fn the_origin_is_compared_with_the_server_and_never_with_the_host_header() {
     assert_eq!(drink_count(&app), before, "nothing was created");
     let same_site = browser.post("/admin/drinks", &form);
     assert_eq!(same_site.status, 303, "{}", same_site.text);
+}
+
+#[test]
+fn a_flood_of_started_sign_ins_cannot_lock_a_manager_out() {
+    let (provider, app, browser) = dashboard();
+    provider.sign_in_as(manager());
+    let start = browser.get("/admin/login/start");
+    let at_provider = browser.follow(&start);
+
+    // 5,000 unauthenticated starts from elsewhere while the manager is at
+    // the provider (the old shared map held 1,000).
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                let attacker = Browser::new(&app);
+                for _ in 0..1250 {
+                    let started = attacker.get("/admin/login/start");
+                    assert_eq!(started.status, 303, "{}", started.text);
+                }
+            });
+        }
+    });
+    let landed = browser.follow(&at_provider);
+    assert_eq!(landed.status, 303, "{}", landed.text);
+    assert_eq!(browser.get("/admin").status, 200, "signed in");
+}
+
+fn session_count(app: &TestApp) -> i64 {
+    app.database()
+        .query_row("SELECT count(*) FROM sessions", [], |row| row.get(0))
+        .expect("count")
+}
+
+#[test]
+fn a_development_session_ends_when_the_server_restarts_without_dev() {
+    let app = spawn_tweaked_app(|settings| settings.development = true);
+    let browser = Browser::new(&app);
+    let signed_in = browser.post("/admin/dev-login", &[("role", "manager")]);
+    assert_eq!(signed_in.status, 303, "{}", signed_in.text);
+    assert_eq!(browser.get("/admin").status, 200);
+    let session = browser.cookie("coffee_session").expect("a session");
+
+    let (mut settings, jwks, dir) = app.stop();
+    settings.development = false;
+    let app = spawn_app_with(settings, jwks, dir);
+    let returning = Browser::new(&app);
+    returning.set_cookie("coffee_session", &session);
+    let page = returning.get("/admin");
+    assert_eq!(page.status, 303, "signed out: {}", page.text);
+    assert!(
+        page.header("location")
+            .is_some_and(|l| l.starts_with("/admin/login")),
+        "{:?}",
+        page.header("location")
+    );
+}
+
+#[test]
+fn signing_in_again_ends_the_browsers_previous_session() {
+    let (provider, app, browser) = signed_in_dashboard(manager());
+    let first = browser.cookie("coffee_session").expect("a session");
+    browser.sign_in(&provider, manager());
+    let second = browser.cookie("coffee_session").expect("a session");
+    assert_ne!(first, second, "a new id at every sign-in");
+    assert_eq!(session_count(&app), 1, "the previous session was ended");
+    let stale = Browser::new(&app);
+    stale.set_cookie("coffee_session", &first);
+    assert_eq!(stale.get("/admin").status, 303, "the old id is signed out");
+    assert_eq!(browser.get("/admin").status, 200);
+}
+
+#[test]
+fn a_session_ends_when_its_signing_key_leaves_the_key_set() {
+    let provider = OidcProvider::start();
+    let app = spawn_dashboard_with(&provider, |settings| {
+        settings.auth.refresh_interval_secs = 1;
+    });
+    let browser = Browser::new(&app);
+    browser.sign_in(&provider, manager());
+    assert_eq!(browser.get("/admin").status, 200);
+    provider.rotate_keys();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while browser.get("/admin").status == 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the session outlived its key"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(browser.get("/admin").status, 303, "signed out");
 }

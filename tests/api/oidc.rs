@@ -52,6 +52,9 @@ struct Grant {
 #[derive(Default)]
 struct ProviderState {
     issuer: Mutex<String>,
+    /// Publishes the second test key instead of the first (a key rotation
+    /// that drops the key tokens were signed with).
+    rotated: Mutex<bool>,
     user: Mutex<Option<User>>,
     grants: Mutex<HashMap<String, Grant>>,
     /// The query of the last /authorize request.
@@ -116,6 +119,11 @@ impl OidcProvider {
         }
     }
 
+    /// From now on the key set holds only another key.
+    pub fn rotate_keys(&self) {
+        *self.state.rotated.lock().expect("lock") = true;
+    }
+
     /// Every token the provider has handed out.
     pub fn issued_tokens(&self) -> Vec<String> {
         self.state.issued.lock().expect("lock").clone()
@@ -136,8 +144,13 @@ async fn discovery(state: web::Data<ProviderState>) -> HttpResponse {
     }))
 }
 
-async fn jwks() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"keys": [keys()[0].jwk()]}))
+async fn jwks(state: web::Data<ProviderState>) -> HttpResponse {
+    let published = if *state.rotated.lock().expect("lock") {
+        &keys()[1]
+    } else {
+        &keys()[0]
+    };
+    HttpResponse::Ok().json(json!({"keys": [published.jwk()]}))
 }
 
 /// Signs the configured user in at once (as if they had typed a password)

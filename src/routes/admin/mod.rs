@@ -25,16 +25,26 @@ use askama::Template;
 use crate::auth::csrf::AllowedOrigin;
 use crate::auth::dev::DevSigner;
 use crate::auth::oidc::OidcClient;
+use crate::auth::sealed::SealingKey;
 use crate::config::{DashboardClient, PublicUrl, Settings};
 use crate::error::PageError;
 use crate::http::html_pages::{ErrorPages, html_pages};
 use crate::paths;
 use views::{ErrorPage, Layout};
 
+/// The keys the admin pages sign and seal with.
+pub struct AdminKeys {
+    /// Development sign-in's signer (`serve --dev` only).
+    pub dev_signer: Option<DevSigner>,
+    pub sealing_key: SealingKey,
+}
+
 /// What the admin pages need beyond the shared services.
 pub struct AdminState {
     pub oidc: Option<OidcClient>,
     pub dev_signer: Option<DevSigner>,
+    /// Seals the pending sign-in into the browser's cookie.
+    pub sealing_key: SealingKey,
     /// Where forms may come from (the `Origin` check).
     pub allowed_origin: AllowedOrigin,
     /// The base URL people reach the server at (configured or bound).
@@ -51,7 +61,7 @@ impl AdminState {
         client: Option<DashboardClient>,
         base_url: PublicUrl,
         allowed_origin: AllowedOrigin,
-        dev_signer: Option<DevSigner>,
+        keys: AdminKeys,
     ) -> Self {
         // Sign-out posts a form that redirects to the provider: allow it.
         let provider_origin = client
@@ -66,7 +76,8 @@ impl AdminState {
         );
         Self {
             oidc: client.map(OidcClient::new),
-            dev_signer,
+            dev_signer: keys.dev_signer,
+            sealing_key: keys.sealing_key,
             allowed_origin,
             base_url,
             audience: settings.auth.audience.clone(),

@@ -9,12 +9,12 @@ use subtle::ConstantTimeEq;
 use super::context::AdminForm;
 use super::views::{Layout, SetupHelp, SignInPage};
 use super::{AdminState, render};
-use crate::auth::dev::DevRole;
+use crate::auth::dev::{DEV_ISSUER, DevRole};
 use crate::auth::oidc::{PendingSignIn, random_token};
 use crate::auth::session::{
     SESSION_COOKIE, SIGN_IN_COOKIE, admin_cookie, expired_cookie, hash_session_id,
 };
-use crate::auth::{Identity, Principal, TokenVerifier, csrf};
+use crate::auth::{Identity, Principal, TokenVerifier, access_token_key_id, csrf};
 use crate::db::{self, Database, NewSession};
 use crate::error::PageError;
 use crate::paths;
@@ -104,14 +104,19 @@ pub async fn start(
             .await
             .map_err(PageError::internal)?
     };
-    let (sign_in_state, url) = started
+    let (pending, url) = started
         .ok_or_else(not_configured)?
         .map_err(|e| PageError::SignInFailed(e.to_string()))?;
+    // The browser keeps the pending sign-in, sealed: nothing to flood here.
+    let sealed = serde_json::to_vec(&pending)
+        .ok()
+        .and_then(|json| state.sealing_key.seal(PendingSignIn::SEALED_AS, &json))
+        .ok_or_else(|| PageError::internal("cannot seal the sign-in cookie"))?;
     Ok(HttpResponse::SeeOther()
         .insert_header((LOCATION, url))
         .cookie(admin_cookie(
             SIGN_IN_COOKIE,
-            sign_in_state,
+            sealed,
             SIGN_IN_COOKIE_SECS,
             state.secure_cookies(),
         ))
@@ -141,12 +146,10 @@ pub async fn callback(
     // The state is checked before anything in the query is believed, so a
     // forged link cannot put its own words on this site's page.
     let returned_state = query.state.as_deref().unwrap_or_default();
-    if !started_in_this_browser(&request, returned_state) {
-        return Err(expired());
-    }
+    let pending = started_in_this_browser(&request, &state, returned_state).ok_or_else(expired)?;
     if let Some(error) = &query.error {
         // Single use, even when the provider says no.
-        let _ = oidc.take_pending(returned_state);
+        oidc.finish(&pending);
         tracing::warn!(
             error = ?error,
             description = ?query.error_description,
@@ -159,17 +162,18 @@ pub async fn callback(
     let Some(code) = &query.code else {
         return Err(expired());
     };
-    let pending = oidc.take_pending(returned_state).ok_or_else(expired)?;
-    let (principal, identity) = exchange_code(&state, &verifier, code, &pending).await?;
-    start_session(
-        &database,
-        &state,
-        &principal,
-        identity.name,
-        identity.email,
-        &pending.next,
-    )
-    .await
+    if !oidc.finish(&pending) {
+        return Err(expired());
+    }
+    let (principal, identity, key_id) = exchange_code(&state, &verifier, code, &pending).await?;
+    let signed_in = SignedIn {
+        principal,
+        name: identity.name,
+        email: identity.email,
+        issuer: oidc.client.issuer.clone(),
+        key_id,
+    };
+    start_session(&database, &state, &request, signed_in, &pending.next).await
 }
 
 fn expired() -> PageError {
@@ -178,28 +182,35 @@ fn expired() -> PageError {
     )
 }
 
-/// True when `returned_state` is this browser's pending sign-in (its
-/// sign-in cookie), compared in constant time.
-fn started_in_this_browser(request: &HttpRequest, returned_state: &str) -> bool {
-    let browser_state = request
-        .cookie(SIGN_IN_COOKIE)
-        .map(|c| c.value().to_owned())
-        .unwrap_or_default();
-    let same: bool = browser_state
+/// This browser's pending sign-in (its sealed sign-in cookie), when it is
+/// unexpired and its state is `returned_state` (compared in constant time).
+fn started_in_this_browser(
+    request: &HttpRequest,
+    state: &AdminState,
+    returned_state: &str,
+) -> Option<PendingSignIn> {
+    let cookie = request.cookie(SIGN_IN_COOKIE)?;
+    let json = state
+        .sealing_key
+        .open(PendingSignIn::SEALED_AS, cookie.value())?;
+    let pending: PendingSignIn = serde_json::from_slice(&json).ok()?;
+    let same: bool = pending
+        .state
         .as_bytes()
         .ct_eq(returned_state.as_bytes())
         .into();
-    same && !browser_state.is_empty()
+    (same && !pending.has_expired()).then_some(pending)
 }
 
 /// Exchanges the code (on the blocking pool) and verifies both tokens: the
-/// access token says what the person may do, the ID token who they are.
+/// access token says what the person may do (and which key signed it), the
+/// ID token who they are.
 async fn exchange_code(
     state: &web::Data<AdminState>,
     verifier: &TokenVerifier,
     code: &str,
     pending: &PendingSignIn,
-) -> Result<(Principal, Identity), PageError> {
+) -> Result<(Principal, Identity, String), PageError> {
     let Some(oidc) = state.oidc.as_ref() else {
         return Err(not_configured());
     };
@@ -231,7 +242,8 @@ async fn exchange_code(
             "The ID token and the access token name different people.".into(),
         ));
     }
-    Ok((principal, identity))
+    let key_id = access_token_key_id(&tokens.access_token).unwrap_or_default();
+    Ok((principal, identity, key_id))
 }
 
 #[derive(Deserialize)]
@@ -270,27 +282,46 @@ pub async fn dev_login(
         DevRole::Manager => "Development Manager",
         DevRole::Barista => "Development Barista",
     };
+    let signed_in = SignedIn {
+        principal,
+        name: Some(name.to_owned()),
+        email: None,
+        issuer: DEV_ISSUER.to_owned(),
+        key_id: signer.kid().to_owned(),
+    };
     let next = safe_next(form.next.as_deref());
-    start_session(
-        &database,
-        &state,
-        &principal,
-        Some(name.to_owned()),
-        None,
-        &next,
-    )
-    .await
+    start_session(&database, &state, &request, signed_in, &next).await
 }
 
-/// Stores a new session (a new id at every sign-in) and sends the browser on.
+/// Who just signed in, and who vouched for them.
+struct SignedIn {
+    principal: Principal,
+    name: Option<String>,
+    email: Option<String>,
+    /// The access token's issuer and signing key id.
+    issuer: String,
+    key_id: String,
+}
+
+/// Stores a new session (a new id at every sign-in, ending the browser's
+/// previous one) and sends the browser on.
 async fn start_session(
     database: &Database,
     state: &AdminState,
-    principal: &Principal,
-    name: Option<String>,
-    email: Option<String>,
+    request: &HttpRequest,
+    signed_in: SignedIn,
     next: &str,
 ) -> Result<HttpResponse, PageError> {
+    let SignedIn {
+        principal,
+        name,
+        email,
+        issuer,
+        key_id,
+    } = signed_in;
+    let replaces = request
+        .cookie(SESSION_COOKIE)
+        .map(|cookie| hash_session_id(cookie.value()));
     let session_id = random_token(32);
     let id_hash = hash_session_id(&session_id);
     let csrf_token = random_token(32);
@@ -318,6 +349,9 @@ async fn start_session(
                     expires_at,
                     name: name.as_deref(),
                     email: email.as_deref(),
+                    issuer: &issuer,
+                    key_id: &key_id,
+                    replaces: replaces.as_deref(),
                 },
                 now,
             )
