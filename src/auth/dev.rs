@@ -78,13 +78,7 @@ pub struct DevSigner {
 impl DevSigner {
     /// Where the key lives: next to the database, named after it.
     pub fn key_path(database: &DatabaseSettings) -> PathBuf {
-        let mut name = database
-            .path
-            .file_name()
-            .map(|name| name.to_os_string())
-            .unwrap_or_else(|| "coffee-shop.db".into());
-        name.push(".dev-key.pem");
-        database.path.with_file_name(name)
+        database.sibling_file(".dev-key.pem")
     }
 
     /// Reads the key at `path`, or makes one there (readable by the owner only).

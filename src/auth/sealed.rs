@@ -72,13 +72,7 @@ impl SealingKey {
 
     /// `<database file>.signin-key`, beside the database.
     pub fn key_path(database: &DatabaseSettings) -> PathBuf {
-        let mut name = database
-            .path
-            .file_name()
-            .map(|name| name.to_os_string())
-            .unwrap_or_else(|| "coffee-shop.db".into());
-        name.push(".signin-key");
-        database.path.with_file_name(name)
+        database.sibling_file(".signin-key")
     }
 
     fn load_or_create(path: &Path) -> Result<Self, SealingKeyError> {

@@ -76,6 +76,20 @@ pub struct DatabaseSettings {
     pub synchronous: Synchronous,
 }
 
+impl DatabaseSettings {
+    /// A file beside the database, named after it: `<database file><suffix>`
+    /// (keys the server makes for itself live there).
+    pub fn sibling_file(&self, suffix: &str) -> PathBuf {
+        let mut name = self
+            .path
+            .file_name()
+            .map(|name| name.to_os_string())
+            .unwrap_or_else(|| "coffee-shop.db".into());
+        name.push(suffix);
+        self.path.with_file_name(name)
+    }
+}
+
 /// SQLite's `synchronous` pragma, limited to the two durable choices for WAL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -76,14 +76,7 @@ fn replaced_files_reach_new_connections_and_bad_ones_keep_the_old() {
     std::fs::write(&key_path, &renewed.key_pem).expect("write key");
     std::fs::write(&cert_path, &renewed.cert_pem).expect("write cert");
     let renewed_der = der_of(&renewed.cert_pem);
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while served_certificate(&app) != renewed_der {
-        assert!(
-            Instant::now() < deadline,
-            "the renewed certificate was never served"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_until_served(&app, &renewed_der);
     assert_ne!(first, renewed_der);
 
     // A broken file is refused; the renewed certificate stays.
@@ -96,12 +89,16 @@ fn replaced_files_reach_new_connections_and_bad_ones_keep_the_old() {
     let fixed = test_ca().issue(&["127.0.0.1", "localhost"]);
     std::fs::write(&key_path, &fixed.key_pem).expect("write key");
     std::fs::write(&cert_path, &fixed.cert_pem).expect("write cert");
-    let fixed_der = der_of(&fixed.cert_pem);
+    wait_until_served(&app, &der_of(&fixed.cert_pem));
+}
+
+/// Waits (at most 15 s) until new connections get `certificate`.
+fn wait_until_served(app: &TestApp, certificate: &[u8]) {
     let deadline = Instant::now() + Duration::from_secs(15);
-    while served_certificate(&app) != fixed_der {
+    while served_certificate(app) != certificate {
         assert!(
             Instant::now() < deadline,
-            "the fixed certificate was never served"
+            "the new certificate was never served"
         );
         std::thread::sleep(Duration::from_millis(200));
     }
