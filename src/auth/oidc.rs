@@ -71,6 +71,7 @@ impl PendingSignIn {
     /// The purpose it is sealed for.
     pub const SEALED_AS: &'static str = "coffee-shop pending sign-in v1";
 
+    /// True once its 10 minutes are over.
     pub fn has_expired(&self) -> bool {
         unix_now() >= self.expires_at
     }

@@ -45,6 +45,7 @@ impl From<[u8; KEY_LEN]> for ChaChaKey {
     }
 }
 
+/// The server's key for sealing values the browser keeps.
 pub struct SealingKey {
     key: LessSafeKey,
     random: SystemRandom,
