@@ -8,6 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The integration tests need pebble (tests/api/acme.rs) and openssl; the
+# later steps need the rest. Quick when everything is installed.
+scripts/setup.sh
+
 # The crash-safety test kills the release binary (tests/api/crash.rs).
 cargo build --release --locked
 COFFEE_SHOP_BINARY="$PWD/target/release/coffee-shop" cargo test --locked --all-targets
