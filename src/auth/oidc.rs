@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -73,14 +73,8 @@ impl PendingSignIn {
 
     /// True once its 10 minutes are over.
     pub fn has_expired(&self) -> bool {
-        unix_now() >= self.expires_at
+        jsonwebtoken::get_current_timestamp() >= self.expires_at
     }
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs())
 }
 
 /// The dashboard's OpenID Connect client.
@@ -154,7 +148,7 @@ impl OidcClient {
             nonce: random_token(32),
             verifier: random_token(32),
             next,
-            expires_at: unix_now() + SIGN_IN_TIMEOUT.as_secs(),
+            expires_at: jsonwebtoken::get_current_timestamp() + SIGN_IN_TIMEOUT.as_secs(),
         };
         let query = serde_html_form::to_string([
             ("response_type", "code"),
@@ -188,7 +182,7 @@ impl OidcClient {
         let Ok(mut finished) = self.finished.lock() else {
             return false;
         };
-        let now = unix_now();
+        let now = jsonwebtoken::get_current_timestamp();
         finished.retain(|_, expires_at| *expires_at > now);
         if finished.len() >= MAX_FINISHED
             && let Some(oldest) = finished

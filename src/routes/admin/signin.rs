@@ -10,7 +10,7 @@ use super::context::AdminForm;
 use super::views::{Layout, SetupHelp, SignInPage};
 use super::{AdminState, render};
 use crate::auth::dev::{DEV_ISSUER, DevRole};
-use crate::auth::oidc::{PendingSignIn, random_token};
+use crate::auth::oidc::{PendingSignIn, SIGN_IN_TIMEOUT, random_token};
 use crate::auth::session::{
     SESSION_COOKIE, SIGN_IN_COOKIE, admin_cookie, expired_cookie, hash_session_id,
 };
@@ -21,8 +21,6 @@ use crate::paths;
 
 /// How long a development sign-in lasts.
 const DEV_SESSION_SECS: u64 = 8 * 3600;
-/// How long the browser may take at the provider.
-const SIGN_IN_COOKIE_SECS: i64 = 600;
 
 #[derive(Deserialize)]
 pub struct NextQuery {
@@ -117,7 +115,8 @@ pub async fn start(
         .cookie(admin_cookie(
             SIGN_IN_COOKIE,
             sealed,
-            SIGN_IN_COOKIE_SECS,
+            // The cookie lasts as long as the sign-in it holds.
+            SIGN_IN_TIMEOUT.as_secs() as i64,
             state.secure_cookies(),
         ))
         .finish())
