@@ -154,6 +154,13 @@ impl Application {
             verifier,
             admin: Arc::new(admin),
             openapi: web::Data::new(OpenApiDocument::render()),
+            stack: Stack {
+                cors: settings.cors.clone(),
+                hsts_max_age_secs: tls.as_ref().map(|tls| tls.hsts_max_age_secs),
+                development: settings.development.then_some(DevelopmentHosts {
+                    port: address.port(),
+                }),
+            },
         };
         let plain_http = match (&tls, plain_listener) {
             (Some(tls), Some((listener, plain_bind))) => {
@@ -233,6 +240,8 @@ struct SharedState {
     verifier: web::Data<TokenVerifier>,
     admin: Arc<AdminState>,
     openapi: web::Data<OpenApiDocument>,
+    /// What the application's middleware stack needs.
+    stack: Stack,
 }
 
 /// The API's token verifier; in development mode it also trusts the
@@ -269,13 +278,6 @@ fn serve(
         max_bytes: settings.server.max_body_bytes,
         timeout: Duration::from_millis(settings.server.body_timeout_ms),
     };
-    let stack = Stack {
-        cors: settings.cors.clone(),
-        hsts_max_age_secs: tls.map(|tls| tls.hsts_max_age_secs),
-        development: settings.development.then_some(DevelopmentHosts {
-            port: local_address(&listener, settings.main_bind())?.port(),
-        }),
-    };
     let frontend = settings.frontend.dir.clone();
     let certificates = tls.map(|tls| web::Data::from(Arc::clone(&tls.store)));
     let server = HttpServer::new(move || {
@@ -296,7 +298,7 @@ fn serve(
             Some(dir) => app.service(frontend::service(dir)),
             None => app.default_service(web::to(json_errors::not_found)),
         };
-        http::wrap_app(app, &stack)
+        http::wrap_app(app, &shared.stack)
     });
     let server = with_limits(server, settings);
     let address = settings.main_bind();

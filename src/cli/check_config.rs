@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::CommandResult;
 use crate::auth::jwks::KeyStore;
 use crate::config::{Settings, TlsMode};
+use crate::tls::TlsState;
 use crate::tls::acme::AcmeFiles;
 use crate::tls::certificate::load_files;
 
@@ -61,12 +62,14 @@ fn tls_report(settings: &Settings) -> Result<String, Box<dyn std::error::Error>>
             format!("certificate files: {}", loaded.info.summary(now))
         }
         TlsMode::Acme(acme) => match AcmeFiles::new(&acme).stored_certificate() {
-            Some(stored) => format!(
-                "ACME ({}): {}, renews at {}",
-                acme.directory,
-                stored.info.summary(now),
-                humantime::format_rfc3339_seconds(stored.info.renewal_due())
-            ),
+            Some(stored) => {
+                let state = TlsState::Serving {
+                    next_renewal: Some(stored.info.renewal_due()),
+                    certificate: stored.info,
+                    renewal_problem: None,
+                };
+                format!("ACME ({}): {}", acme.directory, state.summary(now))
+            }
             None => format!(
                 "ACME ({}): no certificate stored yet; one is ordered for {} at start-up",
                 acme.directory,

@@ -29,14 +29,11 @@ pub enum TlsError {
     Rustls(#[from] rustls::Error),
 }
 
-/// What people are told about HTTPS.
+/// What people are told about HTTPS, when it is on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TlsState {
-    Off,
     /// No certificate yet (ACME still trying); says why.
-    Pending {
-        reason: String,
-    },
+    Pending { reason: String },
     Serving {
         certificate: CertificateInfo,
         /// When an automatic certificate is renewed (`None` for files).
@@ -47,11 +44,10 @@ pub enum TlsState {
 }
 
 impl TlsState {
-    /// One line: "off", "pending: <reason>", "expired: …", or the
-    /// certificate's summary (with a failing renewal's reason).
+    /// One line: "pending: <reason>", "expired: …", or the certificate's
+    /// summary (with a failing renewal's reason).
     pub fn summary(&self, now: SystemTime) -> String {
         match self {
-            TlsState::Off => "off".to_owned(),
             TlsState::Pending { reason } => format!("pending: {reason}"),
             TlsState::Serving {
                 certificate,
@@ -74,7 +70,6 @@ impl TlsState {
     /// `/readyz` reports as not ready.
     pub fn is_usable(&self, now: SystemTime) -> bool {
         match self {
-            TlsState::Off => true,
             TlsState::Pending { .. } => false,
             TlsState::Serving { certificate, .. } => certificate.not_after > now,
         }
@@ -90,11 +85,19 @@ pub struct CertificateStore {
 }
 
 impl CertificateStore {
-    fn new(state: TlsState) -> Self {
+    /// A store with no certificate yet, saying why.
+    fn pending(reason: String) -> Self {
         Self {
             current: ArcSwapOption::empty(),
-            state: ArcSwap::from_pointee(state),
+            state: ArcSwap::from_pointee(TlsState::Pending { reason }),
         }
+    }
+
+    /// A store serving `certificate` (from files: no renewal of its own).
+    fn with_certificate(certificate: LoadedCertificate) -> Self {
+        let store = Self::pending(String::new());
+        store.install(certificate, None);
+        store
     }
 
     /// Serves `certificate` from the next handshake on.
@@ -172,15 +175,14 @@ impl Tls {
             }
             TlsMode::Files { cert, key } => {
                 let loaded = certificate::load_files(&cert, &key)?;
-                let store = Arc::new(CertificateStore::new(TlsState::Off));
-                store.install(loaded, None);
+                let store = Arc::new(CertificateStore::with_certificate(loaded));
                 files::watch(Arc::clone(&store), cert, key);
                 store
             }
             TlsMode::Acme(acme_settings) => {
-                let store = Arc::new(CertificateStore::new(TlsState::Pending {
-                    reason: "getting a certificate from the ACME CA".into(),
-                }));
+                let store = Arc::new(CertificateStore::pending(
+                    "getting a certificate from the ACME CA".into(),
+                ));
                 let client = acme::AcmeClient::new(
                     acme_settings,
                     Arc::clone(&store),
