@@ -10,7 +10,7 @@ use actix_web::http::header::ORIGIN;
 use subtle::ConstantTimeEq;
 
 use super::session::AdminSession;
-use crate::config::{PublicUrl, Settings, TlsMode};
+use crate::config::{PublicUrl, Settings, TlsMode, split_authority};
 use crate::error::PageError;
 
 /// The one `Origin` forms may come from. It is never judged by the
@@ -31,11 +31,10 @@ pub enum AllowedOrigin {
 impl AllowedOrigin {
     /// The rule for a server with `settings`, bound to `bound`.
     pub fn for_server(settings: &Settings, bound: SocketAddr) -> Self {
-        match (&settings.server.public_url, settings.tls_mode()) {
-            (Some(url), _) => Self::Exactly(url.clone()),
-            (None, TlsMode::Acme(_)) => Self::Exactly(settings.base_url(bound)),
-            (None, mode) => Self::Bound {
-                https: mode != TlsMode::Off,
+        match settings.configured_base_url(bound.port()) {
+            Some(url) => Self::Exactly(url),
+            None => Self::Bound {
+                https: settings.tls_mode() != TlsMode::Off,
                 address: bound,
             },
         }
@@ -56,15 +55,6 @@ impl AllowedOrigin {
             }
         }
     }
-}
-
-/// `host[:port]` (IPv6 in brackets) into the host and the port.
-fn split_authority(authority: &str, default_port: u16) -> (&str, Option<u16>) {
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) if !port.contains(']') => (host, port.parse().ok()),
-        _ => (authority, Some(default_port)),
-    };
-    (host.trim_start_matches('[').trim_end_matches(']'), port)
 }
 
 fn bound_host_allows(bound: IpAddr, host: &str) -> bool {

@@ -14,7 +14,7 @@ mod validate;
 
 pub use load::CONFIG_PATH_VAR;
 pub use tls::{AcmeSettings, TlsMode, TlsSettings};
-pub use types::{BindAddress, PublicUrl, Secret, reachable_here};
+pub use types::{BindAddress, PublicUrl, Secret, reachable_here, split_authority};
 use validate::{bare_domain, check_url, invalid, non_empty};
 
 /// Why the settings cannot be used; names the key and the fix.
@@ -191,16 +191,28 @@ impl Settings {
     /// may differ from the setting when it asked for port 0), over https
     /// when TLS is on.
     pub fn base_url(&self, bound: SocketAddr) -> PublicUrl {
+        self.configured_base_url(bound.port()).unwrap_or_else(|| {
+            let scheme = match self.tls_mode() {
+                TlsMode::Off => "http",
+                _ => "https",
+            };
+            PublicUrl::of_address(scheme, bound)
+        })
+    }
+
+    /// The base URL the owner named: `server.public_url`, else
+    /// `https://<first ACME domain>` on `https_port`; `None` when people
+    /// reach the server by whatever address it is bound to.
+    pub fn configured_base_url(&self, https_port: u16) -> Option<PublicUrl> {
         if let Some(url) = &self.server.public_url {
-            return url.clone();
+            return Some(url.clone());
         }
         match self.tls_mode() {
-            TlsMode::Off => PublicUrl::of_address("http", bound),
-            TlsMode::Files { .. } => PublicUrl::of_address("https", bound),
-            TlsMode::Acme(acme) => match acme.domains.first() {
-                Some(domain) => PublicUrl::of_domain(domain, bound.port()),
-                None => PublicUrl::of_address("https", bound),
-            },
+            TlsMode::Acme(acme) => acme
+                .domains
+                .first()
+                .map(|domain| PublicUrl::of_domain(domain, https_port)),
+            _ => None,
         }
     }
 

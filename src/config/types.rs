@@ -155,6 +155,17 @@ pub fn optional_public_url<'de, D: Deserializer<'de>>(
     })
 }
 
+/// `host[:port]`, as in `Host` and `Origin` (IPv6 in brackets), into the
+/// host without brackets and the port (`default_port` when none is given;
+/// `None` when it is not a number).
+pub fn split_authority(authority: &str, default_port: u16) -> (&str, Option<u16>) {
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (host, port.parse().ok()),
+        _ => (authority, Some(default_port)),
+    };
+    (host.trim_start_matches('[').trim_end_matches(']'), port)
+}
+
 /// True for `localhost` and loopback IP addresses (with or without IPv6 brackets).
 pub(super) fn is_loopback_host(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');

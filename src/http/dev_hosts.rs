@@ -10,6 +10,7 @@ use actix_web::http::header::HOST;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, web};
 
+use crate::config::split_authority;
 use crate::error::error_body;
 
 /// The port a development server listens on; `Host` must be
@@ -21,12 +22,9 @@ pub struct DevelopmentHosts {
 
 impl DevelopmentHosts {
     pub fn allows(self, host: &str) -> bool {
-        let (name, port) = match host.rsplit_once(':') {
-            Some((name, port)) if !port.contains(']') => (name, port.parse::<u16>().ok()),
-            _ => (host, Some(80)),
-        };
+        let (name, port) = split_authority(host, 80);
         let loopback_name =
-            name.eq_ignore_ascii_case("localhost") || name == "127.0.0.1" || name == "[::1]";
+            name.eq_ignore_ascii_case("localhost") || name == "127.0.0.1" || name == "::1";
         loopback_name && port == Some(self.port)
     }
 }

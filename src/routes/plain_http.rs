@@ -5,7 +5,7 @@
 use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::config::{PublicUrl, Settings, TlsMode};
+use crate::config::{PublicUrl, Settings, split_authority};
 use crate::error::ApiError;
 use crate::paths;
 use crate::routes::health;
@@ -24,13 +24,12 @@ impl RedirectTarget {
     /// where people go; otherwise the host they asked for, as certificate
     /// files may name several.
     pub fn for_settings(settings: &Settings, https_port: u16) -> Self {
-        match (&settings.server.public_url, settings.tls_mode()) {
-            (Some(url), _) if url.is_https() => Self::Base(url.clone()),
-            (None, TlsMode::Acme(acme)) => match acme.domains.first() {
-                Some(domain) => Self::Base(PublicUrl::of_domain(domain, https_port)),
-                None => Self::SameHost { https_port },
-            },
-            _ => Self::SameHost { https_port },
+        match settings
+            .configured_base_url(https_port)
+            .filter(PublicUrl::is_https)
+        {
+            Some(url) => Self::Base(url),
+            None => Self::SameHost { https_port },
         }
     }
 }
@@ -71,7 +70,7 @@ pub async fn redirect_to_https(
             let host = request_host(&request).ok_or_else(|| {
                 ApiError::BadRequest("plain HTTP needs a Host header to redirect to https".into())
             })?;
-            PublicUrl::of_domain(host, *https_port).join(path)
+            PublicUrl::of_domain(&host, *https_port).join(path)
         }
     };
     let mut response = if request.method() == Method::GET {
@@ -84,18 +83,18 @@ pub async fn redirect_to_https(
         .finish())
 }
 
-/// The Host header without its port, when it is a plausible host name
-/// (a bracketed IPv6 address keeps its brackets).
-fn request_host(request: &HttpRequest) -> Option<&str> {
+/// The Host header's host, without its port (an IPv6 address in
+/// brackets), when it is a plausible host name.
+fn request_host(request: &HttpRequest) -> Option<String> {
     let host = request.headers().get(header::HOST)?.to_str().ok()?;
-    let name = if host.starts_with('[') {
-        host.get(..=host.find(']')?)?
-    } else {
-        host.split(':').next()?
-    };
+    let (name, _) = split_authority(host, 80);
     let plausible = !name.is_empty()
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'));
-    plausible.then_some(name)
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
+    match (plausible, name.contains(':')) {
+        (false, _) => None,
+        (true, true) => Some(format!("[{name}]")),
+        (true, false) => Some(name.to_owned()),
+    }
 }
