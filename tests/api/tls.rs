@@ -301,6 +301,11 @@ fn sighup_reloads_the_certificate_files_and_check_config_reports_them() {
         stderr.contains("TLS certificate reloaded") && stderr.contains("SIGHUP"),
         "{stderr}"
     );
+    let banner = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        banner.contains("  HTTPS      CN=127.0.0.1, names 127.0.0.1, expires in"),
+        "the banner shows the certificate: {banner}"
+    );
 
     let mut refused = binary_with_certificate_files(dir.path(), port);
     std::fs::write(dir.path().join("key.pem"), "garbage").expect("write");
@@ -311,4 +316,24 @@ fn sighup_reloads_the_certificate_files_and_check_config_reports_them() {
         stderr.contains("tls.key") && stderr.contains("key.pem"),
         "{stderr}"
     );
+}
+
+#[test]
+fn alpn_offers_http2_and_http11() {
+    let app = spawn_tweaked_app(with_test_certificate);
+    for (offered, chosen) in [
+        (vec![b"h2".to_vec(), b"http/1.1".to_vec()], &b"h2"[..]),
+        (vec![b"http/1.1".to_vec()], &b"http/1.1"[..]),
+    ] {
+        let mut config = std::sync::Arc::unwrap_or_clone(client_config(&[&test_ca().pem()]));
+        config.alpn_protocols = offered;
+        let name = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("name");
+        let mut connection =
+            rustls::ClientConnection::new(std::sync::Arc::new(config), name).expect("client");
+        let mut socket = std::net::TcpStream::connect(https_address(&app)).expect("connects");
+        while connection.is_handshaking() {
+            connection.complete_io(&mut socket).expect("handshake");
+        }
+        assert_eq!(connection.alpn_protocol(), Some(chosen));
+    }
 }
