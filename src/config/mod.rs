@@ -298,7 +298,9 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn load(env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+    /// Settings from the embedded defaults and `env` alone (also used by
+    /// the other settings modules' tests).
+    pub(super) fn load(env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
         let env = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

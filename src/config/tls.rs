@@ -222,15 +222,7 @@ fn bind_or_off<S: Serializer>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn load(env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
-        let env: HashMap<String, String> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Settings::load_from(None, &env)
-    }
+    use crate::config::tests::load;
 
     #[test]
     fn tls_is_off_by_default_and_acme_comes_from_the_environment() {
