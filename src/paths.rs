@@ -64,6 +64,16 @@ pub fn admin_drink(id: impl Display) -> String {
     with_id(ADMIN_DRINK, id)
 }
 
+/// The id of drink `id`'s card on the menu page.
+pub fn card_anchor(id: impl Display) -> String {
+    format!("drink-{id}")
+}
+
+/// The menu page, scrolled to drink `id`'s card.
+pub fn menu_card(id: impl Display) -> String {
+    format!("{ADMIN}#{}", card_anchor(id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +83,6 @@ mod tests {
         assert_eq!(edit_drink(7), "/admin/drinks/7/edit");
         assert_eq!(in_admin_scope(ACTIVITY), "/activity");
         assert_eq!(in_admin_scope(ADMIN), "");
+        assert_eq!(menu_card(3), "/admin#drink-3");
     }
 }

@@ -1,13 +1,16 @@
 /*
  * Coffee Shop admin dashboard: progressive enhancement only.
- * Every page works without this file; it makes the menu filter live and
- * the drink editor interactive (color pickers, add/remove rows, preview).
+ * Every page works without this file; it makes the menu filter live, the
+ * drink editor interactive (colour pickers, add/remove rows, preview),
+ * announces the page's message to screen readers, and shows times in the
+ * browser's own time zone.
  * Loaded with `defer`; no frameworks, no inline code (CSP: script-src 'self').
  */
 (function () {
   "use strict";
 
   var SVG_NS = "http://www.w3.org/2000/svg";
+  /* Where the picker opens while a row has no colour (shown as none). */
   var DEFAULT_PICKER = "#6f4e37";
   /* The liquid fills the glass between these heights (viewBox 0 0 100 124). */
   var LIQUID_TOP = 24;
@@ -179,6 +182,8 @@
       picker.hidden = false;
     });
 
+    /* The picker shows the typed colour, or "no colour" (a checkerboard)
+       while the text is not one: never a colour nobody chose. */
     function syncPickerFromText(row) {
       var picker = field(row, "data-picker");
       var text = field(row, "data-color");
@@ -189,6 +194,7 @@
       if (hex && picker.value.toLowerCase() !== hex) {
         picker.value = hex;
       }
+      picker.parentNode.toggleAttribute("data-no-color", !hex);
     }
 
     /* Ids, labels and button values follow the row's position. */
@@ -201,6 +207,7 @@
         });
         each(row.querySelectorAll("label[for]"), function (label) {
           label.htmlFor = label.htmlFor.replace(/^(name|color|parts)-\d+/, "$1-" + index);
+          label.textContent = label.textContent.replace(/\d+$/, String(number));
         });
         each(row.querySelectorAll("[aria-describedby]"), function (el) {
           el.setAttribute(
@@ -210,7 +217,7 @@
         });
         var picker = field(row, "data-picker");
         if (picker) {
-          picker.setAttribute("aria-label", "Pick the color of ingredient " + number);
+          picker.setAttribute("aria-label", "Pick colour " + number);
         }
         var remove = row.querySelector("button[data-remove]");
         if (remove) {
@@ -242,6 +249,7 @@
       var picker = field(row, "data-picker");
       if (picker) {
         picker.hidden = false;
+        picker.parentNode.setAttribute("data-no-color", "");
       }
       each(row.querySelectorAll(".error"), function (el) {
         el.parentNode.removeChild(el);
@@ -272,6 +280,7 @@
       rowList.appendChild(row);
       renumber();
       updatePreview();
+      announce("Ingredient " + rows().length + " added, empty.");
       var name = field(row, "data-name");
       if (name) {
         name.focus();
@@ -290,6 +299,7 @@
         clearRow(row);
         renumber();
         updatePreview();
+        announce("Ingredient 1 emptied.");
         var only = field(row, "data-name");
         if (only) {
           only.focus();
@@ -299,6 +309,8 @@
       rowList.removeChild(row);
       renumber();
       updatePreview();
+      var left = rows().length;
+      announce("Ingredient " + (index + 1) + " removed, " + left + " " + plural(left, "ingredient") + " left.");
       var rest = rows();
       var next = rest[Math.min(index, rest.length - 1)];
       var focus = next && field(next, "data-name");
@@ -318,6 +330,7 @@
       }
       var valid = [];
       rows().forEach(function (row) {
+        var nameInput = field(row, "data-name");
         var colorInput = field(row, "data-color");
         var partsInput = field(row, "data-parts");
         var color = drawableColor(colorInput ? colorInput.value : "");
@@ -327,7 +340,8 @@
         }
         var parts = parseInt(partsText, 10);
         if (parts >= 1 && parts <= 100) {
-          valid.push({ color: color, parts: parts });
+          var name = nameInput ? nameInput.value.trim() : "";
+          valid.push({ color: color, parts: parts, name: name || "unnamed" });
         }
       });
       var total = valid.reduce(function (sum, layer) {
@@ -350,6 +364,31 @@
         layers.removeChild(layers.firstChild);
       }
       layers.appendChild(fragment);
+      describePreview(valid);
+    }
+
+    /* The same words as the server's: "Preview, top first: espresso 1 part". */
+    function describePreview(valid) {
+      var cup = preview.querySelector("svg");
+      if (!cup) {
+        return;
+      }
+      var words = valid.map(function (layer) {
+        return layer.name + " " + layer.parts + " " + plural(layer.parts, "part");
+      });
+      cup.setAttribute(
+        "aria-label",
+        words.length ? "Preview, top first: " + words.join(", ") : "Preview: an empty cup"
+      );
+    }
+
+    var rowStatus = form.querySelector("[data-row-status]");
+
+    /* Says what a row button did, through the form's live region. */
+    function announce(message) {
+      if (rowStatus) {
+        rowStatus.textContent = message;
+      }
     }
 
     form.addEventListener("input", function (event) {
@@ -411,8 +450,50 @@
     }
   }
 
+  /* ---------------------------------------------------------------- */
+  /* The page's message and times                                      */
+  /* ---------------------------------------------------------------- */
+
+  /* A live region only speaks when its text changes after the page has
+     loaded: take the server's message out, then put it back. */
+  function announceFlash() {
+    var flash = document.querySelector("[data-flash]");
+    if (!flash) {
+      return;
+    }
+    var message = flash.textContent;
+    flash.textContent = "";
+    window.setTimeout(function () {
+      flash.textContent = message;
+    }, 150);
+  }
+
+  /* "2026-12-02 04:35 UTC" becomes the browser's own time; the UTC time
+     stays in the tooltip. */
+  function localTimes() {
+    if (typeof Intl === "undefined" || !Intl.DateTimeFormat) {
+      return;
+    }
+    var format = new Intl.DateTimeFormat(undefined, {
+      year: "numeric",
+      month: "short",
+      day: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+      timeZoneName: "short",
+    });
+    each(document.querySelectorAll("time[data-local-time]"), function (time) {
+      var when = new Date(time.getAttribute("datetime"));
+      if (isNaN(when.getTime())) {
+        return;
+      }
+      time.title = time.textContent;
+      time.textContent = format.format(when);
+    });
+  }
+
   function start() {
-    [setupFilter, setupEditor, focusErrorSummary].forEach(function (feature) {
+    [setupFilter, setupEditor, focusErrorSummary, announceFlash, localTimes].forEach(function (feature) {
       try {
         feature();
       } catch (e) {

@@ -5,7 +5,7 @@
 use actix_web::cookie::time::Duration as CookieDuration;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use sha2::{Digest, Sha256};
 
@@ -109,6 +109,7 @@ impl FromRequest for AdminSession {
         let cookie = request.cookie(SESSION_COOKIE);
         let database = request.app_data::<web::Data<Database>>().cloned();
         let verifier = request.app_data::<web::Data<TokenVerifier>>().cloned();
+        let request = request.clone();
         Box::pin(async move {
             let database =
                 database.ok_or_else(|| PageError::internal("Database is not registered"))?;
@@ -127,7 +128,10 @@ impl FromRequest for AdminSession {
                 // A session lasts only while whoever vouched for it is still
                 // trusted: the same issuer, and its key still in the set.
                 Some(stored) if verifier.still_trusts(&stored.issuer, &stored.key_id) => {
-                    Ok(AdminSession::from_stored(id_hash, stored))
+                    let session = AdminSession::from_stored(id_hash, stored);
+                    // For the error page, should the handler fail.
+                    request.extensions_mut().insert(session.clone());
+                    Ok(session)
                 }
                 _ => Err(sign_in),
             }

@@ -10,12 +10,13 @@ use actix_web::http::header::{
     X_FRAME_OPTIONS,
 };
 use actix_web::middleware::Next;
-use actix_web::{Error, web};
+use actix_web::{Error, HttpRequest, web};
 
 /// Renders an error page; registered as `web::Data<dyn ErrorPages>`.
 pub trait ErrorPages: Send + Sync {
-    /// The page's HTML for `status`, caused by `error` when a handler failed.
-    fn render(&self, status: StatusCode, error: Option<&Error>) -> String;
+    /// The page's HTML for `status` in answer to `request`, caused by
+    /// `error` when a handler failed.
+    fn render(&self, status: StatusCode, error: Option<&Error>, request: &HttpRequest) -> String;
 
     /// The `Content-Security-Policy` for every page.
     fn content_security_policy(&self) -> HeaderValue;
@@ -37,7 +38,7 @@ pub async fn html_pages(
     let needs_page = (status.is_client_error() || status.is_server_error())
         && (response.response().error().is_some() || !is_page);
     if let Some(pages) = pages.as_ref().filter(|_| needs_page) {
-        let html = pages.render(status, response.response().error());
+        let html = pages.render(status, response.response().error(), response.request());
         response = response.map_body(|head, _| {
             head.headers_mut().insert(
                 CONTENT_TYPE,

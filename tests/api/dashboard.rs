@@ -375,7 +375,7 @@ fn the_editor_keeps_input_and_shows_errors_by_their_fields_then_saves() {
         ],
     );
     assert_eq!(saved.status, 303, "{}", saved.text);
-    assert_eq!(saved.header("location"), Some("/admin"));
+    let location = saved.header("location").expect("a redirect").to_owned();
     let menu = browser.follow(&saved);
     assert!(
         menu.text.contains("Hazelnut Dream saved"),
@@ -402,6 +402,105 @@ fn the_editor_keeps_input_and_shows_errors_by_their_fields_then_saves() {
         .find(|d| d["title"] == "Hazelnut Dream")
         .expect("the API serves it at once");
     assert_eq!(created["recipe"][1]["parts"], 3);
+    assert_eq!(
+        location,
+        format!("/admin#drink-{}", created["id"]),
+        "back to the menu, at the saved drink's card"
+    );
+    assert!(
+        menu.text
+            .contains(&format!("id=\"drink-{}\"", created["id"])),
+        "the card carries that anchor"
+    );
+}
+
+#[test]
+fn the_editor_speaks_to_people_and_the_api_keeps_its_precise_rules() {
+    let (provider, app, browser) = signed_in_dashboard(manager());
+    let csrf = browser.csrf_token();
+    let invalid = browser.post(
+        "/admin/drinks",
+        &[
+            ("csrf", &csrf),
+            ("title", ""),
+            ("name", "espresso"),
+            ("color", "blurple"),
+            ("parts", "1"),
+            ("name", "milk"),
+            ("color", "white"),
+            ("parts", "1.5"),
+            ("action", "save"),
+        ],
+    );
+    assert_eq!(invalid.status, 422);
+    let page = &invalid.text;
+    assert!(page.contains("<title>Error: New drink"), "{page}");
+    for (field, line) in [
+        ("title", "Title: Give the drink a title, like Flat White."),
+        (
+            "color-0",
+            "Colour 1: Pick a colour, or type a name like brown or a code like #6f4e37.",
+        ),
+        (
+            "parts-1",
+            "Parts 2: Enter a whole number of parts, from 1 to 100.",
+        ),
+    ] {
+        assert!(
+            page.contains(&format!("<a href=\"#{field}\">{line}</a>")),
+            "the summary links {field}: {page}"
+        );
+        assert!(page.contains(&format!("id=\"{field}\"")), "{field} exists");
+    }
+    for label in ["Ingredient 2", "Colour 2", "Parts 2"] {
+        assert!(page.contains(&format!(">{label}</label>")), "{label}");
+    }
+    assert!(
+        !page.contains("placeholder=\"#") && page.contains("placeholder=\"name or #code\""),
+        "the colour's placeholder cannot be mistaken for a colour"
+    );
+    for jargon in ["must be", "CSS color", "not a string"] {
+        assert!(!page.contains(jargon), "no {jargon:?} on the page");
+    }
+
+    let token = api_token(&provider, "auth0|x", MANAGER);
+    let refused = app.post(
+        "/drinks",
+        Some(&token),
+        &json!({"title": "X", "recipe": [{"name": "a", "color": "blurple", "parts": 1.5}]}),
+    );
+    assert_eq!(refused.status, 422);
+    let text = &refused.text;
+    assert!(
+        text.contains("must be a CSS color") && text.contains("must be an integer"),
+        "{text}"
+    );
+}
+
+#[test]
+fn error_pages_keep_the_navigation_for_a_signed_in_person() {
+    let (_provider, app, browser) = signed_in_dashboard(barista());
+    for (path, status) in [("/admin/nowhere", 404), ("/admin/drinks/new", 403)] {
+        let page = browser.get(path);
+        assert_eq!(page.status, status, "{path}");
+        assert!(
+            page.text.contains("aria-label=\"Main\""),
+            "{path}: {}",
+            page.text
+        );
+        assert!(page.text.contains(">Sign out</button>"), "{path}");
+        assert!(
+            page.text.contains("Ben Barista"),
+            "{path}: the name is shown"
+        );
+    }
+    let stranger = Browser::new(&app);
+    let missing = stranger.get("/admin/nowhere");
+    assert_eq!(missing.status, 404);
+    assert!(
+        !missing.text.contains(">Sign out</button>"),
+        "nobody to sign out"
+    );
 }
 
 #[test]
@@ -420,7 +519,18 @@ fn a_taken_title_is_shown_on_the_title_field() {
         ],
     );
     assert_eq!(taken.status, 409);
-    assert!(taken.text.contains("another drink already has this title"));
+    assert!(
+        taken
+            .text
+            .contains("There is already a drink called “WATER”. Pick another title."),
+        "{}",
+        taken.text
+    );
+    assert!(
+        taken
+            .text
+            .contains("<a href=\"#title\">Title: There is already")
+    );
 }
 
 #[test]
@@ -585,6 +695,10 @@ fn dev_mode_offers_sign_in_buttons_and_says_so_on_every_page() {
     let login = browser.get("/admin/login");
     assert!(login.text.contains("Sign in as Manager") && login.text.contains("Sign in as Barista"));
     assert!(login.text.contains("Development mode"));
+    assert!(
+        !login.text.contains("start the server with"),
+        "no advice to start what runs"
+    );
 
     let foreign = browser.post_from(
         "http://evil.example",
@@ -656,7 +770,7 @@ fn cups_draw_the_first_ingredient_on_top_as_the_mobile_app_does() {
     );
     let editor = browser.get(&format!("/admin/drinks/{id}/edit")).text;
     assert_eq!(
-        cup_layers_top_down(&editor, "Preview of the cup"),
+        cup_layers_top_down(&editor, "Preview, top first: foam 1 part, espresso 3 parts"),
         ["#fffaf0", "#3b1f0e"],
         "the editor's server-rendered preview"
     );

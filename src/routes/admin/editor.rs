@@ -9,7 +9,7 @@ use super::context::{Admin, AdminForm};
 use super::drinks::{conflict_page, find};
 use super::form::{CheckedForm, DrinkFormInput, MAX_ROWS, rows_of};
 use super::views::{Cup, DrinkFormPage, FormRow};
-use super::{render, render_with_status};
+use super::{render, render_with_status, wording};
 use crate::db::DbError;
 use crate::domain::{
     Color, DrinkChanges, DrinkId, ExpectedVersion, MAX_PARTS, NewDrink, Permission,
@@ -107,13 +107,16 @@ async fn save(
         }
     };
     match (outcome, editing) {
-        (Ok(Some(_)), _) => Ok(admin.redirect_with_flash(paths::ADMIN, &format!("{title} saved"))),
+        // Back to the menu, scrolled to the saved drink's card.
+        (Ok(Some(saved)), _) => {
+            Ok(admin.redirect_with_flash(&paths::menu_card(saved.id), &format!("{title} saved")))
+        }
         (Ok(None), _) => Err(PageError::NotFound(
             "This drink was deleted meanwhile.".into(),
         )),
         (Err(DbError::TitleTaken), _) => {
             let mut checked = form.unchecked(form.rows());
-            checked.title_error = Some("another drink already has this title".into());
+            checked.title_error = Some(wording::title_taken(&form.title));
             render_with_status(&form_page(admin, editing, checked), StatusCode::CONFLICT)
         }
         (Err(DbError::Stale), Editing::Existing(id, _)) => {
@@ -145,12 +148,19 @@ fn form_page(admin: &Admin, editing: Editing, form: CheckedForm) -> DrinkFormPag
             )
         }
     };
+    let errors = form.error_links();
+    // Screen readers hear the title first: say at once that it went wrong.
+    let title = if errors.is_empty() {
+        heading.clone()
+    } else {
+        format!("Error: {heading}")
+    };
     DrinkFormPage {
-        layout: admin.layout(heading.clone(), section),
+        layout: admin.layout(title, section),
         heading,
         action,
         submit_label: submit_label.to_owned(),
-        error_count: form.error_count(),
+        errors,
         preview: preview(&form.rows),
         title: form.title,
         title_error: form.title_error,
@@ -162,22 +172,40 @@ fn form_page(admin: &Admin, editing: Editing, form: CheckedForm) -> DrinkFormPag
     }
 }
 
-/// The cup drawn from the rows whose color and parts are valid.
+/// The cup drawn from the rows whose color and parts are valid, described
+/// in words for screen readers: "espresso 1 part, steamed milk 3 parts".
 fn preview(rows: &[FormRow]) -> Cup {
-    let layers: Vec<(Color, u32)> = rows
+    let layers: Vec<(&FormRow, Color, u32)> = rows
         .iter()
         .filter_map(|row| {
             let color = Color::parse(&row.color).ok()?;
             let parts = row.parts.trim().parse::<u32>().ok();
             Some((
+                row,
                 color,
                 parts.filter(|p| (1..=u32::from(MAX_PARTS)).contains(p))?,
             ))
         })
         .collect();
+    let described: Vec<String> = layers
+        .iter()
+        .map(|(row, _, parts)| {
+            let name = Some(row.name.trim())
+                .filter(|n| !n.is_empty())
+                .unwrap_or("unnamed");
+            format!("{name} {parts} part{}", if *parts == 1 { "" } else { "s" })
+        })
+        .collect();
+    let label = if described.is_empty() {
+        "Preview: an empty cup".to_owned()
+    } else {
+        format!("Preview, top first: {}", described.join(", "))
+    };
     Cup::new(
         "cup-preview".to_owned(),
-        layers.iter().map(|(color, parts)| (color.as_str(), *parts)),
-        "Preview of the cup".to_owned(),
+        layers
+            .iter()
+            .map(|(_, color, parts)| (color.as_str(), *parts)),
+        label,
     )
 }

@@ -5,7 +5,8 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::views::FormRow;
+use super::views::{ErrorLink, FormRow};
+use super::wording::{FormField, problem};
 use crate::domain::{ExpectedVersion, NewDrink, Recipe};
 
 /// At most this many ingredient rows (the recipe's own limit).
@@ -75,19 +76,43 @@ pub struct CheckedForm {
 
 impl CheckedForm {
     pub fn error_count(&self) -> usize {
-        let row_errors: usize = self
-            .rows
-            .iter()
-            .map(|row| {
-                [&row.name_error, &row.color_error, &row.parts_error]
-                    .iter()
-                    .filter(|e| e.is_some())
-                    .count()
-            })
-            .sum();
-        row_errors
-            + usize::from(self.title_error.is_some())
-            + usize::from(self.recipe_error.is_some())
+        self.error_links().len()
+    }
+
+    /// Every error, in the order of the fields, linked to its field: the
+    /// summary at the top of the form.
+    pub fn error_links(&self) -> Vec<ErrorLink> {
+        let mut links = Vec::new();
+        let mut add = |field: String, label: String, message: &Option<String>| {
+            if let Some(message) = message {
+                links.push(ErrorLink {
+                    field,
+                    label,
+                    message: message.clone(),
+                });
+            }
+        };
+        add("title".into(), "Title".into(), &self.title_error);
+        add("name-0".into(), "Ingredients".into(), &self.recipe_error);
+        for (index, row) in self.rows.iter().enumerate() {
+            let number = index + 1;
+            add(
+                format!("name-{index}"),
+                format!("Ingredient {number}"),
+                &row.name_error,
+            );
+            add(
+                format!("color-{index}"),
+                format!("Colour {number}"),
+                &row.color_error,
+            );
+            add(
+                format!("parts-{index}"),
+                format!("Parts {number}"),
+                &row.parts_error,
+            );
+        }
+        links
     }
 }
 
@@ -165,7 +190,7 @@ impl DrinkFormInput {
             let parts = match row.parts.trim().parse::<i64>() {
                 Ok(parts) => parts,
                 Err(_) => {
-                    row.parts_error = Some("must be a whole number from 1 to 100".into());
+                    row.parts_error = Some(problem(FormField::Parts, &row.parts));
                     1
                 }
             };
@@ -184,23 +209,23 @@ impl DrinkFormInput {
             Err(errors) => errors,
         };
         for error in errors.fields() {
-            let message = error.message.clone();
             match error.field.as_str() {
-                "title" => checked.title_error = Some(message),
-                "recipe" => checked.recipe_error = Some(message),
+                "title" => checked.title_error = Some(problem(FormField::Title, &self.title)),
+                "recipe" => checked.recipe_error = Some(problem(FormField::Recipe, "")),
                 field => {
-                    let Some((row, column)) = row_field(field) else {
-                        checked.recipe_error = Some(message);
-                        continue;
-                    };
-                    let Some(row) = typed.get(row).and_then(|&i| checked.rows.get_mut(i)) else {
+                    let row = row_field(field)
+                        .and_then(|(row, column)| Some((*typed.get(row)?, column)))
+                        .and_then(|(index, column)| Some((checked.rows.get_mut(index)?, column)));
+                    let Some((row, column)) = row else {
+                        checked.recipe_error = Some(problem(FormField::Recipe, ""));
                         continue;
                     };
                     match column {
-                        "name" => row.name_error = Some(message),
-                        "color" => row.color_error = Some(message),
+                        "name" => row.name_error = Some(problem(FormField::Name, &row.name)),
+                        "color" => row.color_error = Some(problem(FormField::Color, &row.color)),
                         _ => {
-                            row.parts_error.get_or_insert(message);
+                            let sentence = problem(FormField::Parts, &row.parts);
+                            row.parts_error.get_or_insert(sentence);
                         }
                     }
                 }
@@ -283,7 +308,7 @@ mod tests {
         assert_eq!(checked.rows[1].color, "url(javascript:x)", "input kept");
         assert_eq!(
             checked.rows[1].parts_error.as_deref(),
-            Some("must be a whole number from 1 to 100")
+            Some("Enter a whole number of parts, from 1 to 100.")
         );
         assert!(checked.rows[2].name_error.is_some());
         assert_eq!(checked.error_count(), 4);

@@ -15,17 +15,19 @@ mod editor;
 mod form;
 mod signin;
 mod views;
+mod wording;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderValue;
 use actix_web::middleware::from_fn;
-use actix_web::{Error, HttpRequest, HttpResponse, web};
+use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::auth::csrf::AllowedOrigin;
 use crate::auth::dev::DevSigner;
 use crate::auth::oidc::OidcClient;
 use crate::auth::sealed::SealingKey;
+use crate::auth::session::AdminSession;
 use crate::config::{DashboardClient, PublicUrl, Settings};
 use crate::error::PageError;
 use crate::http::html_pages::{ErrorPages, html_pages};
@@ -134,7 +136,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-async fn not_found(request: HttpRequest) -> Result<HttpResponse, PageError> {
+/// Looks the session up only so that the 404 page keeps the navigation.
+async fn not_found(
+    request: HttpRequest,
+    _signed_in: Option<AdminSession>,
+) -> Result<HttpResponse, PageError> {
     Err(PageError::NotFound(format!(
         "There is no page at {}.",
         request.path()
@@ -157,7 +163,9 @@ fn render_with_status(
 }
 
 impl ErrorPages for AdminState {
-    fn render(&self, status: StatusCode, error: Option<&Error>) -> String {
+    /// A signed-in person keeps the navigation and Sign out: the session
+    /// the request's guard found is in its extensions.
+    fn render(&self, status: StatusCode, error: Option<&Error>, request: &HttpRequest) -> String {
         let (heading, message, missing_permission) =
             match error.and_then(|e| e.as_error::<PageError>()) {
                 Some(PageError::Internal(_)) => (
@@ -177,8 +185,12 @@ impl ErrorPages for AdminState {
                     None,
                 ),
             };
+        let mut layout = Layout::new(heading.clone(), "error", self.dev_mode());
+        if let Some(session) = request.extensions().get::<AdminSession>() {
+            layout = layout.for_session(session);
+        }
         let page = ErrorPage {
-            layout: Layout::new(heading.clone(), "error", self.dev_mode()),
+            layout,
             status: status.as_u16(),
             heading,
             message,

@@ -5,8 +5,7 @@
 use askama::Template;
 
 use crate::auth::session::AdminSession;
-use crate::db::ActivityEntry;
-use crate::domain::{Drink, Permission};
+use crate::domain::{Color, Drink, Permission};
 use crate::paths;
 
 /// What every page's frame needs.
@@ -130,10 +129,19 @@ pub struct DrinkCard {
     pub search_text: String,
 }
 
+/// One layer of a recipe, as a line of text with its colour.
 pub struct IngredientLine {
     pub name: String,
     pub color: String,
     pub parts: u8,
+}
+
+impl IngredientLine {
+    /// True when the colour may be drawn as a swatch: always for a drink
+    /// on the menu; checked again for one read back from the activity log.
+    pub fn drawable(&self) -> bool {
+        Color::parse(&self.color).is_ok()
+    }
 }
 
 impl DrinkCard {
@@ -216,6 +224,15 @@ impl FormRow {
     }
 }
 
+/// One line of the form's error summary: the message, linked to its field.
+pub struct ErrorLink {
+    /// The id of the field's input.
+    pub field: String,
+    /// The field's label: "Colour 2".
+    pub label: String,
+    pub message: String,
+}
+
 #[derive(Template)]
 #[template(path = "admin/drink_form.html")]
 pub struct DrinkFormPage {
@@ -229,7 +246,7 @@ pub struct DrinkFormPage {
     pub rows: Vec<FormRow>,
     pub csrf_token: String,
     pub preview: Cup,
-    pub error_count: usize,
+    pub errors: Vec<ErrorLink>,
     pub max_rows: usize,
     /// The version being edited (not for a new drink).
     pub version: Option<i64>,
@@ -258,102 +275,6 @@ pub struct ConflictPage {
     pub title: String,
     pub rows: Vec<FormRow>,
     pub csrf_token: String,
-}
-
-/// One row of the activity page.
-pub struct ActivityLine {
-    pub at: String,
-    pub person: String,
-    /// The subject, shown as a tooltip when a name is shown.
-    pub subject: String,
-    pub action: &'static str,
-    pub drink_title: String,
-    pub changes: Vec<String>,
-}
-
-impl ActivityLine {
-    pub fn of(entry: &ActivityEntry) -> Self {
-        let person = entry
-            .actor_name
-            .clone()
-            .or_else(|| entry.actor_email.clone())
-            .unwrap_or_else(|| entry.actor.clone());
-        let action = match entry.action.as_str() {
-            "create" => "Created",
-            "update" => "Updated",
-            _ => "Deleted",
-        };
-        Self {
-            at: entry
-                .at
-                .replace('T', " ")
-                .chars()
-                .take(16)
-                .collect::<String>()
-                + " UTC",
-            person,
-            subject: entry.actor.clone(),
-            action,
-            drink_title: entry.drink_title.clone(),
-            changes: describe_changes(entry.before.as_deref(), entry.after.as_deref()),
-        }
-    }
-}
-
-/// "title: Latte → Flat White", "recipe: 1 espresso, 3 milk → 2 espresso, 3 milk".
-fn describe_changes(before: Option<&str>, after: Option<&str>) -> Vec<String> {
-    let parse =
-        |json: Option<&str>| json.and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok());
-    let (before, after) = (parse(before), parse(after));
-    let recipe = |drink: &serde_json::Value| {
-        drink["recipe"]
-            .as_array()
-            .map(|items| {
-                items
-                    .iter()
-                    .map(|i| {
-                        format!(
-                            "{} {} ({})",
-                            i["parts"],
-                            i["name"].as_str().unwrap_or("?"),
-                            i["color"].as_str().unwrap_or("?")
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default()
-    };
-    match (before, after) {
-        (None, Some(after)) => vec![format!("recipe: {}", recipe(&after))],
-        (Some(before), None) => vec![format!("was: {}", recipe(&before))],
-        (Some(before), Some(after)) => {
-            let mut changes = Vec::new();
-            if before["title"] != after["title"] {
-                changes.push(format!(
-                    "title: {} → {}",
-                    before["title"].as_str().unwrap_or("?"),
-                    after["title"].as_str().unwrap_or("?")
-                ));
-            }
-            let (was, now) = (recipe(&before), recipe(&after));
-            if was != now {
-                changes.push(format!("recipe: {was} → {now}"));
-            }
-            changes
-        }
-        (None, None) => Vec::new(),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "admin/activity.html")]
-pub struct ActivityPage {
-    pub layout: Layout,
-    pub lines: Vec<ActivityLine>,
-    pub page: i64,
-    pub pages: i64,
-    pub total: i64,
 }
 
 /// The sign-in page: the provider's button, the development buttons, or
@@ -455,17 +376,5 @@ mod tests {
         );
         let empty = Cup::new("e".into(), [("red", 0)], "x".into());
         assert!(empty.layers.is_empty());
-    }
-
-    #[test]
-    fn changes_are_described_before_and_after() {
-        let before =
-            r#"{"id":1,"title":"Latte","recipe":[{"name":"milk","color":"white","parts":3}]}"#;
-        let after =
-            r#"{"id":1,"title":"Flat White","recipe":[{"name":"milk","color":"white","parts":2}]}"#;
-        let changes = describe_changes(Some(before), Some(after));
-        assert_eq!(changes[0], "title: Latte → Flat White");
-        assert_eq!(changes[1], "recipe: 3 milk (white) → 2 milk (white)");
-        assert_eq!(describe_changes(None, Some(after)).len(), 1);
     }
 }
