@@ -24,6 +24,22 @@ fn api_token(provider: &OidcProvider, sub: &str, permissions: &[&str]) -> String
     }))
 }
 
+/// The editor's fields as a browser posts them: the CSRF token, the title,
+/// each row's name, color and parts, and the button pressed.
+fn drink_form<'a>(
+    csrf: &'a str,
+    title: &'a str,
+    rows: &[(&'a str, &'a str, &'a str)],
+    action: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    let mut fields = vec![("csrf", csrf), ("title", title)];
+    for &(name, color, parts) in rows {
+        fields.extend([("name", name), ("color", color), ("parts", parts)]);
+    }
+    fields.push(("action", action));
+    fields
+}
+
 fn drink_count(app: &TestApp) -> i64 {
     app.database()
         .query_row("SELECT count(*) FROM drinks", [], |row| row.get(0))
@@ -211,16 +227,7 @@ fn forms_without_the_right_csrf_token_or_from_elsewhere_change_nothing() {
     let (_provider, app, browser) = signed_in_dashboard(manager());
     let csrf = browser.csrf_token();
     let before = drink_count(&app);
-    let drink = |token: &'static str| {
-        vec![
-            ("csrf", token),
-            ("title", "Forged Latte"),
-            ("name", "milk"),
-            ("color", "white"),
-            ("parts", "1"),
-            ("action", "save"),
-        ]
-    };
+    let drink = |token| drink_form(token, "Forged Latte", &[("milk", "white", "1")], "save");
     let missing = browser.post("/admin/drinks", &drink("")[1..]);
     assert_eq!(missing.status, 403);
     assert!(
@@ -232,8 +239,7 @@ fn forms_without_the_right_csrf_token_or_from_elsewhere_change_nothing() {
         403
     );
 
-    let mut with_token = drink("");
-    with_token[0] = ("csrf", csrf.as_str());
+    let with_token = drink(&csrf);
     let foreign = browser.post_from("http://evil.example", "/admin/drinks", &with_token);
     assert_eq!(
         foreign.status, 403,
@@ -300,19 +306,13 @@ fn the_editor_keeps_input_and_shows_errors_by_their_fields_then_saves() {
     let csrf = browser.csrf_token();
     let before = drink_count(&app);
 
+    let rows = [
+        ("espresso", "url(javascript:alert(1))", "1"),
+        ("milk", "#f5e6d3", "lots"),
+    ];
     let invalid = browser.post(
         "/admin/drinks",
-        &[
-            ("csrf", &csrf),
-            ("title", "Hazelnut <Dream>"),
-            ("name", "espresso"),
-            ("color", "url(javascript:alert(1))"),
-            ("parts", "1"),
-            ("name", "milk"),
-            ("color", "#f5e6d3"),
-            ("parts", "lots"),
-            ("action", "save"),
-        ],
+        &drink_form(&csrf, "Hazelnut <Dream>", &rows, "save"),
     );
     assert_eq!(invalid.status, 422);
     assert!(
@@ -341,14 +341,7 @@ fn the_editor_keeps_input_and_shows_errors_by_their_fields_then_saves() {
 
     let added = browser.post(
         "/admin/drinks",
-        &[
-            ("csrf", &csrf),
-            ("title", "Hazelnut"),
-            ("name", "a"),
-            ("color", "red"),
-            ("parts", "1"),
-            ("action", "add"),
-        ],
+        &drink_form(&csrf, "Hazelnut", &[("a", "red", "1")], "add"),
     );
     assert_eq!(added.status, 200);
     assert_eq!(
@@ -357,22 +350,14 @@ fn the_editor_keeps_input_and_shows_errors_by_their_fields_then_saves() {
         "one more row, without JavaScript"
     );
 
+    let rows = [
+        ("espresso", "#3b1f0e", "1"),
+        ("milk", "#f5e6d3", "3"),
+        ("", "", ""),
+    ];
     let saved = browser.post(
         "/admin/drinks",
-        &[
-            ("csrf", &csrf),
-            ("title", "Hazelnut Dream"),
-            ("name", "espresso"),
-            ("color", "#3b1f0e"),
-            ("parts", "1"),
-            ("name", "milk"),
-            ("color", "#f5e6d3"),
-            ("parts", "3"),
-            ("name", ""),
-            ("color", ""),
-            ("parts", ""),
-            ("action", "save"),
-        ],
+        &drink_form(&csrf, "Hazelnut Dream", &rows, "save"),
     );
     assert_eq!(saved.status, 303, "{}", saved.text);
     let location = saved.header("location").expect("a redirect").to_owned();
@@ -418,20 +403,8 @@ fn the_editor_keeps_input_and_shows_errors_by_their_fields_then_saves() {
 fn the_editor_speaks_to_people_and_the_api_keeps_its_precise_rules() {
     let (provider, app, browser) = signed_in_dashboard(manager());
     let csrf = browser.csrf_token();
-    let invalid = browser.post(
-        "/admin/drinks",
-        &[
-            ("csrf", &csrf),
-            ("title", ""),
-            ("name", "espresso"),
-            ("color", "blurple"),
-            ("parts", "1"),
-            ("name", "milk"),
-            ("color", "white"),
-            ("parts", "1.5"),
-            ("action", "save"),
-        ],
-    );
+    let rows = [("espresso", "blurple", "1"), ("milk", "white", "1.5")];
+    let invalid = browser.post("/admin/drinks", &drink_form(&csrf, "", &rows, "save"));
     assert_eq!(invalid.status, 422);
     let page = &invalid.text;
     assert!(page.contains("<title>Error: New drink"), "{page}");
@@ -509,14 +482,7 @@ fn a_taken_title_is_shown_on_the_title_field() {
     let csrf = browser.csrf_token();
     let taken = browser.post(
         "/admin/drinks",
-        &[
-            ("csrf", &csrf),
-            ("title", "WATER"),
-            ("name", "water"),
-            ("color", "blue"),
-            ("parts", "1"),
-            ("action", "save"),
-        ],
+        &drink_form(&csrf, "WATER", &[("water", "blue", "1")], "save"),
     );
     assert_eq!(taken.status, 409);
     assert!(
@@ -902,14 +868,7 @@ fn the_origin_is_compared_with_the_server_and_never_with_the_host_header() {
     let csrf = browser.csrf_token();
     let port = port_of(&app);
     let evil = format!("evil.example:{port}");
-    let form = [
-        ("csrf", csrf.as_str()),
-        ("title", "Rebound"),
-        ("name", "espresso"),
-        ("color", "brown"),
-        ("parts", "1"),
-        ("action", "save"),
-    ];
+    let form = drink_form(&csrf, "Rebound", &[("espresso", "brown", "1")], "save");
     let before = drink_count(&app);
     let rebound = browser.post_rebound(&format!("http://{evil}"), &evil, "/admin/drinks", &form);
     assert_eq!(rebound.status, 403, "{}", rebound.text);
