@@ -1,6 +1,9 @@
 //! Logging: `tracing` to stderr through a background writer, filtered by
-//! `RUST_LOG` or `log.level`, as text or JSON. The per-request line is
-//! written by `http::request_log`.
+//! `RUST_LOG` or `log.level`, as text or JSON, with colour only where
+//! `log.color` allows it. The per-request line is written by
+//! `http::request_log`.
+
+use std::io::IsTerminal;
 
 use tracing::{Level, Metadata};
 use tracing_appender::non_blocking::WorkerGuard;
@@ -10,7 +13,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, fmt};
 
-use crate::config::{LogFormat, LogSettings};
+use crate::config::{LogColor, LogFormat, LogSettings};
 
 /// Crates whose debug and trace output dumps HTTP headers and bodies, with
 /// tokens and secrets in them (ureq's protocol trace of the token exchange,
@@ -47,9 +50,13 @@ pub fn init(settings: &LogSettings) -> LogGuard {
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
     let layer = match settings.format {
-        LogFormat::Text => fmt::layer().with_writer(writer).boxed(),
+        LogFormat::Text => fmt::layer()
+            .with_ansi(colored(settings.color))
+            .with_writer(writer)
+            .boxed(),
         LogFormat::Json => fmt::layer()
             .json()
+            .with_ansi(false)
             .flatten_event(true)
             .with_writer(writer)
             .boxed(),
@@ -63,6 +70,19 @@ pub fn init(settings: &LogSettings) -> LogGuard {
         .try_init();
     LogGuard {
         _writer: installed.is_ok().then_some(guard),
+    }
+}
+
+/// True when text lines get colour codes: asked for, or on a terminal
+/// without `NO_COLOR` (<https://no-color.org>).
+fn colored(color: LogColor) -> bool {
+    match color {
+        LogColor::Always => true,
+        LogColor::Never => false,
+        LogColor::Auto => {
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     }
 }
 

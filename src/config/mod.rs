@@ -141,6 +141,8 @@ pub struct CorsSettings {
 pub struct LogSettings {
     pub level: String,
     pub format: LogFormat,
+    #[serde(default)]
+    pub color: LogColor,
 }
 
 /// The admin pages' OpenID Connect client.
@@ -183,6 +185,18 @@ pub struct FrontendSettings {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// Whether text log lines carry terminal colour codes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogColor {
+    /// Only when stderr is a terminal and `NO_COLOR` is not set: a file or
+    /// journald gets plain text.
+    #[default]
+    Auto,
+    Always,
+    Never,
 }
 
 impl Settings {

@@ -92,3 +92,44 @@ fn with_rust_log_trace_the_token_exchange_never_reaches_the_log() {
     });
     assert!(wire.is_none(), "HTTP client detail was logged: {wire:?}");
 }
+
+/// Starts the server with its log redirected to a file, sends a request so
+/// that it logs, stops it, and returns the file.
+fn log_written_to_a_file(color: Option<&str>) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let jwks = coffee_shop_testkit::JwksServer::start(&[&keys()[0]]);
+    let mut command = coffee_shop_testkit::process::command_for(
+        std::path::Path::new(env!("CARGO_BIN_EXE_coffee-shop")),
+        &dir.path().join("coffee-shop.db"),
+        &jwks,
+    );
+    command.env("RUST_LOG", "info").stderr(log);
+    if let Some(color) = color {
+        command.env("COFFEE_SHOP__LOG__COLOR", color);
+    }
+    let server = ServerProcess::spawn(command);
+    assert!(server.answers("/drinks", 200, std::time::Duration::from_secs(10)));
+    assert!(server.terminate().success());
+    std::fs::read_to_string(&log_path).expect("the log")
+}
+
+#[test]
+fn a_log_in_a_file_has_no_colour_codes_unless_asked_for() {
+    const ESCAPE: char = '\u{1b}';
+    let automatic = log_written_to_a_file(None);
+    assert!(
+        automatic.contains("path=\"/drinks\""),
+        "the request was logged: {automatic}"
+    );
+    assert!(
+        !automatic.contains(ESCAPE),
+        "colour codes in a file: {automatic:?}"
+    );
+    assert!(!log_written_to_a_file(Some("never")).contains(ESCAPE));
+    assert!(
+        log_written_to_a_file(Some("always")).contains(ESCAPE),
+        "\"always\" colours even a file (else this test proves nothing)"
+    );
+}
