@@ -26,6 +26,8 @@ use serde_json::json;
 
 #[path = "bench/https.rs"]
 mod https;
+#[path = "bench/metrics.rs"]
+mod metrics;
 
 #[derive(Parser)]
 #[command(about = "Benchmarks the coffee-shop release binary with wrk")]
@@ -129,7 +131,7 @@ fn main() {
     }
     let raw_inserts = raw_insert_rate(work.path(), Duration::from_secs(seconds));
     print_report(&options, seconds, &rows, &idle_rss, startup, raw_inserts);
-    https::report(&https::Setup {
+    let same_run = Setup {
         binary: &options.binary,
         pristine: &work.path().join(format!("{}.db", Menu::Sample.name())),
         work: work.path(),
@@ -137,7 +139,9 @@ fn main() {
         menu_script: &scripts.for_scenario(Scenario::Menu, &None, &format!("{run_id}-https")),
         shape: (options.threads, options.connections),
         seconds,
-    });
+    };
+    https::report(&same_run);
+    metrics::report(&same_run);
 
     if let Some(other) = &options.compare {
         let other = std::fs::canonicalize(other)
@@ -335,6 +339,19 @@ fn fresh_copy(pristine: &Path, copy: &Path) {
         let _ = std::fs::remove_file(format!("{}{suffix}", copy.display()));
     }
     std::fs::copy(pristine, copy).expect("copy the database");
+}
+
+/// What the same-run comparisons (`https`, `metrics`) start their servers from.
+pub struct Setup<'a> {
+    pub binary: &'a Path,
+    /// The sample-menu database every server starts from.
+    pub pristine: &'a Path,
+    pub work: &'a Path,
+    pub jwks: &'a JwksServer,
+    /// wrk's script for GET /drinks.
+    pub menu_script: &'a Path,
+    pub shape: (u32, u32),
+    pub seconds: u64,
 }
 
 /// A fresh server on `db`, once it is ready.

@@ -3,6 +3,8 @@
 
 # Where scripts/setup.sh installs schemathesis and scripts/contract.sh runs it.
 schemathesis_venv=target/schemathesis-venv
+# prometheus_client, whose parser reads /metrics in tests/api/metrics.rs.
+metrics_venv=target/metrics-venv
 
 # Prints a port on 127.0.0.1 that nothing listens on right now.
 free_port() {

@@ -8,12 +8,14 @@
 #   rustup  rustfmt, clippy and the x86_64-unknown-linux-musl target
 #   npm     `npm ci` in e2e/ and tests/compat/ when node_modules is missing or
 #           older than package-lock.json
-#   PyPI    schemathesis, pinned, in a virtual environment under target/
+#   PyPI    schemathesis and prometheus_client (the metrics tests' parser), pinned,
+#           each in a virtual environment under target/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 SCHEMATHESIS_VERSION=4.32.5
+PROMETHEUS_CLIENT_VERSION=0.26.0
 MUSL_TARGET=x86_64-unknown-linux-musl
 installed=0
 
@@ -67,6 +69,12 @@ if [ ! -x "$schemathesis_venv/bin/st" ] \
   || ! compgen -G "$schemathesis_venv/lib/python3*/site-packages/schemathesis-$SCHEMATHESIS_VERSION.dist-info" >/dev/null; then
   python3 -m venv "$schemathesis_venv"
   "$schemathesis_venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  installed=1
+fi
+
+if ! compgen -G "$metrics_venv/lib/python3*/site-packages/prometheus_client-$PROMETHEUS_CLIENT_VERSION.dist-info" >/dev/null; then
+  python3 -m venv "$metrics_venv"
+  "$metrics_venv/bin/pip" install --quiet --disable-pip-version-check "prometheus_client==$PROMETHEUS_CLIENT_VERSION"
   installed=1
 fi
 

@@ -52,6 +52,9 @@ pub enum ApiError {
         problem: StorageProblem,
         message: &'static str,
     },
+    /// 401: `/metrics` on the main port without the right `metrics.token`.
+    #[error("the metrics answer only to `Authorization: Bearer <metrics.token>`")]
+    MetricsTokenRequired,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -126,6 +129,7 @@ impl ApiError {
                 problem: StorageProblem::Full,
                 ..
             } => "storage_full",
+            ApiError::MetricsTokenRequired => "metrics_token_required",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -196,14 +200,23 @@ impl ResponseError for ApiError {
                 problem: StorageProblem::Full,
                 ..
             } => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::MetricsTokenRequired => StatusCode::UNAUTHORIZED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        if let ApiError::Internal(cause) = self {
-            tracing::error!(error = %error_chain(cause.as_ref()), "request failed");
+        match self {
+            ApiError::Internal(cause) => {
+                tracing::error!(error = %error_chain(cause.as_ref()), "request failed");
+            }
+            // Every refused token of the API passes here: one place to count them.
+            ApiError::Auth(refusal) => {
+                metrics::counter!(crate::metrics::names::TOKENS_REFUSED, "reason" => refusal.reason())
+                    .increment(1);
+            }
+            _ => {}
         }
         let message = match self {
             ApiError::Internal(_) => "internal server error".to_owned(),
@@ -218,6 +231,7 @@ impl ResponseError for ApiError {
             ApiError::Auth(AuthError::Unauthenticated {
                 message,
                 token_presented,
+                ..
             }) => {
                 let challenge = if *token_presented {
                     format!(
@@ -231,6 +245,9 @@ impl ResponseError for ApiError {
             }
             ApiError::Auth(AuthError::KeysUnavailable) => {
                 response.insert_header((RETRY_AFTER, KEYS_RETRY_AFTER_SECS));
+            }
+            ApiError::MetricsTokenRequired => {
+                response.insert_header((WWW_AUTHENTICATE, "Bearer realm=\"coffee-shop metrics\""));
             }
             ApiError::MethodNotAllowed { allowed } => {
                 response.insert_header((ALLOW, *allowed));

@@ -10,6 +10,7 @@ pub mod error;
 pub mod hex;
 pub mod http;
 pub mod menu;
+pub mod metrics;
 pub mod outbound;
 pub mod paths;
 pub mod private_files;

@@ -19,6 +19,8 @@ pub const READYZ: &str = "/readyz";
 pub const ACME_CHALLENGE: &str = "/.well-known/acme-challenge/{token}";
 /// The OpenAPI document.
 pub const OPENAPI: &str = "/openapi.json";
+/// Prometheus metrics (the scrape listener; the main port with a token).
+pub const METRICS: &str = "/metrics";
 
 /// The admin pages' scope (and the menu page); cookies are scoped to it.
 pub const ADMIN: &str = "/admin";

@@ -5,7 +5,8 @@
 //! With TLS off there is one listener, `server.bind`. With TLS on there
 //! are two servers: the application on `tls.https_bind`, and beside it a
 //! small plain-HTTP one on `tls.http_bind` (ACME challenges, health, a
-//! redirect to https).
+//! redirect to https). With metrics on, a small scrape listener runs on
+//! `metrics.bind`.
 
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
@@ -18,6 +19,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{AppConfig, Server, ServerHandle, Service, ServiceFactory};
 use actix_web::http::KeepAlive;
 use actix_web::{App, HttpServer, web};
+use metrics::counter;
 
 use crate::auth::csrf::AllowedOrigin;
 use crate::auth::dev::{DEV_ISSUER, DevKeyError, DevSigner};
@@ -30,8 +32,10 @@ use crate::http::html_pages::ErrorPages;
 use crate::http::json_body::BodyLimits;
 use crate::http::{self, Stack, json_errors};
 use crate::menu::MenuService;
+use crate::metrics::{MetricsError, names};
 use crate::routes::admin::{AdminKeys, AdminState};
 use crate::routes::api::openapi::OpenApiDocument;
+use crate::routes::metrics::{MetricsSource, ScrapeAccess};
 use crate::routes::plain_http::{self, RedirectTarget};
 use crate::routes::{self, frontend};
 use crate::tls::{Tls, TlsError};
@@ -61,6 +65,8 @@ pub enum StartupError {
     SealingKey(#[from] SealingKeyError),
     #[error("cannot serve HTTPS")]
     Tls(#[from] TlsError),
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
     #[error("cannot listen on {address}")]
     Bind {
         address: BindAddress,
@@ -73,10 +79,13 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     plain_http_port: Option<u16>,
+    metrics_port: Option<u16>,
     banner: String,
     server: Server,
     /// The plain-HTTP listener beside HTTPS.
     plain_http: Option<Server>,
+    /// The scrape listener.
+    metrics: Option<Server>,
     /// HTTPS, whose ACME client starts with the plain listener.
     tls: Option<Tls>,
     /// Closed after the server stops, so the database is left tidy.
@@ -111,6 +120,7 @@ impl Application {
             return Err(StartupError::DevelopmentWithPublicUrl { url: url.clone() });
         }
         let tls = Tls::start(&settings)?;
+        let metrics_source = metrics_source(&settings, tls.as_ref())?;
         let database = Database::open(&settings.database)?;
         let (verifier, dev_signer) = token_verifier(&settings)?;
         let verifier = web::Data::new(verifier);
@@ -130,13 +140,25 @@ impl Application {
             Some((listener, plain_bind)) => Some(local_address(listener, *plain_bind)?.port()),
             None => None,
         };
+        let metrics_listener = match (&metrics_source, settings.metrics.bind) {
+            (Some(_), Some(metrics_bind)) => Some((bind(metrics_bind)?, metrics_bind)),
+            _ => None,
+        };
+        let metrics_port = match &metrics_listener {
+            Some((listener, metrics_bind)) => Some(local_address(listener, *metrics_bind)?.port()),
+            None => None,
+        };
         tracing::info!(
             api = %format!("{}/drinks", served_url(tls.is_some(), address)),
             database = %settings.database.path.display(),
             "coffee-shop {} is listening",
             env!("CARGO_PKG_VERSION")
         );
-        let banner = banner(&settings, address, &verifier, tls.as_ref(), plain_http_port);
+        let ports = SidePorts {
+            plain_http: plain_http_port,
+            metrics: metrics_port,
+        };
+        let banner = banner(&settings, address, &verifier, tls.as_ref(), ports);
         let base_url = settings.base_url(address);
         let dashboard_client = settings.dashboard_client_at(&base_url)?;
         let allowed_origin = AllowedOrigin::for_server(&settings, address);
@@ -160,7 +182,16 @@ impl Application {
                 development: settings.development.then_some(DevelopmentHosts {
                     port: address.port(),
                 }),
+                metrics: metrics_source.is_some(),
             },
+            metrics: metrics_source,
+        };
+        let metrics = match (&shared.metrics, metrics_listener) {
+            (Some(source), Some((listener, metrics_bind))) => Some(
+                serve_metrics(&settings, &shared, source, listener)
+                    .map_err(bind_error(metrics_bind))?,
+            ),
+            _ => None,
         };
         let plain_http = match (&tls, plain_listener) {
             (Some(tls), Some((listener, plain_bind))) => {
@@ -176,9 +207,11 @@ impl Application {
         Ok(Self {
             port: address.port(),
             plain_http_port,
+            metrics_port,
             banner,
             server,
             plain_http,
+            metrics,
             tls,
             database,
         })
@@ -199,24 +232,38 @@ impl Application {
         self.plain_http_port
     }
 
+    /// The scrape listener's port, when metrics are on and it is not off.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
+    }
+
     /// A handle to stop the servers from elsewhere (tests, service managers).
     pub fn handle(&self) -> ApplicationHandle {
-        let plain = self.plain_http.iter().map(Server::handle);
-        ApplicationHandle(std::iter::once(self.server.handle()).chain(plain).collect())
+        let side = self
+            .plain_http
+            .iter()
+            .chain(&self.metrics)
+            .map(Server::handle);
+        ApplicationHandle(std::iter::once(self.server.handle()).chain(side).collect())
     }
 
     /// Serves until SIGTERM/SIGINT (or `handle().stop()`), lets in-flight
     /// requests finish (bounded), then closes the database.
     pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
-        let plain_http = self.plain_http.map(|server| {
-            let handle = server.handle();
-            (actix_web::rt::spawn(server), handle)
-        });
+        let side_servers: Vec<_> = self
+            .plain_http
+            .into_iter()
+            .chain(self.metrics)
+            .map(|server| {
+                let handle = server.handle();
+                (actix_web::rt::spawn(server), handle)
+            })
+            .collect();
         if let Some(tls) = &mut self.tls {
             tls.start_acme();
         }
         let served = self.server.await;
-        if let Some((running, handle)) = plain_http {
+        for (running, handle) in side_servers {
             handle.stop(true).await;
             let _ = running.await;
         }
@@ -242,6 +289,24 @@ struct SharedState {
     openapi: web::Data<OpenApiDocument>,
     /// What the application's middleware stack needs.
     stack: Stack,
+    /// What a scrape reads, with metrics on.
+    metrics: Option<web::Data<MetricsSource>>,
+}
+
+/// With metrics on: the process's exporter and what a scrape reads.
+fn metrics_source(
+    settings: &Settings,
+    tls: Option<&Tls>,
+) -> Result<Option<web::Data<MetricsSource>>, StartupError> {
+    if !settings.metrics.enabled {
+        return Ok(None);
+    }
+    Ok(Some(web::Data::new(MetricsSource {
+        exporter: crate::metrics::exporter()?,
+        started: std::time::SystemTime::now(),
+        database_path: settings.database.path.clone(),
+        certificates: tls.map(|tls| Arc::clone(&tls.store)),
+    })))
 }
 
 /// The API's token verifier; in development mode it also trusts the
@@ -280,6 +345,12 @@ fn serve(
     };
     let frontend = settings.frontend.dir.clone();
     let certificates = tls.map(|tls| web::Data::from(Arc::clone(&tls.store)));
+    // /metrics on the main port only for holders of the token.
+    let scrape_with_token = shared
+        .metrics
+        .clone()
+        .zip(settings.metrics.main_port_token().cloned())
+        .map(|(source, token)| (source, web::Data::new(ScrapeAccess::Token(token))));
     let server = HttpServer::new(move || {
         let mut app = App::new()
             .app_data(shared.database.clone())
@@ -292,6 +363,12 @@ fn serve(
         if let Some(certificates) = &certificates {
             app = app.app_data(certificates.clone());
         }
+        if let Some((source, access)) = &scrape_with_token {
+            app = app
+                .app_data(source.clone())
+                .app_data(access.clone())
+                .configure(routes::metrics::configure);
+        }
         let app = app.configure(routes::configure);
         // Registered last, so every route above wins over a file.
         let app = match &frontend {
@@ -303,7 +380,10 @@ fn serve(
     let server = with_limits(server, settings);
     let address = settings.main_bind();
     let server = match tls {
-        Some(tls) => server.listen_rustls_0_23(listener, tls.server_config()?),
+        Some(tls) => server
+            // Called once a connection's TLS handshake has completed.
+            .on_connect(|_, _| counter!(names::TLS_HANDSHAKES).increment(1))
+            .listen_rustls_0_23(listener, tls.server_config()?),
         None => server.listen(listener),
     }
     .map_err(bind_error(address))?;
@@ -328,6 +408,7 @@ fn serve_plain_http(
         cors: settings.cors.clone(),
         hsts_max_age_secs: None,
         development: None,
+        metrics: shared.stack.metrics,
     };
     let server = HttpServer::new(move || {
         let app = App::new()
@@ -338,6 +419,40 @@ fn serve_plain_http(
             .app_data(target.clone())
             .configure(plain_http::configure)
             .default_service(web::to(plain_http::redirect_to_https));
+        http::wrap_app(app, &stack)
+    });
+    Ok(with_limits(server, settings)
+        .workers(1)
+        .listen(listener)?
+        .run())
+}
+
+/// The scrape listener: `/metrics` for whoever reaches `metrics.bind`
+/// (loopback by default), and JSON 404s; its own scrapes are not counted.
+fn serve_metrics(
+    settings: &Settings,
+    shared: &SharedState,
+    source: &web::Data<MetricsSource>,
+    listener: TcpListener,
+) -> std::io::Result<Server> {
+    let database = shared.database.clone();
+    let verifier = shared.verifier.clone();
+    let source = source.clone();
+    let access = web::Data::new(ScrapeAccess::Anyone);
+    let stack = Stack {
+        cors: settings.cors.clone(),
+        hsts_max_age_secs: None,
+        development: None,
+        metrics: false,
+    };
+    let server = HttpServer::new(move || {
+        let app = App::new()
+            .app_data(database.clone())
+            .app_data(verifier.clone())
+            .app_data(source.clone())
+            .app_data(access.clone())
+            .configure(routes::metrics::configure)
+            .default_service(web::to(json_errors::not_found));
         http::wrap_app(app, &stack)
     });
     Ok(with_limits(server, settings)
@@ -422,12 +537,18 @@ async fn load_signing_keys(verifier: &TokenVerifier, startup_wait: Duration) {
     actix_web::rt::spawn(std::sync::Arc::clone(key_store).keep_fresh());
 }
 
+/// The listeners beside the application, for the banner.
+struct SidePorts {
+    plain_http: Option<u16>,
+    metrics: Option<u16>,
+}
+
 fn banner(
     settings: &Settings,
     address: SocketAddr,
     verifier: &TokenVerifier,
     tls: Option<&Tls>,
-    plain_http_port: Option<u16>,
+    ports: SidePorts,
 ) -> String {
     // A wildcard address is reachable here on loopback; say so rather than
     // print an address a browser cannot open.
@@ -449,12 +570,27 @@ fn banner(
             "  HTTPS      {}",
             tls.store.state().summary(std::time::SystemTime::now())
         ));
-        if let Some(port) = plain_http_port {
+        if let Some(port) = ports.plain_http {
             let plain = PublicUrl::of_address("http", SocketAddr::new(address.ip(), port));
             lines.push(format!(
                 "  HTTP       {plain} (certificate challenges, health; redirects to https)"
             ));
         }
+    }
+    if settings.metrics.enabled {
+        let scrape_listener = ports
+            .metrics
+            .zip(settings.metrics.bind)
+            .map(|(port, bind)| {
+                PublicUrl::of_address("http", SocketAddr::new(bind.socket_addr().ip(), port))
+            });
+        let token = settings.metrics.main_port_token().is_some();
+        let line = match (scrape_listener, token) {
+            (Some(url), true) => format!("{url}/metrics, and {base}/metrics with metrics.token"),
+            (Some(url), false) => format!("{url}/metrics"),
+            (None, _) => format!("{base}/metrics with metrics.token"),
+        };
+        lines.push(format!("  Metrics    {line}"));
     }
     let provider = settings.auth.identity_provider().ok().flatten();
     let keys = match verifier.keys_status() {

@@ -11,22 +11,10 @@ use std::time::{Duration, Instant};
 
 use coffee_shop_testkit::process::command_for;
 use coffee_shop_testkit::tls::{client_config, https_get};
-use coffee_shop_testkit::{JwksServer, ServerProcess, TestCa, free_port};
+use coffee_shop_testkit::{ServerProcess, TestCa, free_port};
 use rustls::client::Resumption;
 
-use super::{fresh_copy, median, start_server, wrk};
-
-pub struct Setup<'a> {
-    pub binary: &'a Path,
-    /// The sample-menu database every server starts from.
-    pub pristine: &'a Path,
-    pub work: &'a Path,
-    pub jwks: &'a JwksServer,
-    /// wrk's script for GET /drinks.
-    pub menu_script: &'a Path,
-    pub shape: (u32, u32),
-    pub seconds: u64,
-}
+use super::{Setup, fresh_copy, median, start_server, wrk};
 
 /// The server over HTTPS from files `ca` issued, and its address.
 struct TlsServer {

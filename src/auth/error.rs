@@ -10,6 +10,7 @@ pub enum AuthError {
     Unauthenticated {
         message: &'static str,
         token_presented: bool,
+        reason: Refusal,
     },
     /// 403: a valid token without the permission.
     #[error("this token does not grant the `{0}` permission")]
@@ -31,11 +32,57 @@ pub enum AuthError {
     KeysUnavailable,
 }
 
+/// Why a token was refused, for the metrics: a small fixed set, never
+/// anything taken from the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No `Authorization` header.
+    Missing,
+    /// Not a bearer token, not a JWT, not RS256, no key id, too large.
+    Malformed,
+    Expired,
+    NotYetValid,
+    Signature,
+    /// A key id the provider's key set does not have.
+    UnknownKey,
+    Audience,
+    Issuer,
+    /// A required claim is missing, or an ID token's nonce or azp is wrong.
+    Claims,
+}
+
+impl Refusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::Missing => "missing",
+            Refusal::Malformed => "malformed",
+            Refusal::Expired => "expired",
+            Refusal::NotYetValid => "not_yet_valid",
+            Refusal::Signature => "signature",
+            Refusal::UnknownKey => "unknown_kid",
+            Refusal::Audience => "audience",
+            Refusal::Issuer => "issuer",
+            Refusal::Claims => "claims",
+        }
+    }
+}
+
 impl AuthError {
-    pub(crate) fn invalid_token(message: &'static str) -> Self {
+    pub(crate) fn invalid_token(reason: Refusal, message: &'static str) -> Self {
         Self::Unauthenticated {
             message,
             token_presented: true,
+            reason,
+        }
+    }
+
+    /// The metrics label for this refusal.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            AuthError::Unauthenticated { reason, .. } => reason.as_str(),
+            AuthError::MissingPermission(_) | AuthError::NoPermissionsClaim => "no_permission",
+            AuthError::NotConfigured => "not_configured",
+            AuthError::KeysUnavailable => "keys_unavailable",
         }
     }
 }

@@ -6,9 +6,12 @@ use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::{Either, LocalBoxFuture};
+use metrics::counter;
 
+use super::error::Refusal;
 use super::{AuthError, Principal, TokenVerifier};
 use crate::error::ApiError;
+use crate::metrics::names;
 
 type Answer = Result<Principal, ApiError>;
 
@@ -34,12 +37,21 @@ impl FromRequest for Principal {
             Err(error) => return Either::Left(ready(Err(error.into()))),
         };
         match verifier.remembered(token) {
-            Ok(Some(principal)) => Either::Left(ready(Ok(principal))),
+            Ok(Some(principal)) => {
+                counter!(names::TOKEN_CACHE, "result" => "hit").increment(1);
+                counter!(names::TOKENS_VERIFIED).increment(1);
+                Either::Left(ready(Ok(principal)))
+            }
             Err(error) => Either::Left(ready(Err(error.into()))),
             Ok(None) => {
+                counter!(names::TOKEN_CACHE, "result" => "miss").increment(1);
                 let verifier = web::Data::clone(verifier);
                 let token = token.to_owned();
-                Either::Right(Box::pin(async move { Ok(verifier.verify(&token).await?) }))
+                Either::Right(Box::pin(async move {
+                    let principal = verifier.verify(&token).await?;
+                    counter!(names::TOKENS_VERIFIED).increment(1);
+                    Ok(principal)
+                }))
             }
         }
     }
@@ -56,24 +68,26 @@ fn bearer_token(request: &HttpRequest) -> Result<&str, AuthError> {
         .ok_or(AuthError::Unauthenticated {
             message: "Authorization header is expected.",
             token_presented: false,
+            reason: Refusal::Missing,
         })?;
     // UTF-8 validation runs a word at a time; `HeaderValue::to_str` checks
     // each of a token's ~1000 bytes one by one, on every request. Tokens are
     // ASCII, so anything else fails either way.
-    let value =
-        std::str::from_utf8(header.as_bytes()).map_err(|_| AuthError::invalid_token(NOT_BEARER))?;
+    let value = std::str::from_utf8(header.as_bytes())
+        .map_err(|_| AuthError::invalid_token(Refusal::Malformed, NOT_BEARER))?;
     let (scheme, token) = value
         .trim()
         .split_once(' ')
-        .ok_or(AuthError::invalid_token(NOT_BEARER))?;
+        .ok_or(AuthError::invalid_token(Refusal::Malformed, NOT_BEARER))?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(AuthError::invalid_token(
+            Refusal::Malformed,
             "Authorization header must start with \"Bearer\".",
         ));
     }
     let token = token.trim();
     if token.is_empty() || token.contains(' ') {
-        return Err(AuthError::invalid_token(NOT_BEARER));
+        return Err(AuthError::invalid_token(Refusal::Malformed, NOT_BEARER));
     }
     Ok(token)
 }

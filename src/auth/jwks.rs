@@ -3,18 +3,20 @@
 //! id we do not know.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwapOption;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::DecodingKey;
+use metrics::counter;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
 use super::provider_client::provider_agent;
+use crate::metrics::names;
 
 /// Smallest RSA modulus we trust, in bytes (2048 bits).
 const MIN_RSA_MODULUS_BYTES: usize = 256;
@@ -200,6 +202,8 @@ pub struct KeyStore {
     fetch_gate: Mutex<Option<Instant>>,
     unknown_kid_cooldown: Duration,
     refresh_interval: Duration,
+    /// When a fetch last succeeded, for the metrics and the System page.
+    last_success: std::sync::Mutex<Option<SystemTime>>,
 }
 
 impl KeyStore {
@@ -215,7 +219,16 @@ impl KeyStore {
             fetch_gate: Mutex::new(None),
             unknown_kid_cooldown,
             refresh_interval,
+            last_success: std::sync::Mutex::new(None),
         }
+    }
+
+    /// When the key set was last fetched successfully (changed or not).
+    pub fn last_success(&self) -> Option<SystemTime> {
+        *self
+            .last_success
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Where the keys are fetched from (a public URL, safe to log).
@@ -311,6 +324,19 @@ impl KeyStore {
 
     /// Only ever called with `fetch_gate` held, from a detached task.
     async fn fetch_and_install(&self) -> Result<(), JwksError> {
+        let fetched = self.fetch_and_install_once().await;
+        let outcome = if fetched.is_ok() { "ok" } else { "error" };
+        counter!(names::JWKS_FETCHES, "outcome" => outcome).increment(1);
+        if fetched.is_ok() {
+            *self
+                .last_success
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(SystemTime::now());
+        }
+        fetched
+    }
+
+    async fn fetch_and_install_once(&self) -> Result<(), JwksError> {
         let source = Arc::clone(&self.source);
         let mut key_set = actix_web::web::block(move || source.fetch())
             .await

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::cache::VerifiedTokens;
 use super::dev::{DEV_ISSUER, DevSigner};
-use super::error::AuthError;
+use super::error::{AuthError, Refusal};
 use super::jwks::{KeyLookup, KeyStore};
 use super::principal::Principal;
 use crate::config::AuthSettings;
@@ -144,7 +144,10 @@ impl TokenVerifier {
             return Err(AuthError::NotConfigured);
         }
         if token.len() > self.max_token_bytes {
-            return Err(AuthError::invalid_token("The token is too large."));
+            return Err(AuthError::invalid_token(
+                Refusal::Malformed,
+                "The token is too large.",
+            ));
         }
         let now = jsonwebtoken::get_current_timestamp();
         Ok(self.verified.get(token, self.key_set_version(), now))
@@ -202,14 +205,17 @@ impl TokenVerifier {
     ) -> Result<Identity, AuthError> {
         let provider = self.provider.as_ref().ok_or(AuthError::NotConfigured)?;
         if token.len() > self.max_token_bytes {
-            return Err(AuthError::invalid_token("The ID token is too large."));
+            return Err(AuthError::invalid_token(
+                Refusal::Malformed,
+                "The ID token is too large.",
+            ));
         }
         let kid = rs256_key_id(token, &ID_TOKEN)?;
         let (key, _) = provider_key(provider, &kid).await?;
         let mut validation = provider.validation.clone();
         validation.set_audience(&[client_id]);
         let identity = jsonwebtoken::decode::<Identity>(token, &key, &validation)
-            .map_err(|error| AuthError::invalid_token(describe(error.kind())))?
+            .map_err(|error| describe(error.kind()))?
             .claims;
         let nonce_matches: bool = subtle::ConstantTimeEq::ct_eq(
             identity.nonce.as_deref().unwrap_or_default().as_bytes(),
@@ -218,6 +224,7 @@ impl TokenVerifier {
         .into();
         if !nonce_matches {
             return Err(AuthError::invalid_token(
+                Refusal::Claims,
                 "The ID token's nonce does not match this sign-in.",
             ));
         }
@@ -235,14 +242,12 @@ impl TokenVerifier {
         now: u64,
     ) -> Result<Principal, AuthError> {
         let claims = jsonwebtoken::decode::<AccessClaims>(token, key, validation)
-            .map_err(|error| AuthError::invalid_token(describe(error.kind())))?
+            .map_err(|error| describe(error.kind()))?
             .claims;
         let principal = Principal {
             subject: claims
                 .sub
-                .ok_or(AuthError::invalid_token(describe(
-                    &ErrorKind::MissingRequiredClaim("sub".into()),
-                )))?
+                .ok_or(describe(&ErrorKind::MissingRequiredClaim("sub".into())))?
                 .into(),
             permissions: claims.permissions.and_then(|value| {
                 let names = value.as_array()?;
@@ -294,9 +299,11 @@ impl Identity {
         let several_audiences = matches!(&self.aud, Some(Audience::Many(list)) if list.len() > 1);
         match self.azp.as_deref() {
             Some(azp) if azp != client_id => Err(AuthError::invalid_token(
+                Refusal::Claims,
                 "The ID token was issued to another client (azp).",
             )),
             None if several_audiences => Err(AuthError::invalid_token(
+                Refusal::Claims,
                 "The ID token names several audiences but no authorized party (azp).",
             )),
             _ => Ok(()),
@@ -305,7 +312,7 @@ impl Identity {
 }
 
 fn unknown_key() -> AuthError {
-    AuthError::invalid_token("Unable to find the appropriate key.")
+    AuthError::invalid_token(Refusal::UnknownKey, "Unable to find the appropriate key.")
 }
 
 /// The provider's key `kid`, refetching the set (rate-limited) when unknown.
@@ -326,20 +333,24 @@ async fn provider_key(
     }
 }
 
-fn describe(kind: &ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::ExpiredSignature => "Token expired.",
-        ErrorKind::ImmatureSignature => "Token is not valid yet (nbf).",
-        ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => {
-            "Incorrect claims. Please, check the audience and issuer."
-        }
-        ErrorKind::MissingRequiredClaim(_) => {
-            "The token lacks a required claim (exp, iss, aud or sub)."
-        }
-        ErrorKind::InvalidSignature => "The token signature is invalid.",
-        _ => "Unable to parse authentication token.",
-    }
+/// The refusal for a failed decode, with the words the Flask API used.
+fn describe(kind: &ErrorKind) -> AuthError {
+    let (reason, message) = match kind {
+        ErrorKind::ExpiredSignature => (Refusal::Expired, "Token expired."),
+        ErrorKind::ImmatureSignature => (Refusal::NotYetValid, "Token is not valid yet (nbf)."),
+        ErrorKind::InvalidIssuer => (Refusal::Issuer, INCORRECT_CLAIMS),
+        ErrorKind::InvalidAudience => (Refusal::Audience, INCORRECT_CLAIMS),
+        ErrorKind::MissingRequiredClaim(_) => (
+            Refusal::Claims,
+            "The token lacks a required claim (exp, iss, aud or sub).",
+        ),
+        ErrorKind::InvalidSignature => (Refusal::Signature, "The token signature is invalid."),
+        _ => (Refusal::Malformed, "Unable to parse authentication token."),
+    };
+    AuthError::invalid_token(reason, message)
 }
+
+const INCORRECT_CLAIMS: &str = "Incorrect claims. Please, check the audience and issuer.";
 
 /// What to say when a token's header is refused, per kind of token.
 struct HeaderRefusals {
@@ -365,13 +376,17 @@ const ID_TOKEN: HeaderRefusals = HeaderRefusals {
 /// headers are never looked at.
 fn rs256_key_id(token: &str, refusals: &HeaderRefusals) -> Result<String, AuthError> {
     let header = jsonwebtoken::decode_header(token)
-        .map_err(|_| AuthError::invalid_token(refusals.unparsable))?;
+        .map_err(|_| AuthError::invalid_token(Refusal::Malformed, refusals.unparsable))?;
     if header.alg != Algorithm::RS256 {
-        return Err(AuthError::invalid_token(refusals.not_rs256));
+        return Err(AuthError::invalid_token(
+            Refusal::Malformed,
+            refusals.not_rs256,
+        ));
     }
-    header
-        .kid
-        .ok_or(AuthError::invalid_token(refusals.no_key_id))
+    header.kid.ok_or(AuthError::invalid_token(
+        Refusal::Malformed,
+        refusals.no_key_id,
+    ))
 }
 
 #[cfg(test)]

@@ -8,11 +8,13 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 mod load;
+mod metrics;
 mod tls;
 mod types;
 mod validate;
 
 pub use load::CONFIG_PATH_VAR;
+pub use metrics::MetricsSettings;
 pub use tls::{AcmeSettings, TlsMode, TlsSettings};
 pub use types::{BindAddress, PublicUrl, Secret, reachable_here, split_authority};
 use validate::{bare_domain, check_url, invalid, non_empty};
@@ -41,6 +43,7 @@ pub struct Settings {
     pub frontend: FrontendSettings,
     pub dashboard: DashboardSettings,
     pub tls: TlsSettings,
+    pub metrics: MetricsSettings,
     /// Development mode (`serve --dev`); only the command line sets it, never
     /// a file or the environment, so a café machine cannot slip into it.
     #[serde(skip)]

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
-use super::types::BindAddress;
+use super::types::{BindAddress, bind_or_off, optional_bind};
 use super::validate::{check_range, check_url, invalid, non_empty};
 use super::{Settings, SettingsError};
 
@@ -196,29 +196,6 @@ fn optional_path<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Pa
 }
 
 /// An address, or `"off"` / empty for no listener.
-fn optional_bind<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<BindAddress>, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    let text = text.trim();
-    if text.is_empty() || text.eq_ignore_ascii_case("off") {
-        return Ok(None);
-    }
-    BindAddress::parse(text)
-        .map(Some)
-        .map_err(serde::de::Error::custom)
-}
-
-fn bind_or_off<S: Serializer>(
-    bind: &Option<BindAddress>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match bind {
-        Some(address) => serializer.collect_str(address),
-        None => serializer.serialize_str("off"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -219,6 +219,31 @@ impl Serialize for Secret {
     }
 }
 
+/// A listener address, or `"off"` (or empty) for none.
+pub(super) fn optional_bind<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<BindAddress>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    let text = text.trim();
+    if text.is_empty() || text.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    BindAddress::parse(text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+/// Writes an optional listener address back as the setting reads it.
+pub(super) fn bind_or_off<S: Serializer>(
+    bind: &Option<BindAddress>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match bind {
+        Some(address) => serializer.collect_str(address),
+        None => serializer.serialize_str("off"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ impl Settings {
         self.validate_server()?;
         self.validate_database_and_web()?;
         self.validate_tls()?;
+        self.validate_metrics()?;
         self.validate_auth()
     }
 

@@ -27,7 +27,9 @@ pub use drinks::{
     ImportSummary, create_drink, delete_drink, import_menu, list_drinks, update_drink,
 };
 pub use error::{DbError, StorageProblem, WriteFailure};
-pub use sessions::{NewSession, StoredSession, create_session, delete_session, find_session};
+pub use sessions::{
+    NewSession, StoredSession, count_active_sessions, create_session, delete_session, find_session,
+};
 
 /// One database file: a pool of connections for reads, and the single writer.
 #[derive(Clone)]
@@ -111,7 +113,10 @@ impl Database {
     {
         let pool = self.pool.clone();
         actix_web::web::block(move || {
+            let waiting = std::time::Instant::now();
             let mut conn = pool.get()?;
+            metrics::histogram!(crate::metrics::names::DB_POOL_WAIT_SECONDS)
+                .record(waiting.elapsed().as_secs_f64());
             job(&mut conn)
         })
         .await

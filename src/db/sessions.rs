@@ -99,6 +99,14 @@ pub fn find_session(
     Ok(session)
 }
 
+/// How many sessions have not expired at `now`.
+pub fn count_active_sessions(conn: &Connection, now: i64) -> Result<u64, DbError> {
+    let count: i64 = conn
+        .prepare_cached("SELECT count(*) FROM sessions WHERE expires_at > ?1")?
+        .query_row([now], |row| row.get(0))?;
+    Ok(u64::try_from(count).unwrap_or(0))
+}
+
 /// Ends a session (sign-out); true when there was one.
 pub fn delete_session(conn: &Connection, id_hash: &[u8]) -> Result<bool, DbError> {
     Ok(conn.execute("DELETE FROM sessions WHERE id_hash = ?1", [id_hash])? > 0)

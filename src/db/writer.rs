@@ -18,10 +18,12 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use metrics::{gauge, histogram};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::error::{DbError, WriteFailure};
+use crate::metrics::names;
 
 /// Most changes committed together; bounds how long one group can take.
 const MAX_GROUP: usize = 64;
@@ -171,6 +173,7 @@ impl Writer {
             .map_err(|_| {
                 DbError::WriteFailed(WriteFailure::other("the writer thread has stopped"))
             })?;
+        gauge!(names::DB_WRITER_QUEUE).increment(1.0);
         answer.await.map_err(|_| {
             DbError::WriteFailed(WriteFailure::other("the writer thread has stopped"))
         })?
@@ -188,7 +191,9 @@ fn write_loop(conn: Connection, incoming: &mpsc::Receiver<Box<dyn Change>>, comm
             Err(RecvTimeoutError::Timeout) => continue,
             Err(RecvTimeoutError::Disconnected) => break,
         };
-        let mut group = std::iter::once(first).chain(incoming.try_iter().take(MAX_GROUP - 1));
+        let mut group = std::iter::once(first)
+            .chain(incoming.try_iter().take(MAX_GROUP - 1))
+            .inspect(|_| gauge!(names::DB_WRITER_QUEUE).decrement(1.0));
         if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
             let why = WriteFailure::from_sqlite(&error);
             tracing::error!(error = %why, "cannot begin a write transaction");
@@ -207,12 +212,15 @@ fn write_loop(conn: Connection, incoming: &mpsc::Receiver<Box<dyn Change>>, comm
                 break;
             }
         }
+        histogram!(names::DB_WRITE_BATCH_SIZE).record(applied.len() as f64);
+        let committing = Instant::now();
         let commit = if lost {
             Err(WriteFailure::other("the write transaction was rolled back"))
         } else {
             conn.execute_batch("COMMIT")
                 .map_err(|error| WriteFailure::from_sqlite(&error))
         };
+        histogram!(names::DB_COMMIT_SECONDS).record(committing.elapsed().as_secs_f64());
         match &commit {
             Ok(()) => {
                 commits.fetch_add(1, Ordering::AcqRel);

@@ -5,13 +5,15 @@
 //! `wrap_app` and, for the pages, `routes::admin::configure`):
 //! 1. `request_log`: gives the request its id and logs the final status,
 //!    so it wraps everything;
-//! 2. `dev_hosts`, in development mode only: loopback `Host` names only;
-//! 3. `Strict-Transport-Security`, when TLS is on, on every answer;
-//! 4. `json_errors`: turns any error that is not JSON or a page yet into
+//! 2. `metrics`, with metrics on: counts and times what the log records,
+//!    so the two agree;
+//! 3. `dev_hosts`, in development mode only: loopback `Host` names only;
+//! 4. `Strict-Transport-Security`, when TLS is on, on every answer;
+//! 5. `json_errors`: turns any error that is not JSON or a page yet into
 //!    the API's JSON shape, CORS refusals included;
-//! 5. `head`: routes HEAD as GET, below the log (which records HEAD);
-//! 6. `cors`: adds CORS headers to every answer, errors too;
-//! 7. the router; under `/admin`, `html_pages` renders errors as pages and
+//! 6. `head`: routes HEAD as GET, below the log (which records HEAD);
+//! 7. `cors`: adds CORS headers to every answer, errors too;
+//! 8. the router; under `/admin`, `html_pages` renders errors as pages and
 //!    adds the pages' security headers.
 
 pub mod cors;
@@ -20,6 +22,7 @@ pub mod head;
 pub mod html_pages;
 pub mod json_body;
 pub mod json_errors;
+pub mod metrics;
 pub mod preconditions;
 pub mod request_log;
 
@@ -39,6 +42,8 @@ pub struct Stack {
     pub hsts_max_age_secs: Option<u64>,
     /// In development mode: the port loopback `Host` names must carry.
     pub development: Option<DevelopmentHosts>,
+    /// Requests are counted and timed (`metrics.enabled`).
+    pub metrics: bool,
 }
 
 /// Wraps the application in the shared middleware stack (order above).
@@ -79,6 +84,7 @@ where
             stack.development.is_some(),
             from_fn(dev_hosts::loopback_hosts_only),
         ))
+        .wrap(Condition::new(stack.metrics, from_fn(metrics::observe)))
         .wrap(from_fn(request_log::log_request))
 }
 

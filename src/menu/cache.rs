@@ -19,6 +19,7 @@ use tokio::sync::Mutex;
 use super::precompressed::PrecompressedJson;
 use crate::db::{self, Database, DbError};
 use crate::domain::{Drink, DrinksBody};
+use crate::metrics::names;
 
 /// Both public forms of the whole menu, rendered from one read.
 #[derive(Debug)]
@@ -80,6 +81,8 @@ impl MenuCache {
         let snapshot = database
             .run(move |conn| MenuSnapshot::render(db::list_drinks(conn)?, generation))
             .await?;
+        metrics::counter!(names::MENU_REBUILDS).increment(1);
+        metrics::gauge!(names::MENU_DRINKS).set(snapshot.drinks.len() as f64);
         let snapshot = Arc::new(snapshot);
         self.snapshot.store(Some(Arc::clone(&snapshot)));
         Ok(snapshot)

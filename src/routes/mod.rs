@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api;
 pub mod frontend;
 pub mod health;
+pub mod metrics;
 pub mod plain_http;
 
 use actix_web::web::ServiceConfig;

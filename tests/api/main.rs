@@ -20,6 +20,7 @@ mod helpers;
 mod hostile;
 mod jwks;
 mod logging;
+mod metrics;
 mod oidc;
 mod openapi;
 mod storage;

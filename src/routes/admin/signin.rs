@@ -3,6 +3,7 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
+use metrics::counter;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
@@ -17,6 +18,7 @@ use crate::auth::session::{
 use crate::auth::{Identity, Principal, TokenVerifier, access_token_key_id, csrf};
 use crate::db::{self, Database, NewSession};
 use crate::error::PageError;
+use crate::metrics::names;
 use crate::paths;
 
 /// How long a development sign-in lasts.
@@ -133,6 +135,20 @@ pub struct CallbackQuery {
 /// `GET /admin/callback`: checks the state against this browser's cookie,
 /// exchanges the code, verifies both tokens, and starts a session.
 pub async fn callback(
+    request: HttpRequest,
+    query: web::Query<CallbackQuery>,
+    state: web::Data<AdminState>,
+    verifier: web::Data<TokenVerifier>,
+    database: web::Data<Database>,
+) -> Result<HttpResponse, PageError> {
+    let answer = finish_callback(request, query, state, verifier, database).await;
+    if answer.is_err() {
+        counter!(names::SIGNINS, "outcome" => "refused").increment(1);
+    }
+    answer
+}
+
+async fn finish_callback(
     request: HttpRequest,
     query: web::Query<CallbackQuery>,
     state: web::Data<AdminState>,
@@ -356,6 +372,7 @@ async fn start_session(
             )
         })
         .await?;
+    counter!(names::SIGNINS, "outcome" => "ok").increment(1);
     Ok(HttpResponse::SeeOther()
         .insert_header((LOCATION, next.to_owned()))
         .cookie(admin_cookie(

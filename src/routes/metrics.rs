@@ -1,0 +1,111 @@
+//! `/metrics`: the Prometheus text exposition. On the scrape listener
+//! (`metrics.bind`) it answers anyone who can reach that address; on the
+//! main port it exists only when `metrics.token` is set, and answers only
+//! `Authorization: Bearer <token>` (compared in constant time).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use actix_web::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
+use actix_web::{HttpRequest, HttpResponse, web};
+use metrics_exporter_prometheus::PrometheusHandle;
+use subtle::ConstantTimeEq;
+
+use crate::auth::{KeysStatus, TokenVerifier};
+use crate::config::Secret;
+use crate::db::{self, Database};
+use crate::error::ApiError;
+use crate::http::json_errors::read_only_resource;
+use crate::metrics::Scrape;
+use crate::paths;
+use crate::tls::CertificateStore;
+
+/// What a scrape reads, shared by the listeners that serve it.
+pub struct MetricsSource {
+    pub exporter: PrometheusHandle,
+    pub started: SystemTime,
+    /// The database file; its write-ahead log sits beside it.
+    pub database_path: PathBuf,
+    pub certificates: Option<Arc<CertificateStore>>,
+}
+
+/// Who may scrape on this listener.
+pub enum ScrapeAccess {
+    /// The scrape listener: whoever reaches its address.
+    Anyone,
+    /// The main port: holders of `metrics.token`.
+    Token(Secret),
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(read_only_resource(paths::METRICS, scrape));
+}
+
+async fn scrape(
+    request: HttpRequest,
+    access: web::Data<ScrapeAccess>,
+    source: web::Data<MetricsSource>,
+    database: web::Data<Database>,
+    verifier: web::Data<TokenVerifier>,
+) -> Result<HttpResponse, ApiError> {
+    if let ScrapeAccess::Token(token) = access.get_ref()
+        && !presents(&request, token)
+    {
+        return Err(ApiError::MetricsTokenRequired);
+    }
+    let now = jsonwebtoken::get_current_timestamp() as i64;
+    let sessions_active = database
+        .run(move |conn| db::count_active_sessions(conn, now))
+        .await?;
+    let scrape = Scrape {
+        database_bytes: file_size(&source.database_path)
+            + file_size(&wal_of(&source.database_path)),
+        sessions_active,
+        signing_keys: match verifier.keys_status() {
+            KeysStatus::Loaded { keys } => Some(keys),
+            _ => None,
+        },
+        keys_fetched_at: verifier.key_store().and_then(|keys| keys.last_success()),
+        certificate_expires: source
+            .certificates
+            .as_ref()
+            .and_then(|store| store.serving())
+            .map(|certificate| certificate.not_after),
+    };
+    let body = scrape.render(&source.exporter, source.started);
+    Ok(HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, PROMETHEUS_TEXT))
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+/// The text exposition format's media type.
+const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// True when the request carries `Bearer <token>`.
+fn presents(request: &HttpRequest, token: &Secret) -> bool {
+    let Some(presented) = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    presented
+        .trim()
+        .as_bytes()
+        .ct_eq(token.expose().as_bytes())
+        .into()
+}
+
+fn file_size(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |metadata| metadata.len())
+}
+
+fn wal_of(database: &std::path::Path) -> PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
+}
