@@ -3,6 +3,9 @@
 //! label comes from a fixed set (the registered patterns, known methods,
 //! five classes), so no request can add a time series.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use actix_web::Error;
@@ -10,7 +13,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use metrics::{counter, gauge, histogram};
+use metrics::{Counter, Gauge, Histogram, counter, gauge, histogram};
 
 use crate::metrics::names;
 
@@ -37,16 +40,29 @@ pub async fn observe(
             error.as_response_error().status_code(),
         ),
     };
-    counter!(
-        names::HTTP_REQUESTS,
-        "route" => route.clone(),
-        "method" => method,
-        "status" => status_class(status),
-    )
-    .increment(1);
-    histogram!(names::HTTP_REQUEST_SECONDS, "route" => route, "method" => method)
-        .record(started.elapsed().as_secs_f64());
+    let elapsed = started.elapsed().as_secs_f64();
+    HANDLES.with_borrow_mut(|handles| {
+        let (requests, seconds) = handles
+            .entry((route, method, status_class(status)))
+            .or_insert_with_key(|(route, method, status)| {
+                (
+                    counter!(names::HTTP_REQUESTS, "route" => route.clone(), "method" => *method, "status" => *status),
+                    histogram!(names::HTTP_REQUEST_SECONDS, "route" => route.clone(), "method" => *method),
+                )
+            });
+        requests.increment(1);
+        seconds.record(elapsed);
+    });
     outcome
+}
+
+type Labels = (String, &'static str, &'static str);
+
+thread_local! {
+    /// Each worker's handles by (route, method, status class): a request
+    /// then costs one small map lookup, not the recorder's registry lookups
+    /// with their key allocations. Bounded like the labels themselves.
+    static HANDLES: RefCell<HashMap<Labels, (Counter, Histogram)>> = RefCell::new(HashMap::new());
 }
 
 /// The route label of a request no registered pattern matched (a 404, a
@@ -57,16 +73,22 @@ const UNMATCHED: &str = "unmatched";
 /// goes away and the request is cancelled.
 struct InFlight;
 
+/// Looked up once: the recorder is installed before the first request.
+fn in_flight() -> &'static Gauge {
+    static IN_FLIGHT: OnceLock<Gauge> = OnceLock::new();
+    IN_FLIGHT.get_or_init(|| gauge!(names::HTTP_IN_FLIGHT))
+}
+
 impl InFlight {
     fn begin() -> Self {
-        gauge!(names::HTTP_IN_FLIGHT).increment(1.0);
+        in_flight().increment(1.0);
         Self
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        gauge!(names::HTTP_IN_FLIGHT).decrement(1.0);
+        in_flight().decrement(1.0);
     }
 }
 
