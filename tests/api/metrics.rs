@@ -415,3 +415,40 @@ fn metrics_are_off_unless_asked_for_and_the_main_port_needs_a_token() {
     refused.assert_error(404);
     assert_eq!(refused.json()["code"], "not_found", "the JSON shape");
 }
+
+#[test]
+fn the_grafana_dashboard_and_the_alert_rules_use_only_exported_names() {
+    let name = regex::Regex::new(r"coffee_shop_[a-z_]+").expect("regex");
+    let exported: Vec<&str> = name
+        .find_iter(include_str!("../../src/metrics/names.rs"))
+        .map(|m| m.as_str())
+        .collect();
+    assert!(exported.len() > 20, "names.rs lists the metrics");
+    for (file, text) in [
+        (
+            "docs/grafana-dashboard.json",
+            include_str!("../../docs/grafana-dashboard.json"),
+        ),
+        (
+            "docs/prometheus-alerts.yml",
+            include_str!("../../docs/prometheus-alerts.yml"),
+        ),
+    ] {
+        let used: Vec<&str> = name.find_iter(text).map(|m| m.as_str()).collect();
+        assert!(!used.is_empty(), "{file} uses the metrics");
+        for metric in used {
+            let family = ["_bucket", "_count", "_sum"]
+                .iter()
+                .find_map(|suffix| metric.strip_suffix(suffix))
+                .filter(|family| exported.contains(family))
+                .unwrap_or(metric);
+            assert!(
+                exported.contains(&family),
+                "{file} uses {metric}, which is not exported"
+            );
+        }
+    }
+    let dashboard: Value =
+        serde_json::from_str(include_str!("../../docs/grafana-dashboard.json")).expect("JSON");
+    assert!(dashboard["panels"].as_array().is_some_and(|p| p.len() > 10));
+}
