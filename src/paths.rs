@@ -39,7 +39,15 @@ pub const DELETE_DRINK: &str = "/admin/drinks/{id}/delete";
 pub const ACTIVITY: &str = "/admin/activity";
 
 /// The paths that belong to the server, never to a `[frontend]` folder.
-pub const RESERVED: [&str; 6] = [DRINKS, DRINKS_DETAIL, ADMIN, HEALTHZ, READYZ, OPENAPI];
+pub const RESERVED: [&str; 7] = [
+    DRINKS,
+    DRINKS_DETAIL,
+    ADMIN,
+    HEALTHZ,
+    READYZ,
+    OPENAPI,
+    METRICS,
+];
 
 /// `pattern` with its `{id}` filled in.
 pub fn with_id(pattern: &str, id: impl Display) -> String {

@@ -67,8 +67,12 @@ pub enum StartupError {
     Tls(#[from] TlsError),
     #[error(transparent)]
     Metrics(#[from] MetricsError),
-    #[error("cannot listen on {address}")]
+    #[error(
+        "cannot listen on {address} ({setting}): another program may be using that port; \
+         stop it, or set {setting} to a free address"
+    )]
     Bind {
+        setting: &'static str,
         address: BindAddress,
         #[source]
         source: std::io::Error,
@@ -130,22 +134,28 @@ impl Application {
         )
         .await;
 
-        let listener = bind(main_bind)?;
-        let address = local_address(&listener, main_bind)?;
+        let listener = bind(settings.main_bind_setting(), main_bind)?;
+        let address = local_address(&listener, settings.main_bind_setting(), main_bind)?;
         let plain_listener = match (&tls, settings.tls.http_bind) {
-            (Some(_), Some(plain_bind)) => Some((bind(plain_bind)?, plain_bind)),
+            (Some(_), Some(plain_bind)) => Some((bind("tls.http_bind", plain_bind)?, plain_bind)),
             _ => None,
         };
         let plain_http_port = match &plain_listener {
-            Some((listener, plain_bind)) => Some(local_address(listener, *plain_bind)?.port()),
+            Some((listener, plain_bind)) => {
+                Some(local_address(listener, "tls.http_bind", *plain_bind)?.port())
+            }
             None => None,
         };
         let metrics_listener = match (&metrics_source, settings.metrics.bind) {
-            (Some(_), Some(metrics_bind)) => Some((bind(metrics_bind)?, metrics_bind)),
+            (Some(_), Some(metrics_bind)) => {
+                Some((bind("metrics.bind", metrics_bind)?, metrics_bind))
+            }
             _ => None,
         };
         let metrics_port = match &metrics_listener {
-            Some((listener, metrics_bind)) => Some(local_address(listener, *metrics_bind)?.port()),
+            Some((listener, metrics_bind)) => {
+                Some(local_address(listener, "metrics.bind", *metrics_bind)?.port())
+            }
             None => None,
         };
         tracing::info!(
@@ -189,7 +199,7 @@ impl Application {
         let metrics = match (&shared.metrics, metrics_listener) {
             (Some(source), Some((listener, metrics_bind))) => Some(
                 serve_metrics(&settings, &shared, source, listener)
-                    .map_err(bind_error(metrics_bind))?,
+                    .map_err(bind_error("metrics.bind", metrics_bind))?,
             ),
             _ => None,
         };
@@ -198,7 +208,7 @@ impl Application {
                 let target = RedirectTarget::for_settings(&settings, address.port());
                 Some(
                     serve_plain_http(&settings, &shared, tls, target, listener)
-                        .map_err(bind_error(plain_bind))?,
+                        .map_err(bind_error("tls.http_bind", plain_bind))?,
                 )
             }
             _ => None,
@@ -378,7 +388,7 @@ fn serve(
         http::wrap_app(app, &shared.stack)
     });
     let server = with_limits(server, settings);
-    let address = settings.main_bind();
+    let (setting, address) = (settings.main_bind_setting(), settings.main_bind());
     let server = match tls {
         Some(tls) => server
             // Called once a connection's TLS handshake has completed.
@@ -386,7 +396,7 @@ fn serve(
             .listen_rustls_0_23(listener, tls.server_config()?),
         None => server.listen(listener),
     }
-    .map_err(bind_error(address))?;
+    .map_err(bind_error(setting, address))?;
     Ok(server.run())
 }
 
@@ -494,16 +504,27 @@ where
     server
 }
 
-fn bind(address: BindAddress) -> Result<TcpListener, StartupError> {
-    TcpListener::bind(address.socket_addr()).map_err(bind_error(address))
+fn bind(setting: &'static str, address: BindAddress) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(address.socket_addr()).map_err(bind_error(setting, address))
 }
 
-fn local_address(listener: &TcpListener, address: BindAddress) -> Result<SocketAddr, StartupError> {
-    listener.local_addr().map_err(bind_error(address))
+fn local_address(
+    listener: &TcpListener,
+    setting: &'static str,
+    address: BindAddress,
+) -> Result<SocketAddr, StartupError> {
+    listener.local_addr().map_err(bind_error(setting, address))
 }
 
-fn bind_error(address: BindAddress) -> impl FnOnce(std::io::Error) -> StartupError {
-    move |source| StartupError::Bind { address, source }
+fn bind_error(
+    setting: &'static str,
+    address: BindAddress,
+) -> impl FnOnce(std::io::Error) -> StartupError {
+    move |source| StartupError::Bind {
+        setting,
+        address,
+        source,
+    }
 }
 
 /// `http://` or `https://` and the address, as reached on this machine.

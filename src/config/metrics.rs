@@ -46,7 +46,7 @@ impl Settings {
             return Err(invalid(
                 "metrics.bind",
                 "is off and metrics.token is not set, so nothing could scrape the metrics".into(),
-                "set metrics.bind (e.g. 127.0.0.1:9090), or metrics.token to serve /metrics on \
+                "set metrics.bind (e.g. 127.0.0.1:9464), or metrics.token to serve /metrics on \
                  the main port to holders of the token",
             ));
         }

@@ -242,6 +242,14 @@ impl Settings {
         }
     }
 
+    /// The setting `main_bind` comes from, for messages.
+    pub fn main_bind_setting(&self) -> &'static str {
+        match self.tls_mode() {
+            TlsMode::Off => "server.bind",
+            _ => "tls.https_bind",
+        }
+    }
+
     /// The dashboard's sign-in client for the server reached at
     /// `public_url`, or `None` when `dashboard.client_id` or the issuer is
     /// not set.

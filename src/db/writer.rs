@@ -168,12 +168,14 @@ impl Writer {
         F: FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
+        // Counted before it is sent, so the writer can never count it down first.
+        gauge!(names::DB_WRITER_QUEUE).increment(1.0);
         self.queue
             .send(Box::new(Pending { change, reply }))
             .map_err(|_| {
+                gauge!(names::DB_WRITER_QUEUE).decrement(1.0);
                 DbError::WriteFailed(WriteFailure::other("the writer thread has stopped"))
             })?;
-        gauge!(names::DB_WRITER_QUEUE).increment(1.0);
         answer.await.map_err(|_| {
             DbError::WriteFailed(WriteFailure::other("the writer thread has stopped"))
         })?

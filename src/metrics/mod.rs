@@ -12,7 +12,7 @@
 pub mod names;
 mod process;
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use metrics::gauge;
@@ -30,6 +30,9 @@ const BATCH_BUCKETS: [f64; 7] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
 const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
 static EXPORTER: OnceLock<PrometheusHandle> = OnceLock::new();
+/// Held while installing, so two applications starting at once in one
+/// process (the tests) install one exporter and both get it.
+static INSTALLING: Mutex<()> = Mutex::new(());
 
 #[derive(Debug, thiserror::Error)]
 #[error("cannot set up the metrics: {0}")]
@@ -38,6 +41,7 @@ pub struct MetricsError(String);
 /// The process's exporter, installed on first use; records `build_info`
 /// and keeps the histograms folded.
 pub fn exporter() -> Result<PrometheusHandle, MetricsError> {
+    let _installing = INSTALLING.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(handle) = EXPORTER.get() {
         return Ok(handle.clone());
     }
@@ -52,13 +56,8 @@ pub fn exporter() -> Result<PrometheusHandle, MetricsError> {
         .map_err(error)?
         .build_recorder();
     let handle = recorder.handle();
-    // Another application of this process may have won the race; use its.
-    if metrics::set_global_recorder(recorder).is_err() {
-        return EXPORTER
-            .get()
-            .cloned()
-            .ok_or_else(|| MetricsError("another metrics recorder is installed".into()));
-    }
+    metrics::set_global_recorder(recorder)
+        .map_err(|_| MetricsError("another metrics recorder is installed".into()))?;
     let _ = EXPORTER.set(handle.clone());
     gauge!(
         names::BUILD_INFO,
@@ -86,7 +85,8 @@ pub struct Scrape {
     pub database_bytes: u64,
     pub sessions_active: u64,
     pub signing_keys: Option<usize>,
-    /// When the last key set was fetched, if ever.
+    /// When the key set was last fetched (start-up if never), with a
+    /// provider configured.
     pub keys_fetched_at: Option<SystemTime>,
     /// When the served certificate expires, with TLS on.
     pub certificate_expires: Option<SystemTime>,

@@ -23,7 +23,8 @@ pub const TOKEN_CACHE: &str = "coffee_shop_token_cache_total";
 
 /// Fetches of the provider's key set, by outcome (`ok`, `error`).
 pub const JWKS_FETCHES: &str = "coffee_shop_jwks_fetches_total";
-/// Seconds since the key set was last fetched successfully.
+/// Seconds since the key set was last fetched successfully (since start-up
+/// when it never was).
 pub const JWKS_LAST_SUCCESS_AGE_SECONDS: &str = "coffee_shop_jwks_last_success_age_seconds";
 /// Signing keys trusted now.
 pub const SIGNING_KEYS_LOADED: &str = "coffee_shop_signing_keys_loaded";

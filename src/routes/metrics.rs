@@ -10,6 +10,7 @@ use std::time::SystemTime;
 use actix_web::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, web};
 use metrics_exporter_prometheus::PrometheusHandle;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::auth::{KeysStatus, TokenVerifier};
@@ -64,9 +65,14 @@ async fn scrape(
         sessions_active,
         signing_keys: match verifier.keys_status() {
             KeysStatus::Loaded { keys } => Some(keys),
-            _ => None,
+            KeysStatus::Loading { .. } => Some(0),
+            KeysStatus::NotConfigured => None,
         },
-        keys_fetched_at: verifier.key_store().and_then(|keys| keys.last_success()),
+        // Never fetched: counted from start-up, so an alert on the age fires
+        // for a provider that was never reachable too.
+        keys_fetched_at: verifier
+            .key_store()
+            .map(|keys| keys.last_success().unwrap_or(source.started)),
         certificate_expires: source
             .certificates
             .as_ref()
@@ -83,7 +89,8 @@ async fn scrape(
 /// The text exposition format's media type.
 const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// True when the request carries `Bearer <token>`.
+/// True when the request carries `Bearer <token>`. The SHA-256 digests are
+/// compared, in constant time, so not even the token's length shows.
 fn presents(request: &HttpRequest, token: &Secret) -> bool {
     let Some(presented) = request
         .headers()
@@ -93,10 +100,9 @@ fn presents(request: &HttpRequest, token: &Secret) -> bool {
     else {
         return false;
     };
-    presented
-        .trim()
-        .as_bytes()
-        .ct_eq(token.expose().as_bytes())
+    let digest = |text: &str| -> [u8; 32] { Sha256::digest(text.as_bytes()).into() };
+    digest(presented.trim())
+        .ct_eq(&digest(token.expose()))
         .into()
 }
 

@@ -181,13 +181,19 @@ impl Pebble {
             )
             .build()
             .new_agent();
-        agent
-            .get(format!("{}/roots/0", self.management))
-            .call()
-            .expect("pebble's management interface")
-            .body_mut()
-            .read_to_string()
-            .expect("a PEM root")
+        // The management listener may come up just after the directory
+        // says it is available; give it a few seconds under load.
+        let url = format!("{}/roots/0", self.management);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match agent.get(&url).call() {
+                Ok(mut answer) => return answer.body_mut().read_to_string().expect("a PEM root"),
+                Err(error) if std::time::Instant::now() > deadline => {
+                    panic!("pebble's management interface did not answer: {error}")
+                }
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(100)),
+            }
+        }
     }
 }
 

@@ -452,3 +452,19 @@ fn the_grafana_dashboard_and_the_alert_rules_use_only_exported_names() {
         serde_json::from_str(include_str!("../../docs/grafana-dashboard.json")).expect("JSON");
     assert!(dashboard["panels"].as_array().is_some_and(|p| p.len() > 10));
 }
+
+#[test]
+fn a_metrics_port_in_use_is_named_with_its_setting() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let jwks = JwksServer::start(&[&keys()[0]]);
+    let mut settings = test_settings(&dir, &jwks);
+    settings.metrics.enabled = true;
+    settings.metrics.bind = Some(taken.local_addr().expect("its address").into());
+    let refused = actix_web::rt::System::new()
+        .block_on(coffee_shop::startup::Application::build(settings))
+        .err()
+        .expect("the taken port is refused");
+    let message = refused.to_string();
+    assert!(message.contains("metrics.bind"), "{message}");
+}
