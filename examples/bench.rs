@@ -354,6 +354,49 @@ pub struct Setup<'a> {
     pub seconds: u64,
 }
 
+/// GET /drinks rates of a variant against the baseline, alternating which
+/// goes first (so drift favours neither), three rounds; prints the medians
+/// under `title` with the median of the rounds' ratios against `target`.
+/// The table's first row; the caller may print more rows under it.
+fn compare_same_run(
+    title: &str,
+    columns: (&str, &str),
+    target: &str,
+    mut variant: impl FnMut() -> f64,
+    mut baseline: impl FnMut() -> f64,
+) {
+    let (mut variants, mut baselines, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..3 {
+        let (base, var) = if round % 2 == 0 {
+            let base = baseline();
+            (base, variant())
+        } else {
+            let var = variant();
+            (baseline(), var)
+        };
+        baselines.push(base);
+        variants.push(var);
+        ratios.push(var / base);
+    }
+    println!();
+    println!(
+        "| {:<52} | {:>10} | {:>10} | {:>6} | {:>6} |",
+        title, columns.0, columns.1, "ratio", "target"
+    );
+    println!(
+        "|{:-<54}|{:-<12}|{:-<12}|{:-<8}|{:-<8}|",
+        "", "", "", "", ""
+    );
+    println!(
+        "| {:<52} | {:>10.0} | {:>10.0} | {:>6.2} | {:>6} |",
+        "GET /drinks, keep-alive (median of 3)",
+        median(&mut variants),
+        median(&mut baselines),
+        median(&mut ratios),
+        target
+    );
+}
+
 /// A fresh server on `db`, once it is ready.
 fn start_server(binary: &Path, db: &Path, jwks: &JwksServer) -> ServerProcess {
     let server = ServerProcess::spawn(command_for(binary, db, jwks));

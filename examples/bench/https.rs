@@ -14,7 +14,7 @@ use coffee_shop_testkit::tls::{client_config, https_get};
 use coffee_shop_testkit::{ServerProcess, TestCa, free_port};
 use rustls::client::Resumption;
 
-use super::{Setup, fresh_copy, median, start_server, wrk};
+use super::{Setup, compare_same_run, fresh_copy, start_server, wrk};
 
 /// The server over HTTPS from files `ca` issued, and its address.
 struct TlsServer {
@@ -55,48 +55,24 @@ impl TlsServer {
 pub fn report(setup: &Setup) {
     let ca = TestCa::new("bench CA");
     let db = setup.work.join("https-run.db");
-    let (mut plain, mut tls, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    for round in 0..3 {
-        let plain_rate = || {
-            fresh_copy(setup.pristine, &db);
-            let server = start_server(setup.binary, &db, setup.jwks);
-            let url = server.url("/drinks");
-            wrk(setup.shape, setup.seconds, &url, setup.menu_script).requests_per_sec
-        };
-        let tls_rate = || {
-            fresh_copy(setup.pristine, &db);
-            let server = TlsServer::start(setup, &db, &ca);
-            let url = format!("https://{}/drinks", server.address);
-            wrk(setup.shape, setup.seconds, &url, setup.menu_script).requests_per_sec
-        };
-        // Alternate which goes first, so drift favours neither.
-        let (http, https) = if round % 2 == 0 {
-            let http = plain_rate();
-            (http, tls_rate())
-        } else {
-            let https = tls_rate();
-            (plain_rate(), https)
-        };
-        plain.push(http);
-        tls.push(https);
-        ratios.push(https / http);
-    }
-    println!();
-    println!(
-        "| {:<52} | {:>10} | {:>10} | {:>6} | {:>6} |",
-        "HTTPS (sample menu, same run)", "HTTPS /s", "HTTP /s", "ratio", "target"
-    );
-    println!(
-        "|{:-<54}|{:-<12}|{:-<12}|{:-<8}|{:-<8}|",
-        "", "", "", "", ""
-    );
-    println!(
-        "| {:<52} | {:>10.0} | {:>10.0} | {:>6.2} | {:>6} |",
-        "GET /drinks, keep-alive (median of 3)",
-        median(&mut tls),
-        median(&mut plain),
-        median(&mut ratios),
-        ">= 0.6"
+    let plain_rate = || {
+        fresh_copy(setup.pristine, &db);
+        let server = start_server(setup.binary, &db, setup.jwks);
+        let url = server.url("/drinks");
+        wrk(setup.shape, setup.seconds, &url, setup.menu_script).requests_per_sec
+    };
+    let tls_rate = || {
+        fresh_copy(setup.pristine, &db);
+        let server = TlsServer::start(setup, &db, &ca);
+        let url = format!("https://{}/drinks", server.address);
+        wrk(setup.shape, setup.seconds, &url, setup.menu_script).requests_per_sec
+    };
+    compare_same_run(
+        "HTTPS (sample menu, same run)",
+        ("HTTPS /s", "HTTP /s"),
+        ">= 0.6",
+        tls_rate,
+        plain_rate,
     );
 
     fresh_copy(setup.pristine, &db);
