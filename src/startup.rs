@@ -314,7 +314,10 @@ fn metrics_source(
     Ok(Some(web::Data::new(MetricsSource {
         exporter: crate::metrics::exporter()?,
         started: std::time::SystemTime::now(),
-        database_path: settings.database.path.clone(),
+        database_files: [
+            settings.database.path.clone(),
+            settings.database.sibling_file("-wal"),
+        ],
         certificates: tls.map(|tls| Arc::clone(&tls.store)),
     })))
 }

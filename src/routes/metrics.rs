@@ -26,8 +26,8 @@ use crate::tls::CertificateStore;
 pub struct MetricsSource {
     pub exporter: PrometheusHandle,
     pub started: SystemTime,
-    /// The database file; its write-ahead log sits beside it.
-    pub database_path: PathBuf,
+    /// The database file and its write-ahead log.
+    pub database_files: [PathBuf; 2],
     pub certificates: Option<Arc<CertificateStore>>,
 }
 
@@ -60,8 +60,11 @@ async fn scrape(
         .run(move |conn| db::count_active_sessions(conn, now))
         .await?;
     let scrape = Scrape {
-        database_bytes: file_size(&source.database_path)
-            + file_size(&wal_of(&source.database_path)),
+        database_bytes: source
+            .database_files
+            .iter()
+            .map(|file| file_size(file))
+            .sum(),
         sessions_active,
         signing_keys: match verifier.keys_status() {
             KeysStatus::Loaded { keys } => Some(keys),
@@ -108,10 +111,4 @@ fn presents(request: &HttpRequest, token: &Secret) -> bool {
 
 fn file_size(path: &std::path::Path) -> u64 {
     std::fs::metadata(path).map_or(0, |metadata| metadata.len())
-}
-
-fn wal_of(database: &std::path::Path) -> PathBuf {
-    let mut name = database.as_os_str().to_owned();
-    name.push("-wal");
-    PathBuf::from(name)
 }

@@ -318,6 +318,12 @@ fn counters_move_with_the_traffic_sent() {
     );
     assert!(figure(&samples, "coffee_shop_process_resident_memory_bytes", &[]) > 1e6);
     assert!(figure(&samples, "coffee_shop_process_open_fds", &[]) >= 3.0);
+    // A missing gauge would also read 0 here: check it is exported.
+    assert_eq!(
+        series(&samples, "coffee_shop_uptime_seconds"),
+        1,
+        "uptime is exported"
+    );
     assert!(figure(&samples, "coffee_shop_uptime_seconds", &[]) >= 0.0);
     assert_eq!(
         figure(
