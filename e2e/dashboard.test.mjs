@@ -292,6 +292,8 @@ test('a manager creates, edits and deletes a drink, and sees it all in Activity'
   mkdirSync(screenshots, { recursive: true });
   await page.screenshot({ path: join(screenshots, 'editor.png') });
 
+  const edge = await preview.locator('rect').first().evaluate((rect) => getComputedStyle(rect).stroke);
+  assert.notEqual(edge, 'none', 'every layer has an edge, so a pale one still shows');
   assert.equal(
     await preview.getAttribute('aria-label'),
     'Preview, top first: steamed milk 2 parts, chocolate 1 part, espresso 1 part',
