@@ -279,9 +279,15 @@ pub enum PageError {
     /// A form that could not be read at all.
     #[error("{0}")]
     BadForm(String),
-    /// A sign-in that could not be completed; the message is safe to show.
+    /// A sign-in the provider could not complete (it failed, or what it
+    /// answered was refused); the message is safe to show.
     #[error("{0}")]
     SignInFailed(String),
+    /// A sign-in that was not completed, through no fault of the server or
+    /// the provider: expired, replayed, forged, or cancelled by the person.
+    /// A 400, so that it never counts as a server error.
+    #[error("{0}")]
+    SignInNotCompleted(String),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -298,7 +304,7 @@ impl PageError {
             PageError::MissingPermission(_) | PageError::Csrf => "Not allowed",
             PageError::NotFound(_) => "Not found",
             PageError::BadForm(_) => "That did not work",
-            PageError::SignInFailed(_) => "Sign-in did not work",
+            PageError::SignInFailed(_) | PageError::SignInNotCompleted(_) => "Sign-in did not work",
             PageError::Internal(_) => "Something went wrong",
         }
     }
@@ -316,7 +322,7 @@ impl ResponseError for PageError {
             PageError::SignInRequired { .. } => StatusCode::SEE_OTHER,
             PageError::MissingPermission(_) | PageError::Csrf => StatusCode::FORBIDDEN,
             PageError::NotFound(_) => StatusCode::NOT_FOUND,
-            PageError::BadForm(_) => StatusCode::BAD_REQUEST,
+            PageError::BadForm(_) | PageError::SignInNotCompleted(_) => StatusCode::BAD_REQUEST,
             PageError::SignInFailed(_) => StatusCode::BAD_GATEWAY,
             PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -133,7 +133,7 @@ fn a_forged_replayed_or_foreign_callback_starts_no_session() {
     // Another browser (no sign-in cookie) cannot use this callback.
     let other = Browser::new(&app);
     let stolen = other.get(&callback_url);
-    assert_eq!(stolen.status, 502, "{}", stolen.text);
+    assert_eq!(stolen.status, 400, "{}", stolen.text);
     assert!(stolen.text.contains("expired or was already used"));
 
     let sealed = browser.cookie("coffee_signin").expect("a pending sign-in");
@@ -146,13 +146,13 @@ fn a_forged_replayed_or_foreign_callback_starts_no_session() {
     // Replayed with the very same cookie, or with the bare state: refused.
     browser.set_cookie("coffee_signin", &sealed);
     let replay = browser.get(&callback_url);
-    assert_eq!(replay.status, 502, "a callback works once");
+    assert_eq!(replay.status, 400, "a callback works once");
     browser.set_cookie("coffee_signin", &provider.last_authorize()["state"]);
-    assert_eq!(browser.get(&callback_url).status, 502);
+    assert_eq!(browser.get(&callback_url).status, 400);
 
     let error =
         browser.get("/admin/callback?error=access_denied&error_description=User%20cancelled");
-    assert_eq!(error.status, 502);
+    assert_eq!(error.status, 400, "a cancelled sign-in is no server error");
     assert!(
         !error.text.contains("User cancelled"),
         "the query's words are never shown"
@@ -751,7 +751,7 @@ fn the_callback_never_shows_the_words_of_a_link_it_did_not_start() {
 
     // A forged link, without this browser's sign-in: the usual expiry page.
     let forged = browser.get(&format!("/admin/callback?{lure}"));
-    assert_eq!(forged.status, 502, "{}", forged.text);
+    assert_eq!(forged.status, 400, "{}", forged.text);
     assert!(
         forged.text.contains("expired or was already used"),
         "{}",
@@ -765,7 +765,7 @@ fn the_callback_never_shows_the_words_of_a_link_it_did_not_start() {
     browser.follow(&start);
     let state = provider.last_authorize()["state"].clone();
     let refused = browser.get(&format!("/admin/callback?state={state}&{lure}"));
-    assert_eq!(refused.status, 502, "{}", refused.text);
+    assert_eq!(refused.status, 400, "{}", refused.text);
     assert!(
         refused.text.contains("did not complete the sign-in"),
         "{}",

@@ -170,7 +170,7 @@ async fn finish_callback(
             description = ?query.error_description,
             "the identity provider did not sign the person in"
         );
-        return Err(PageError::SignInFailed(
+        return Err(PageError::SignInNotCompleted(
             "The identity provider did not complete the sign-in. Please try again.".into(),
         ));
     }
@@ -192,7 +192,7 @@ async fn finish_callback(
 }
 
 fn expired() -> PageError {
-    PageError::SignInFailed(
+    PageError::SignInNotCompleted(
         "This sign-in has expired or was already used. Please sign in again.".into(),
     )
 }
