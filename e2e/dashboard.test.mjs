@@ -527,6 +527,8 @@ for (const [size, viewport] of [['phone', PHONE], ['desktop', DESKTOP]]) {
     await audit(page, `delete confirmation (${size})`);
     await visit(page, '/admin/activity');
     await audit(page, `activity (${size})`);
+    await visit(page, '/admin/system');
+    await audit(page, `system (${size})`);
     const missing = await visit(page, '/admin/no-such-page');
     assert.equal(missing.status(), 404);
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
@@ -550,6 +552,54 @@ for (const [size, viewport] of [['phone', PHONE], ['desktop', DESKTOP]]) {
     await barista.context().close();
   });
 }
+
+test('the System page: all is well, a key rotation shows as a fetch, and baristas get 403', async () => {
+  const systemPage = async () => {
+    const page = await newPage();
+    await signIn(page, 'manager');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'System' }).click();
+    await page.getByRole('heading', { name: 'System', level: 1 }).waitFor();
+    return page;
+  };
+  const keyIds = (page) => page.locator('.key-ids code').allTextContents();
+  const lastFetch = (page) => page.locator('dt:text-is("Last fetch") + dd');
+
+  const page = await systemPage();
+  const verdict = page.locator('section.verdict');
+  assert.match(await verdict.getAttribute('class'), /\bgreen\b/);
+  assert.equal((await verdict.getByRole('heading').textContent()).trim(), 'All is well');
+  const published = provider.issuer.keys.toJSON().map((key) => key.kid).sort();
+  assert.deepEqual(await keyIds(page), published, 'the provider\'s keys');
+  assert.match(await lastFetch(page).textContent(), /succeeded/);
+  await page.screenshot({ path: join(screenshots, 'system.png'), fullPage: true });
+  await page.context().close();
+
+  // The provider rotates a key in. Its tokens are signed by each key in
+  // turn, so within a sign-in or two one names the new key, and the server
+  // fetches the key set for it.
+  const rotatedAt = Date.now();
+  const rotated = await provider.issuer.keys.generate('RS256');
+  let after;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    after = await systemPage();
+    if ((await keyIds(after)).includes(rotated.kid)) break;
+    await after.context().close();
+  }
+  assert.ok((await keyIds(after)).includes(rotated.kid), 'the new key is listed');
+  assert.match(await lastFetch(after).textContent(), /succeeded/);
+  const fetchedAt = Date.parse(await lastFetch(after).locator('time').getAttribute('datetime'));
+  assert.ok(fetchedAt >= Math.floor(rotatedAt / 1000) * 1000, 'the last fetch came after the rotation');
+  await after.context().close();
+
+  const barista = await newPage();
+  await signIn(barista, 'barista');
+  const nav = barista.getByRole('navigation', { name: 'Main' });
+  assert.equal(await nav.getByRole('link', { name: 'System' }).count(), 0, 'no System link for a barista');
+  const refused = await visit(barista, '/admin/system');
+  assert.equal(refused.status(), 403);
+  assert.equal(await barista.getByText('Signing keys').count(), 0, 'nothing of the page is shown');
+  await barista.context().close();
+});
 
 test('development mode: its banner sits in a landmark, and its sign-in page does not ask for --dev', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'coffee-shop-e2e-dev-'));

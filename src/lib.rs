@@ -16,5 +16,6 @@ pub mod paths;
 pub mod private_files;
 pub mod routes;
 pub mod startup;
+pub mod system;
 pub mod telemetry;
 pub mod tls;

@@ -37,6 +37,8 @@ pub const ADMIN_DRINK: &str = "/admin/drinks/{id}";
 pub const EDIT_DRINK: &str = "/admin/drinks/{id}/edit";
 pub const DELETE_DRINK: &str = "/admin/drinks/{id}/delete";
 pub const ACTIVITY: &str = "/admin/activity";
+/// Managers only: how the server is doing.
+pub const SYSTEM: &str = "/admin/system";
 
 /// The paths that belong to the server, never to a `[frontend]` folder.
 pub const RESERVED: [&str; 7] = [

@@ -38,6 +38,7 @@ use crate::routes::api::openapi::OpenApiDocument;
 use crate::routes::metrics::{MetricsSource, ScrapeAccess};
 use crate::routes::plain_http::{self, RedirectTarget};
 use crate::routes::{self, frontend};
+use crate::system::ServerFacts;
 use crate::tls::{Tls, TlsError};
 
 /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
@@ -124,7 +125,11 @@ impl Application {
             return Err(StartupError::DevelopmentWithPublicUrl { url: url.clone() });
         }
         let tls = Tls::start(&settings)?;
-        let metrics_source = metrics_source(&settings, tls.as_ref())?;
+        let facts = Arc::new(ServerFacts::new(
+            &settings,
+            tls.as_ref().map(|tls| Arc::clone(&tls.store)),
+        ));
+        let metrics_source = metrics_source(&settings, &facts)?;
         let database = Database::open(&settings.database)?;
         let (verifier, dev_signer) = token_verifier(&settings)?;
         let verifier = web::Data::new(verifier);
@@ -162,7 +167,7 @@ impl Application {
             api = %format!("{}/drinks", served_url(tls.is_some(), address)),
             database = %settings.database.path.display(),
             "coffee-shop {} is listening",
-            env!("CARGO_PKG_VERSION")
+            crate::system::VERSION
         );
         let ports = SidePorts {
             plain_http: plain_http_port,
@@ -193,8 +198,10 @@ impl Application {
                     port: address.port(),
                 }),
                 metrics: metrics_source.is_some(),
+                server_errors: Arc::clone(&facts.server_errors),
             },
             metrics: metrics_source,
+            facts: web::Data::from(facts),
         };
         let metrics = match (&shared.metrics, metrics_listener) {
             (Some(source), Some((listener, metrics_bind))) => Some(
@@ -301,24 +308,21 @@ struct SharedState {
     stack: Stack,
     /// What a scrape reads, with metrics on.
     metrics: Option<web::Data<MetricsSource>>,
+    /// What the System page reads.
+    facts: web::Data<ServerFacts>,
 }
 
 /// With metrics on: the process's exporter and what a scrape reads.
 fn metrics_source(
     settings: &Settings,
-    tls: Option<&Tls>,
+    facts: &Arc<ServerFacts>,
 ) -> Result<Option<web::Data<MetricsSource>>, StartupError> {
     if !settings.metrics.enabled {
         return Ok(None);
     }
     Ok(Some(web::Data::new(MetricsSource {
         exporter: crate::metrics::exporter()?,
-        started: std::time::SystemTime::now(),
-        database_files: [
-            settings.database.path.clone(),
-            settings.database.sibling_file("-wal"),
-        ],
-        certificates: tls.map(|tls| Arc::clone(&tls.store)),
+        facts: Arc::clone(facts),
     })))
 }
 
@@ -372,7 +376,8 @@ fn serve(
             .app_data(body_limits)
             .app_data(admin.clone())
             .app_data(error_pages.clone())
-            .app_data(shared.openapi.clone());
+            .app_data(shared.openapi.clone())
+            .app_data(shared.facts.clone());
         if let Some(certificates) = &certificates {
             app = app.app_data(certificates.clone());
         }
@@ -422,6 +427,7 @@ fn serve_plain_http(
         hsts_max_age_secs: None,
         development: None,
         metrics: shared.stack.metrics,
+        server_errors: Arc::clone(&shared.stack.server_errors),
     };
     let server = HttpServer::new(move || {
         let app = App::new()
@@ -457,6 +463,7 @@ fn serve_metrics(
         hsts_max_age_secs: None,
         development: None,
         metrics: false,
+        server_errors: Arc::clone(&shared.stack.server_errors),
     };
     let server = HttpServer::new(move || {
         let app = App::new()
@@ -583,7 +590,7 @@ fn banner(
     };
     let base = served_url(tls.is_some(), address);
     let mut lines = vec![
-        format!("coffee-shop {} is serving{note}", env!("CARGO_PKG_VERSION")),
+        format!("coffee-shop {} is serving{note}", crate::system::VERSION),
         format!("  Menu API   {base}/drinks"),
         format!("  Admin      {base}/admin"),
         format!("  Health     {base}/readyz"),

@@ -2,7 +2,7 @@
 //! in the background, and refetched (rate-limited) when a token names a key
 //! id we do not know.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -25,6 +25,8 @@ const MAX_JWKS_BYTES: u64 = 256 * 1024;
 /// First retry after a failed fetch, doubled after each failure up to the cap.
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 const MAX_RETRY: Duration = Duration::from_secs(180);
+/// How many failed fetches the System page lists.
+const RECENT_FAILURES: usize = 5;
 
 /// Why a key set could not be fetched.
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +116,13 @@ impl KeySet {
     pub fn key_count(&self) -> usize {
         self.keys.len()
     }
+
+    /// The trusted key ids, sorted.
+    pub fn key_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.keys.keys().cloned().collect();
+        ids.sort();
+        ids
+    }
 }
 
 /// An RSA signing key that passed every check.
@@ -202,8 +211,27 @@ pub struct KeyStore {
     fetch_gate: Mutex<Option<Instant>>,
     unknown_kid_cooldown: Duration,
     refresh_interval: Duration,
-    /// When a fetch last succeeded, for the metrics and the System page.
-    last_success: std::sync::Mutex<Option<SystemTime>>,
+    /// How fetches went, for the metrics and the System page.
+    history: std::sync::Mutex<FetchHistory>,
+}
+
+/// How fetching the key set has gone, as the System page shows it.
+#[derive(Debug, Clone, Default)]
+pub struct FetchHistory {
+    pub last_attempt: Option<FetchAttempt>,
+    pub last_success: Option<SystemTime>,
+    /// The latest failed fetches, newest first.
+    pub recent_failures: VecDeque<FetchAttempt>,
+    /// When the background refresher fetches next.
+    pub next_refresh: Option<SystemTime>,
+}
+
+/// One finished fetch.
+#[derive(Debug, Clone)]
+pub struct FetchAttempt {
+    pub at: SystemTime,
+    /// Why it failed; `None` when it succeeded.
+    pub failure: Option<String>,
 }
 
 impl KeyStore {
@@ -219,16 +247,38 @@ impl KeyStore {
             fetch_gate: Mutex::new(None),
             unknown_kid_cooldown,
             refresh_interval,
-            last_success: std::sync::Mutex::new(None),
+            history: std::sync::Mutex::new(FetchHistory::default()),
         }
     }
 
     /// When the key set was last fetched successfully (changed or not).
     pub fn last_success(&self) -> Option<SystemTime> {
-        *self
-            .last_success
+        self.history().last_success
+    }
+
+    /// How fetching has gone so far.
+    pub fn history(&self) -> FetchHistory {
+        self.history
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn update_history(&self, change: impl FnOnce(&mut FetchHistory)) {
+        change(&mut self.history.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+
+    /// The ids of the trusted keys, sorted (none before the first load).
+    pub fn key_ids(&self) -> Vec<String> {
+        self.current
+            .load()
+            .as_ref()
+            .map_or_else(Vec::new, |set| set.key_ids())
+    }
+
+    /// How often the background refresher fetches once keys are loaded.
+    pub fn refresh_interval(&self) -> Duration {
+        self.refresh_interval
     }
 
     /// Where the keys are fetched from (a public URL, safe to log).
@@ -308,6 +358,7 @@ impl KeyStore {
             } else {
                 retry
             };
+            self.update_history(|history| history.next_refresh = Some(SystemTime::now() + wait));
             tokio::time::sleep(wait).await;
             match self.refresh().await {
                 Ok(()) => retry = FIRST_RETRY,
@@ -327,12 +378,19 @@ impl KeyStore {
         let fetched = self.fetch_and_install_once().await;
         let outcome = if fetched.is_ok() { "ok" } else { "error" };
         counter!(names::JWKS_FETCHES, "outcome" => outcome).increment(1);
-        if fetched.is_ok() {
-            *self
-                .last_success
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = Some(SystemTime::now());
-        }
+        let attempt = FetchAttempt {
+            at: SystemTime::now(),
+            failure: fetched.as_ref().err().map(ToString::to_string),
+        };
+        self.update_history(|history| {
+            if attempt.failure.is_some() {
+                history.recent_failures.push_front(attempt.clone());
+                history.recent_failures.truncate(RECENT_FAILURES);
+            } else {
+                history.last_success = Some(attempt.at);
+            }
+            history.last_attempt = Some(attempt);
+        });
         fetched
     }
 

@@ -87,6 +87,20 @@ impl AdminSession {
             Err(PageError::MissingPermission(permission))
         }
     }
+
+    /// A manager holds every permission (a barista only reads recipes).
+    pub fn is_manager(&self) -> bool {
+        Permission::ALL
+            .into_iter()
+            .all(|permission| self.can(permission))
+    }
+
+    /// Succeeds for a manager; else a 403 naming the first permission missing.
+    pub fn require_manager(&self) -> Result<(), PageError> {
+        Permission::ALL
+            .into_iter()
+            .try_for_each(|permission| self.require(permission))
+    }
 }
 
 /// Where to come back to after signing in: the path and query asked for.

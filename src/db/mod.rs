@@ -28,7 +28,8 @@ pub use drinks::{
 };
 pub use error::{DbError, StorageProblem, WriteFailure};
 pub use sessions::{
-    NewSession, StoredSession, count_active_sessions, create_session, delete_session, find_session,
+    ActiveSession, NewSession, StoredSession, count_active_sessions, create_session,
+    delete_session, find_session, list_active_sessions,
 };
 
 /// One database file: a pool of connections for reads, and the single writer.
@@ -123,10 +124,9 @@ impl Database {
         .map_err(|_| DbError::Blocking)?
     }
 
-    /// The schema version the database is at.
+    /// The schema version the database is at (blocking: for commands).
     pub fn schema_version(&self) -> Result<i64, DbError> {
-        let conn = self.pool.get()?;
-        Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
+        schema_version(&*self.pool.get()?)
     }
 
     /// True when the database answers a query.
@@ -135,6 +135,11 @@ impl Database {
             .await
             .is_ok()
     }
+}
+
+/// The schema version the database on `conn` is at.
+pub fn schema_version(conn: &Connection) -> Result<i64, DbError> {
+    Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
 }
 
 /// Puts the file in WAL mode (readers never block the writer). The mode is

@@ -107,6 +107,44 @@ pub fn count_active_sessions(conn: &Connection, now: i64) -> Result<u64, DbError
     Ok(u64::try_from(count).unwrap_or(0))
 }
 
+/// A session as the System page lists it: who, and until when. Never its
+/// id or CSRF token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveSession {
+    pub subject: String,
+    pub name: Option<String>,
+    pub permissions: Vec<String>,
+    /// When it was signed in (RFC 3339, UTC).
+    pub created_at: String,
+    pub expires_at: i64,
+}
+
+/// The sessions that have not expired at `now`, newest first, at most `limit`.
+pub fn list_active_sessions(
+    conn: &Connection,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<ActiveSession>, DbError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT s.subject, p.name, s.permissions, s.created_at, s.expires_at
+         FROM sessions s LEFT JOIN people p ON p.subject = s.subject
+         WHERE s.expires_at > ?1 ORDER BY s.created_at DESC LIMIT ?2",
+    )?;
+    let sessions = statement
+        .query_map((now, limit), |row| {
+            let permissions: String = row.get(2)?;
+            Ok(ActiveSession {
+                subject: row.get(0)?,
+                name: row.get(1)?,
+                permissions: permissions.split_whitespace().map(str::to_owned).collect(),
+                created_at: row.get(3)?,
+                expires_at: row.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(sessions)
+}
+
 /// Ends a session (sign-out); true when there was one.
 pub fn delete_session(conn: &Connection, id_hash: &[u8]) -> Result<bool, DbError> {
     Ok(conn.execute("DELETE FROM sessions WHERE id_hash = ?1", [id_hash])? > 0)

@@ -3,8 +3,8 @@
 //!
 //! The stack, outermost first (the one place its order is decided, in
 //! `wrap_app` and, for the pages, `routes::admin::configure`):
-//! 1. `request_log`: gives the request its id and logs the final status,
-//!    so it wraps everything;
+//! 1. `request_log`: gives the request its id, logs the final status and
+//!    remembers server errors (`server_errors`), so it wraps everything;
 //! 2. `metrics`, with metrics on: counts and times what the log records,
 //!    so the two agree;
 //! 3. `dev_hosts`, in development mode only: loopback `Host` names only;
@@ -25,6 +25,9 @@ pub mod json_errors;
 pub mod metrics;
 pub mod preconditions;
 pub mod request_log;
+pub mod server_errors;
+
+use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
@@ -33,6 +36,7 @@ use actix_web::{App, Error, web};
 
 use crate::config::CorsSettings;
 use dev_hosts::DevelopmentHosts;
+use server_errors::ServerErrors;
 
 /// What the shared stack needs to know about the server.
 #[derive(Debug, Clone)]
@@ -44,6 +48,8 @@ pub struct Stack {
     pub development: Option<DevelopmentHosts>,
     /// Requests are counted and timed (`metrics.enabled`).
     pub metrics: bool,
+    /// Where `request_log` remembers server errors, for the System page.
+    pub server_errors: Arc<ServerErrors>,
 }
 
 /// Wraps the application in the shared middleware stack (order above).
@@ -71,6 +77,7 @@ where
     <T::Service as Service<ServiceRequest>>::Future: 'static,
     B: MessageBody + 'static,
 {
+    let app = app.app_data(web::Data::from(Arc::clone(&stack.server_errors)));
     let app = match stack.development {
         Some(hosts) => app.app_data(web::Data::new(hosts)),
         None => app,

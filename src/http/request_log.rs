@@ -1,17 +1,20 @@
 //! One log line per request, tagged with a request id that is also sent
 //! back as `X-Request-Id`, so a client's report can be matched to the log.
 
+use std::fmt;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
-use actix_web::Error;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use tracing::{Instrument, Level};
+use actix_web::{Error, web};
+use tracing::Instrument;
+
+use super::server_errors::{ServerError, ServerErrors};
 
 /// The header carrying the request id, both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -19,10 +22,13 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const MAX_CLIENT_REQUEST_ID: usize = 64;
 
 /// Middleware: gives every request an id (the client's `X-Request-Id` when it
-/// is short and plain, else a fresh one) and returns it in the response. When
-/// `info` is enabled, logs method, path (never the query or any header, so
-/// never a token), status and latency, and tags every event logged while
-/// handling the request with the id.
+/// is short and plain, else a fresh one) and returns it in the response.
+/// Every event logged while handling the request is tagged with the id (an
+/// `error`-level span, so the tag is there at every log level). When `info`
+/// is enabled, logs method, path (never the query or any header, so never a
+/// token), status and latency. A server error (5xx) is always logged, at
+/// `error`, and remembered for the System page (`ServerErrors`): the log, the
+/// page and the metrics then agree on it.
 pub async fn log_request(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -34,27 +40,47 @@ pub async fn log_request(
         .filter(|value| is_plain_request_id(value.as_bytes()))
         .cloned()
         .unwrap_or_else(new_request_id);
-    if !tracing::enabled!(target: "coffee_shop::request", Level::INFO) {
-        let mut response = next.call(request).await?;
-        response.headers_mut().insert(REQUEST_ID, id);
-        return Ok(response);
-    }
-    let method = request.method().clone();
-    let path = request.path().to_owned();
-    let span = tracing::info_span!("request", id = id.to_str().unwrap_or_default());
+    let id_text = id.to_str().unwrap_or_default();
+    let span = tracing::error_span!("request", id = id_text);
     let mut response = next.call(request).instrument(span.clone()).await?;
+    let status = response.status().as_u16();
+    let (method, path) = (response.request().method(), response.request().path());
+    let latency_ms = Millis(started.elapsed());
     span.in_scope(|| {
-        tracing::info!(
-            target: "coffee_shop::request",
-            %method,
-            path,
-            status = response.status().as_u16(),
-            latency_ms = %format!("{:.3}", started.elapsed().as_secs_f64() * 1e3),
-            "request"
-        )
+        if response.status().is_server_error() {
+            tracing::error!(target: "coffee_shop::request", %method, path, status, %latency_ms, "request failed");
+        } else {
+            tracing::info!(target: "coffee_shop::request", %method, path, status, %latency_ms, "request");
+        }
     });
+    if response.status().is_server_error() {
+        remember_server_error(&response, id_text);
+    }
     response.headers_mut().insert(REQUEST_ID, id);
     Ok(response)
+}
+
+/// A latency in milliseconds, to the microsecond; formatted only when logged.
+struct Millis(Duration);
+
+impl fmt::Display for Millis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.3}", self.0.as_secs_f64() * 1e3)
+    }
+}
+
+/// Adds a 5xx answer to the application's `ServerErrors`, when it keeps them.
+fn remember_server_error<B>(response: &ServiceResponse<B>, request_id: &str) {
+    let request = response.request();
+    if let Some(errors) = request.app_data::<web::Data<ServerErrors>>() {
+        errors.record(ServerError {
+            at: SystemTime::now(),
+            request_id: request_id.to_owned(),
+            method: request.method().to_string(),
+            path: request.path().to_owned(),
+            status: response.status().as_u16(),
+        });
+    }
 }
 
 /// Letters, digits, `-`, `_` and `.`: safe to echo in a header and a log line.

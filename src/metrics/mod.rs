@@ -18,6 +18,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use metrics::gauge;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
+use crate::system;
+
 /// Latency buckets, in seconds: from half a millisecond (a cached menu) to
 /// five seconds (something is wrong).
 const SECONDS_BUCKETS: [f64; 12] = [
@@ -61,9 +63,9 @@ pub fn exporter() -> Result<PrometheusHandle, MetricsError> {
     let _ = EXPORTER.set(handle.clone());
     gauge!(
         names::BUILD_INFO,
-        "version" => env!("CARGO_PKG_VERSION"),
-        "commit" => env!("COFFEE_SHOP_GIT_COMMIT"),
-        "target" => env!("COFFEE_SHOP_TARGET"),
+        "version" => system::VERSION,
+        "commit" => system::COMMIT,
+        "target" => system::TARGET,
     )
     .set(1.0);
     let upkeep = handle.clone();

@@ -3,9 +3,7 @@
 //! main port it exists only when `metrics.token` is set, and answers only
 //! `Authorization: Bearer <token>` (compared in constant time).
 
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use actix_web::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -20,15 +18,12 @@ use crate::error::ApiError;
 use crate::http::json_errors::read_only_resource;
 use crate::metrics::Scrape;
 use crate::paths;
-use crate::tls::CertificateStore;
+use crate::system::ServerFacts;
 
 /// What a scrape reads, shared by the listeners that serve it.
 pub struct MetricsSource {
     pub exporter: PrometheusHandle,
-    pub started: SystemTime,
-    /// The database file and its write-ahead log.
-    pub database_files: [PathBuf; 2],
-    pub certificates: Option<Arc<CertificateStore>>,
+    pub facts: Arc<ServerFacts>,
 }
 
 /// Who may scrape on this listener.
@@ -59,12 +54,9 @@ async fn scrape(
     let sessions_active = database
         .run(move |conn| db::count_active_sessions(conn, now))
         .await?;
+    let facts = &source.facts;
     let scrape = Scrape {
-        database_bytes: source
-            .database_files
-            .iter()
-            .map(|file| file_size(file))
-            .sum(),
+        database_bytes: facts.database_bytes(),
         sessions_active,
         signing_keys: match verifier.keys_status() {
             KeysStatus::Loaded { keys } => Some(keys),
@@ -75,14 +67,14 @@ async fn scrape(
         // for a provider that was never reachable too.
         keys_fetched_at: verifier
             .key_store()
-            .map(|keys| keys.last_success().unwrap_or(source.started)),
-        certificate_expires: source
+            .map(|keys| keys.last_success().unwrap_or(facts.started)),
+        certificate_expires: facts
             .certificates
             .as_ref()
             .and_then(|store| store.serving())
             .map(|certificate| certificate.not_after),
     };
-    let body = scrape.render(&source.exporter, source.started);
+    let body = scrape.render(&source.exporter, facts.started);
     Ok(HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, PROMETHEUS_TEXT))
         .insert_header((CACHE_CONTROL, "no-store"))
@@ -107,8 +99,4 @@ fn presents(request: &HttpRequest, token: &Secret) -> bool {
     digest(presented.trim())
         .ct_eq(&digest(token.expose()))
         .into()
-}
-
-fn file_size(path: &std::path::Path) -> u64 {
-    std::fs::metadata(path).map_or(0, |metadata| metadata.len())
 }

@@ -54,6 +54,17 @@ impl TestCa {
         })
     }
 
+    /// A leaf valid now, until midnight UTC at the start of this date.
+    pub fn issue_expiring(
+        &self,
+        names: &[&str],
+        (year, month, day): (i32, u8, u8),
+    ) -> IssuedCertificate {
+        self.issue_with(names, |params| {
+            params.not_after = date_time_ymd(year, month, day);
+        })
+    }
+
     fn issue_with(
         &self,
         names: &[&str],

@@ -24,5 +24,6 @@ mod metrics;
 mod oidc;
 mod openapi;
 mod storage;
+mod system;
 mod tls;
 mod versions;

@@ -26,11 +26,16 @@ struct MeteredServer {
     server: ServerProcess,
     metrics_port: u16,
     jwks: JwksServer,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl MeteredServer {
     fn start() -> Self {
+        Self::start_with(|_| {})
+    }
+
+    /// Started with `tweak` applied to its command; its log (stderr) is kept.
+    fn start_with(tweak: impl FnOnce(&mut Command)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let jwks = JwksServer::start(&[&keys()[0]]);
         let metrics_port = free_port();
@@ -39,6 +44,7 @@ impl MeteredServer {
             &dir.path().join("coffee-shop.db"),
             &jwks,
         );
+        let log = std::fs::File::create(dir.path().join("server.log")).expect("a log file");
         command
             .env("COFFEE_SHOP__AUTH__AUDIENCE", AUDIENCE)
             .env("COFFEE_SHOP__METRICS__ENABLED", "true")
@@ -47,15 +53,22 @@ impl MeteredServer {
                 format!("127.0.0.1:{metrics_port}"),
             )
             .env("COFFEE_SHOP__METRICS__TOKEN", METRICS_TOKEN)
-            .stdout(Stdio::null());
+            .stdout(Stdio::null())
+            .stderr(log);
+        tweak(&mut command);
         let server = ServerProcess::spawn(command);
         assert!(server.answers("/readyz", 200, Duration::from_secs(15)));
         Self {
             server,
             metrics_port,
             jwks,
-            _dir: dir,
+            dir,
         }
+    }
+
+    /// What the server has logged so far.
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).expect("the log")
     }
 
     fn claims(&self, permissions: &[&str]) -> Value {
@@ -76,21 +89,26 @@ impl MeteredServer {
     }
 
     fn scrape(&self) -> Vec<Sample> {
-        let response = call(
-            &format!("http://127.0.0.1:{}/metrics", self.metrics_port),
-            "GET",
-            None,
-            None,
-        );
-        assert_eq!(response.status, 200, "{}", response.text);
-        assert!(
-            response
-                .header("content-type")
-                .is_some_and(|t| t.starts_with("text/plain; version=0.0.4")),
-            "the text exposition format"
-        );
-        parse_exposition(&response.text)
+        scrape_port(self.metrics_port)
     }
+}
+
+/// Scrapes the listener on `metrics_port`, parsed by the reference parser.
+fn scrape_port(metrics_port: u16) -> Vec<Sample> {
+    let response = call(
+        &format!("http://127.0.0.1:{metrics_port}/metrics"),
+        "GET",
+        None,
+        None,
+    );
+    assert_eq!(response.status, 200, "{}", response.text);
+    assert!(
+        response
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("text/plain; version=0.0.4")),
+        "the text exposition format"
+    );
+    parse_exposition(&response.text)
 }
 
 fn call(url: &str, method: &str, token: Option<&str>, body: Option<&Value>) -> TestResponse {
@@ -473,4 +491,123 @@ fn a_metrics_port_in_use_is_named_with_its_setting() {
         .expect("the taken port is refused");
     let message = refused.to_string();
     assert!(message.contains("metrics.bind"), "{message}");
+}
+
+#[test]
+fn a_server_error_is_counted_and_logged_under_one_request_id() {
+    let app = MeteredServer::start();
+    let database = rusqlite::Connection::open(app.dir.path().join("coffee-shop.db")).expect("open");
+    database
+        .execute(
+            "INSERT INTO drinks (title, title_key, recipe) VALUES ('Bad', 'bad', ?1)",
+            [json!([{"name": "x", "color": "expression(x)", "parts": 1}]).to_string()],
+        )
+        .expect("a corrupt row behind the API's back");
+    let failed = app.call("GET", "/drinks", None, None);
+    assert_eq!(failed.status, 500);
+    let request_id = failed.header("x-request-id").expect("a request id");
+
+    let samples = app.scrape();
+    let server_errors = figure(
+        &samples,
+        "coffee_shop_http_requests_total",
+        &[("route", "/drinks"), ("method", "GET"), ("status", "5xx")],
+    );
+    assert_eq!(server_errors, 1.0);
+    let log = app.log();
+    let answered = log
+        .lines()
+        .find(|line| line.contains(request_id) && line.contains("status=500"));
+    let answered = answered.unwrap_or_else(|| panic!("no line for {request_id}: {log}"));
+    assert!(answered.contains("ERROR"), "logged as an error: {answered}");
+}
+
+#[test]
+fn sign_ins_and_sessions_are_counted() {
+    let provider = crate::oidc::OidcProvider::start();
+    let issuer = provider.issuer();
+    let app = MeteredServer::start_with(|command| {
+        command
+            .env("COFFEE_SHOP__AUTH__ISSUER", &issuer)
+            .env(
+                "COFFEE_SHOP__AUTH__JWKS_URL",
+                format!("{issuer}.well-known/jwks.json"),
+            )
+            .env("COFFEE_SHOP__DASHBOARD__CLIENT_ID", crate::oidc::CLIENT_ID)
+            .env(
+                "COFFEE_SHOP__DASHBOARD__CLIENT_SECRET",
+                crate::oidc::CLIENT_SECRET,
+            );
+    });
+    let browser = crate::oidc::Browser::at(&app.server.url(""));
+    let landed = browser.sign_in(&provider, crate::oidc::User::new("auth0|m", "Mo", MANAGER));
+    assert_eq!(landed.status, 303, "{}", landed.text);
+    let forged = browser.get("/admin/callback?code=forged&state=forged");
+    assert_eq!(forged.status, 400, "{}", forged.text);
+
+    let samples = app.scrape();
+    let sign_ins = |outcome| {
+        figure(
+            &samples,
+            "coffee_shop_admin_signins_total",
+            &[("outcome", outcome)],
+        )
+    };
+    assert_eq!(sign_ins("ok"), 1.0);
+    assert_eq!(sign_ins("refused"), 1.0);
+    assert_eq!(
+        figure(&samples, "coffee_shop_admin_sessions_active", &[]),
+        1.0
+    );
+}
+
+#[test]
+fn https_handshakes_and_the_certificate_expiry_are_exported() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let issued = test_ca().issue_expiring(&["127.0.0.1"], (2099, 1, 1));
+    std::fs::write(dir.path().join("cert.pem"), issued.cert_pem).expect("write cert");
+    std::fs::write(dir.path().join("key.pem"), issued.key_pem).expect("write key");
+    let (port, metrics_port) = (free_port(), free_port());
+    let mut command = Command::new(env!("CARGO_BIN_EXE_coffee-shop"));
+    command
+        .env_clear()
+        .current_dir(dir.path())
+        .env("COFFEE_SHOP__TLS__CERT", dir.path().join("cert.pem"))
+        .env("COFFEE_SHOP__TLS__KEY", dir.path().join("key.pem"))
+        .env("COFFEE_SHOP__TLS__HTTPS_BIND", format!("127.0.0.1:{port}"))
+        .env("COFFEE_SHOP__TLS__HTTP_BIND", "off")
+        .env("COFFEE_SHOP__METRICS__ENABLED", "true")
+        .env(
+            "COFFEE_SHOP__METRICS__BIND",
+            format!("127.0.0.1:{metrics_port}"),
+        )
+        .stdout(Stdio::null());
+    let _server = ServerProcess::spawn_on(command, port);
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let config = coffee_shop_testkit::tls::client_config(&[&test_ca().pem()]);
+    let get = || coffee_shop_testkit::tls::https_get(address, "127.0.0.1", &config, "/healthz");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while get().is_err() {
+        assert!(std::time::Instant::now() < deadline, "never served HTTPS");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for _ in 0..3 {
+        assert_eq!(get().expect("served").status, 200);
+    }
+
+    let samples = scrape_port(metrics_port);
+    assert_eq!(
+        figure(&samples, "coffee_shop_tls_handshakes_total", &[]),
+        4.0,
+        "one per connection: each request above opened its own"
+    );
+    assert_eq!(
+        figure(
+            &samples,
+            "coffee_shop_tls_certificate_expiry_timestamp_seconds",
+            &[]
+        ),
+        4_070_908_800.0,
+        "2099-01-01T00:00:00Z"
+    );
 }

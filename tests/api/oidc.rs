@@ -119,7 +119,7 @@ impl OidcProvider {
         }
     }
 
-    /// From now on the key set holds only another key.
+    /// From now on the key set holds only another key, which signs.
     pub fn rotate_keys(&self) {
         *self.state.rotated.lock().expect("lock") = true;
     }
@@ -144,13 +144,17 @@ async fn discovery(state: web::Data<ProviderState>) -> HttpResponse {
     }))
 }
 
-async fn jwks(state: web::Data<ProviderState>) -> HttpResponse {
-    let published = if *state.rotated.lock().expect("lock") {
+/// The one key the provider publishes and signs with.
+fn signing_key(state: &ProviderState) -> &'static TestKey {
+    if *state.rotated.lock().expect("lock") {
         &keys()[1]
     } else {
         &keys()[0]
-    };
-    HttpResponse::Ok().json(json!({"keys": [published.jwk()]}))
+    }
+}
+
+async fn jwks(state: web::Data<ProviderState>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"keys": [signing_key(&state).jwk()]}))
 }
 
 /// Signs the configured user in at once (as if they had typed a password)
@@ -218,7 +222,7 @@ async fn token(
     let issuer = state.issuer.lock().expect("lock").clone();
     let user = &grant.user;
     let exp = now() + user.ttl_secs;
-    let access_token = keys()[0].sign(&json!({
+    let access_token = signing_key(&state).sign(&json!({
         "iss": issuer, "sub": user.sub, "aud": [AUDIENCE, format!("{issuer}userinfo")],
         "iat": now(), "exp": exp, "permissions": user.permissions,
     }));
@@ -234,7 +238,7 @@ async fn token(
     for (claim, value) in state.id_token_extra.lock().expect("lock").iter() {
         id_claims[claim] = value.clone();
     }
-    let id_token = keys()[0].sign(&id_claims);
+    let id_token = signing_key(&state).sign(&id_claims);
     let mut issued = state.issued.lock().expect("lock");
     issued.push(access_token.clone());
     issued.push(id_token.clone());

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::context::Admin;
 use super::render;
-use super::views::{IngredientLine, Layout};
+use super::views::{IngredientLine, Layout, Moment};
 use crate::db::{self, ActivityEntry, Database};
 use crate::domain::Permission;
 use crate::error::PageError;
@@ -53,11 +53,7 @@ pub struct ActivityPage {
 
 /// One change on the activity page.
 pub struct ActivityLine {
-    /// When, as stored (RFC 3339, UTC): the `<time datetime>` the browser
-    /// shows in its own zone.
-    pub at: String,
-    /// When, as shown without JavaScript: "2026-12-02 04:35 UTC".
-    pub at_text: String,
+    pub at: Moment,
     pub person: String,
     /// The subject, shown as a tooltip when a name is shown.
     pub subject: String,
@@ -92,14 +88,7 @@ impl ActivityLine {
             _ => "Deleted",
         };
         Self {
-            at: entry.at.clone(),
-            at_text: entry
-                .at
-                .replace('T', " ")
-                .chars()
-                .take(16)
-                .collect::<String>()
-                + " UTC",
+            at: Moment::of_stored(&entry.at),
             person,
             subject: entry.actor.clone(),
             action,

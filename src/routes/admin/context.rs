@@ -34,6 +34,11 @@ impl Admin {
         self.session.require(permission)
     }
 
+    /// Succeeds for a manager (else a 403 page).
+    pub fn require_manager(&self) -> Result<(), PageError> {
+        self.session.require_manager()
+    }
+
     /// The frame of a page titled `title`, with `section` current in the
     /// navigation, for this person.
     pub fn layout(&self, title: impl Into<String>, section: &'static str) -> Layout {

@@ -1,8 +1,9 @@
 //! The admin pages under `/admin`: server-rendered with askama, for
 //! managers and baristas in a browser. Sign-in (`signin`), the menu and
 //! deletion (`drinks`), the drink editor (`editor`, reading forms with
-//! `form`), the activity log (`activity`), the guard every handler takes
-//! (`context`) and what the templates are given (`views`).
+//! `form`), the activity log (`activity`), the managers' System page
+//! (`system`), the guard every handler takes (`context`) and what the
+//! templates are given (`views`).
 //!
 //! Every answer here carries the security headers; every error becomes an
 //! HTML page in the dashboard's look with the right status
@@ -14,6 +15,7 @@ mod drinks;
 mod editor;
 mod form;
 mod signin;
+mod system;
 mod views;
 mod wording;
 
@@ -132,6 +134,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(drinks::delete)),
             )
             .route(at(paths::ACTIVITY), web::get().to(activity::activity_page))
+            .route(at(paths::SYSTEM), web::get().to(system::system_page))
             .default_service(web::to(not_found)),
     );
 }

@@ -2,6 +2,8 @@
 //! cup picture, and one struct per template. askama escapes every value;
 //! nothing here is ever marked safe.
 
+use std::time::SystemTime;
+
 use askama::Template;
 
 use crate::auth::session::AdminSession;
@@ -23,6 +25,8 @@ pub struct UserNav {
     pub name: String,
     pub csrf_token: String,
     pub can_create: bool,
+    /// Sees the System page.
+    pub is_manager: bool,
 }
 
 impl Layout {
@@ -41,6 +45,7 @@ impl Layout {
             name: session.display_name.clone(),
             csrf_token: session.csrf_token.clone(),
             can_create: session.can(Permission::PostDrinks),
+            is_manager: session.is_manager(),
         });
         self
     }
@@ -48,6 +53,29 @@ impl Layout {
     pub fn with_flash(mut self, flash: Option<String>) -> Self {
         self.flash = flash;
         self
+    }
+}
+
+/// A point in time as pages show it: `datetime` for `<time>` (which a
+/// small script shows in the browser's zone), and `text` in UTC for when
+/// JavaScript is off: "2026-12-02 04:35 UTC".
+pub struct Moment {
+    pub datetime: String,
+    pub text: String,
+}
+
+impl Moment {
+    pub fn at(time: SystemTime) -> Self {
+        Self::of_stored(&humantime::format_rfc3339_seconds(time).to_string())
+    }
+
+    /// A time stored as RFC 3339 in UTC ("2026-12-02T04:35:10.123Z").
+    pub fn of_stored(rfc3339: &str) -> Self {
+        let minutes: String = rfc3339.replace('T', " ").chars().take(16).collect();
+        Self {
+            datetime: rfc3339.to_owned(),
+            text: format!("{minutes} UTC"),
+        }
     }
 }
 
