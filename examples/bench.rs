@@ -327,7 +327,7 @@ fn prepare_database(path: &Path, menu: Menu) {
             }))
             .expect("valid drink");
             let tx = conn.transaction().expect("begin");
-            create_drink(&tx, &drink, "bench").expect("insert");
+            create_drink(&tx, &drink, "bench", u32::MAX).expect("insert");
             tx.commit().expect("commit");
         }
     }
@@ -399,7 +399,11 @@ fn compare_same_run(
 
 /// A fresh server on `db`, once it is ready.
 fn start_server(binary: &Path, db: &Path, jwks: &JwksServer) -> ServerProcess {
-    let server = ServerProcess::spawn(command_for(binary, db, jwks));
+    let mut command = command_for(binary, db, jwks);
+    // The write scenarios add far more drinks than a café's menu holds: the
+    // cap (default 1,000) would turn them into refusals.
+    command.env("COFFEE_SHOP__MENU__MAX_DRINKS", "1000000");
+    let server = ServerProcess::spawn(command);
     assert!(
         server.answers("/readyz", 200, Duration::from_secs(10)),
         "the server became ready"
@@ -475,7 +479,7 @@ fn raw_insert_rate(dir: &Path, duration: Duration) -> f64 {
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .expect("begin");
-        create_drink(&tx, &drink, "raw").expect("insert");
+        create_drink(&tx, &drink, "raw", u32::MAX).expect("insert");
         tx.commit().expect("commit");
         inserts += 1;
     }

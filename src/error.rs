@@ -52,6 +52,12 @@ pub enum ApiError {
         problem: StorageProblem,
         message: &'static str,
     },
+    /// 409: creating a drink would pass `menu.max_drinks`.
+    #[error(
+        "the menu already holds {max} drinks, the most it may (menu.max_drinks): \
+         delete a drink before adding another"
+    )]
+    MenuFull { max: u32 },
     /// 401: `/metrics` on the main port without the right `metrics.token`.
     #[error("the metrics answer only to `Authorization: Bearer <metrics.token>`")]
     MetricsTokenRequired,
@@ -116,6 +122,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict(_) => "conflict",
+            ApiError::MenuFull { .. } => "menu_full",
             ApiError::PreconditionFailed(_) => "precondition_failed",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::RequestTimeout(_) => "request_timeout",
@@ -141,6 +148,7 @@ impl From<DbError> for ApiError {
             DbError::TitleTaken => {
                 ApiError::Conflict("a drink with this title already exists".into())
             }
+            DbError::MenuFull { max } => ApiError::MenuFull { max },
             DbError::Stale => ApiError::PreconditionFailed(
                 "the drink has changed since your copy (If-Match): fetch it again and retry".into(),
             ),
@@ -186,7 +194,7 @@ impl ResponseError for ApiError {
             }
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::MenuFull { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
@@ -269,6 +277,9 @@ pub enum PageError {
     /// Signed in without the permission this page needs.
     #[error("this page needs the `{0}` permission")]
     MissingPermission(Permission),
+    /// A page for managers (every permission), asked for by someone else.
+    #[error("This page is for managers.")]
+    ManagersOnly,
     /// A form without a valid CSRF token, or from another site.
     #[error(
         "this form has expired or did not come from this site; go back, reload the page and try again"
@@ -301,7 +312,9 @@ impl PageError {
     pub fn title(&self) -> &'static str {
         match self {
             PageError::SignInRequired { .. } => "Please sign in",
-            PageError::MissingPermission(_) | PageError::Csrf => "Not allowed",
+            PageError::MissingPermission(_) | PageError::ManagersOnly | PageError::Csrf => {
+                "Not allowed"
+            }
             PageError::NotFound(_) => "Not found",
             PageError::BadForm(_) => "That did not work",
             PageError::SignInFailed(_) | PageError::SignInNotCompleted(_) => "Sign-in did not work",
@@ -320,7 +333,9 @@ impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self {
             PageError::SignInRequired { .. } => StatusCode::SEE_OTHER,
-            PageError::MissingPermission(_) | PageError::Csrf => StatusCode::FORBIDDEN,
+            PageError::MissingPermission(_) | PageError::ManagersOnly | PageError::Csrf => {
+                StatusCode::FORBIDDEN
+            }
             PageError::NotFound(_) => StatusCode::NOT_FOUND,
             PageError::BadForm(_) | PageError::SignInNotCompleted(_) => StatusCode::BAD_REQUEST,
             PageError::SignInFailed(_) => StatusCode::BAD_GATEWAY,

@@ -186,7 +186,7 @@ impl Application {
         };
         let admin = AdminState::new(&settings, dashboard_client, base_url, allowed_origin, keys);
         let shared = SharedState {
-            menu: web::Data::new(MenuService::new(database.clone())),
+            menu: web::Data::new(MenuService::new(database.clone(), settings.menu.max_drinks)),
             database: web::Data::new(database.clone()),
             verifier,
             admin: Arc::new(admin),

@@ -90,16 +90,16 @@ impl AdminSession {
 
     /// A manager holds every permission (a barista only reads recipes).
     pub fn is_manager(&self) -> bool {
-        Permission::ALL
-            .into_iter()
-            .all(|permission| self.can(permission))
+        self.permissions.is_manager()
     }
 
-    /// Succeeds for a manager; else a 403 naming the first permission missing.
+    /// Succeeds for a manager; else the 403 page of managers' pages.
     pub fn require_manager(&self) -> Result<(), PageError> {
-        Permission::ALL
-            .into_iter()
-            .try_for_each(|permission| self.require(permission))
+        if self.is_manager() {
+            Ok(())
+        } else {
+            Err(PageError::ManagersOnly)
+        }
     }
 }
 

@@ -48,9 +48,11 @@ pub fn export(settings: &Settings, file: Option<&Path>, force: bool) -> CommandR
 pub fn import(settings: &Settings, file: &Path, replace: bool) -> CommandResult {
     let drinks = read_menu_file(file)?;
     let database = Database::open(&settings.database)?;
-    let summary: ImportSummary = actix_web::rt::System::new().block_on(
-        database.write(move |conn| db::import_menu(conn, &drinks, replace, IMPORT_ACTOR)),
-    )?;
+    let max_drinks = settings.menu.max_drinks;
+    let summary: ImportSummary = actix_web::rt::System::new()
+        .block_on(database.write(move |conn| {
+            db::import_menu(conn, &drinks, replace, IMPORT_ACTOR, max_drinks)
+        }))?;
     println!(
         "imported {}: {} created, {} updated, {} unchanged, {} deleted",
         file.display(),

@@ -44,6 +44,7 @@ pub struct Settings {
     pub dashboard: DashboardSettings,
     pub tls: TlsSettings,
     pub metrics: MetricsSettings,
+    pub menu: MenuSettings,
     /// Development mode (`serve --dev`); only the command line sets it, never
     /// a file or the environment, so a café machine cannot slip into it.
     #[serde(skip)]
@@ -131,6 +132,14 @@ pub struct IdentityProvider {
     pub issuer: String,
     pub audience: String,
     pub jwks_url: String,
+}
+
+/// `[menu]`: bounds on what the menu holds.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MenuSettings {
+    /// The most drinks the menu may hold.
+    pub max_drinks: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

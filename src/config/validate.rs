@@ -50,6 +50,7 @@ impl Settings {
     }
 
     fn validate_database_and_web(&self) -> Result<(), SettingsError> {
+        check_range("menu.max_drinks", self.menu.max_drinks.into(), 1, 1_000_000)?;
         if self.database.pool_size == 0 {
             return Err(invalid(
                 "database.pool_size",

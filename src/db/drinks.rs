@@ -23,7 +23,19 @@ pub fn find_drink(conn: &Connection, id: DrinkId) -> Result<Option<Drink>, DbErr
 }
 
 /// Creates a drink; `TitleTaken` when the title exists ignoring case.
-pub fn create_drink(conn: &Connection, drink: &NewDrink, actor: &str) -> Result<Drink, DbError> {
+pub fn create_drink(
+    conn: &Connection,
+    drink: &NewDrink,
+    actor: &str,
+    max_drinks: u32,
+) -> Result<Drink, DbError> {
+    // Counted in the writer's transaction: no two creations can both pass.
+    let drinks: i64 = conn
+        .prepare_cached("SELECT count(*) FROM drinks")?
+        .query_row([], |row| row.get(0))?;
+    if drinks >= i64::from(max_drinks) {
+        return Err(DbError::MenuFull { max: max_drinks });
+    }
     let id = insert_row(conn, &drink.title, &drink.recipe)?;
     let created = Drink {
         id,
@@ -110,16 +122,29 @@ pub struct ImportSummary {
 /// Brings the menu in line with `drinks` inside the caller's transaction: a
 /// drink whose title matches one on the menu (ignoring case) updates it,
 /// others are created, and with `replace` every drink not in `drinks` is
-/// deleted. Each change writes its activity row. The titles in `drinks`
-/// must be distinct (ignoring case).
+/// deleted (first, so a replacing import counts only what it keeps against
+/// `max_drinks`). Each change writes its activity row. The titles in
+/// `drinks` must be distinct (ignoring case).
 pub fn import_menu(
     conn: &Connection,
     drinks: &[NewDrink],
     replace: bool,
     actor: &str,
+    max_drinks: u32,
 ) -> Result<ImportSummary, DbError> {
     let mut summary = ImportSummary::default();
     let existing = list_drinks(conn)?;
+    if replace {
+        let wanted: std::collections::HashSet<String> =
+            drinks.iter().map(|d| d.title.uniqueness_key()).collect();
+        for gone in existing
+            .iter()
+            .filter(|d| !wanted.contains(&d.title.uniqueness_key()))
+        {
+            delete_drink(conn, gone.id, actor, None)?;
+            summary.deleted += 1;
+        }
+    }
     for drink in drinks {
         let key = drink.title.uniqueness_key();
         match existing.iter().find(|d| d.title.uniqueness_key() == key) {
@@ -136,20 +161,9 @@ pub fn import_menu(
                 }
             }
             None => {
-                create_drink(conn, drink, actor)?;
+                create_drink(conn, drink, actor, max_drinks)?;
                 summary.created += 1;
             }
-        }
-    }
-    if replace {
-        let wanted: std::collections::HashSet<String> =
-            drinks.iter().map(|d| d.title.uniqueness_key()).collect();
-        for gone in existing
-            .iter()
-            .filter(|d| !wanted.contains(&d.title.uniqueness_key()))
-        {
-            delete_drink(conn, gone.id, actor, None)?;
-            summary.deleted += 1;
         }
     }
     Ok(summary)

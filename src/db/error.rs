@@ -32,6 +32,9 @@ pub enum DbError {
     WriteFailed(WriteFailure),
     #[error("backup failed: {0}")]
     Backup(String),
+    /// Creating a drink would pass `menu.max_drinks`.
+    #[error("the menu already holds {max} drinks, the most menu.max_drinks allows")]
+    MenuFull { max: u32 },
 }
 
 /// A storage condition the operator must fix; writes fail, reads go on.

@@ -59,6 +59,18 @@ impl Permissions {
     pub fn contains(self, permission: Permission) -> bool {
         self.0 & permission.bit() != 0
     }
+
+    /// A manager holds every permission.
+    pub fn is_manager(self) -> bool {
+        Permission::ALL
+            .into_iter()
+            .all(|permission| self.contains(permission))
+    }
+
+    /// A barista holds the detail permission and nothing more.
+    pub fn is_barista(self) -> bool {
+        self == [Permission::GetDrinksDetail.as_str()].into_iter().collect()
+    }
 }
 
 impl<'a> FromIterator<&'a str> for Permissions {

@@ -15,6 +15,7 @@ use actix_web::{Error, web};
 use tracing::Instrument;
 
 use super::server_errors::{ServerError, ServerErrors};
+use crate::paths;
 
 /// The header carrying the request id, both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -22,13 +23,16 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const MAX_CLIENT_REQUEST_ID: usize = 64;
 
 /// Middleware: gives every request an id (the client's `X-Request-Id` when it
-/// is short and plain, else a fresh one) and returns it in the response.
-/// Every event logged while handling the request is tagged with the id (an
-/// `error`-level span, so the tag is there at every log level). When `info`
-/// is enabled, logs method, path (never the query or any header, so never a
-/// token), status and latency. A server error (5xx) is always logged, at
-/// `error`, and remembered for the System page (`ServerErrors`): the log, the
-/// page and the metrics then agree on it.
+/// is short and plain, else a fresh one) and returns it in the response. When
+/// `info` is enabled, logs method, path (never the query or any header, so
+/// never a token), status and latency, and tags every event logged while
+/// handling the request with the id.
+///
+/// A server error (5xx) is logged at `error` with its id on the line itself,
+/// so it shows at any level that keeps errors, and is remembered for the
+/// System page (`ServerErrors`): the log, the page and the metrics agree on
+/// it. A `/readyz` 503 is the readiness answer, not a fault: it is logged at
+/// `warn` and not remembered, so a probe cannot push real errors out.
 pub async fn log_request(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -41,19 +45,20 @@ pub async fn log_request(
         .cloned()
         .unwrap_or_else(new_request_id);
     let id_text = id.to_str().unwrap_or_default();
-    let span = tracing::error_span!("request", id = id_text);
+    // Disabled (and nearly free) below `info`.
+    let span = tracing::info_span!("request", id = id_text);
     let mut response = next.call(request).instrument(span.clone()).await?;
     let status = response.status().as_u16();
     let (method, path) = (response.request().method(), response.request().path());
     let latency_ms = Millis(started.elapsed());
-    span.in_scope(|| {
-        if response.status().is_server_error() {
-            tracing::error!(target: "coffee_shop::request", %method, path, status, %latency_ms, "request failed");
-        } else {
+    if !response.status().is_server_error() {
+        span.in_scope(|| {
             tracing::info!(target: "coffee_shop::request", %method, path, status, %latency_ms, "request");
-        }
-    });
-    if response.status().is_server_error() {
+        });
+    } else if path == paths::READYZ {
+        tracing::warn!(target: "coffee_shop::request", id = id_text, %method, path, status, %latency_ms, "not ready");
+    } else {
+        tracing::error!(target: "coffee_shop::request", id = id_text, %method, path, status, %latency_ms, "request failed");
         remember_server_error(&response, id_text);
     }
     response.headers_mut().insert(REQUEST_ID, id);
@@ -119,6 +124,34 @@ mod tests {
         assert!(!is_plain_request_id(b"has space"));
         assert!(!is_plain_request_id(b"line\nbreak"));
         assert!(!is_plain_request_id(&[b'a'; 65]));
+    }
+
+    #[actix_web::test]
+    async fn server_errors_are_remembered_but_not_readiness_answers() {
+        use actix_web::middleware::from_fn;
+        use actix_web::{App, HttpResponse, test};
+
+        let errors = web::Data::new(ServerErrors::default());
+        let app = test::init_service(
+            App::new()
+                .app_data(errors.clone())
+                .wrap(from_fn(log_request))
+                .route(
+                    paths::READYZ,
+                    web::get().to(HttpResponse::ServiceUnavailable),
+                )
+                .route("/boom", web::get().to(HttpResponse::InternalServerError))
+                .route("/fine", web::get().to(HttpResponse::Ok)),
+        )
+        .await;
+        for path in [paths::READYZ, "/fine", "/boom?token=secret"] {
+            test::call_service(&app, test::TestRequest::get().uri(path).to_request()).await;
+        }
+        let remembered = errors.newest_first();
+        assert_eq!(remembered.len(), 1, "{remembered:?}");
+        assert_eq!(remembered[0].path, "/boom", "never the query");
+        assert_eq!(remembered[0].status, 500);
+        assert_eq!(remembered[0].request_id.len(), 16);
     }
 
     #[test]

@@ -17,14 +17,18 @@ use crate::domain::{Drink, DrinkChanges, DrinkId, ExpectedVersion, NewDrink};
 pub struct MenuService {
     database: Database,
     cache: cache::MenuCache,
+    /// `menu.max_drinks`: creating beyond it is refused.
+    max_drinks: u32,
 }
 
 impl MenuService {
-    /// A menu over `database`; the first read renders it.
-    pub fn new(database: Database) -> Self {
+    /// A menu over `database`, holding at most `max_drinks`; the first read
+    /// renders it.
+    pub fn new(database: Database, max_drinks: u32) -> Self {
         Self {
             database,
             cache: cache::MenuCache::new(),
+            max_drinks,
         }
     }
 
@@ -39,10 +43,12 @@ impl MenuService {
         Ok(snapshot.drinks.iter().find(|drink| drink.id == id).cloned())
     }
 
-    /// Creates a drink, recording `actor` in the activity log.
+    /// Creates a drink, recording `actor` in the activity log; `MenuFull`
+    /// when the menu already holds `max_drinks`.
     pub async fn create(&self, drink: NewDrink, actor: String) -> Result<Drink, DbError> {
+        let max_drinks = self.max_drinks;
         self.database
-            .write(move |conn| db::create_drink(conn, &drink, &actor))
+            .write(move |conn| db::create_drink(conn, &drink, &actor, max_drinks))
             .await
     }
 

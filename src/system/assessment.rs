@@ -308,6 +308,28 @@ mod tests {
     }
 
     #[test]
+    fn a_long_refresh_interval_moves_the_staleness_threshold() {
+        let history = fetched(3 * HOUR, None);
+        let observe_with = |refresh_interval| {
+            assess(&Observations {
+                now: now(),
+                database_ready: true,
+                keys: KeysObserved::Provider {
+                    loaded: true,
+                    history: &history,
+                    refresh_interval,
+                },
+                development: false,
+                tls: None,
+                server_errors: &[],
+            })
+            .level
+        };
+        assert_eq!(observe_with(HOUR), Level::Amber, "past two intervals");
+        assert_eq!(observe_with(2 * HOUR), Level::Green, "within two intervals");
+    }
+
+    #[test]
     fn certificates_near_expiry_are_amber_and_expired_ones_red() {
         let keys = fetched(Duration::from_secs(60), None);
         let soon = serving(10 * 24 * HOUR);

@@ -23,8 +23,9 @@ pub const TARGET: &str = env!("COFFEE_SHOP_TARGET");
 /// Facts about the running server, shared by every worker.
 pub struct ServerFacts {
     pub started: SystemTime,
-    /// The database file and its write-ahead log.
-    pub database_files: [PathBuf; 2],
+    pub database_file: PathBuf,
+    /// The database's write-ahead log.
+    pub wal_file: PathBuf,
     /// With TLS on: the certificate served.
     pub certificates: Option<Arc<CertificateStore>>,
     pub server_errors: Arc<ServerErrors>,
@@ -38,10 +39,8 @@ impl ServerFacts {
     pub fn new(settings: &Settings, certificates: Option<Arc<CertificateStore>>) -> Self {
         Self {
             started: SystemTime::now(),
-            database_files: [
-                settings.database.path.clone(),
-                settings.database.sibling_file("-wal"),
-            ],
+            database_file: settings.database.path.clone(),
+            wal_file: settings.database.sibling_file("-wal"),
             certificates,
             server_errors: Arc::default(),
             issuer: settings
@@ -56,7 +55,7 @@ impl ServerFacts {
 
     /// The database's size on disk: its file and write-ahead log.
     pub fn database_bytes(&self) -> u64 {
-        self.database_files
+        [&self.database_file, &self.wal_file]
             .iter()
             .map(|file| std::fs::metadata(file).map_or(0, |metadata| metadata.len()))
             .sum()

@@ -500,6 +500,32 @@ fn a_taken_title_is_shown_on_the_title_field() {
 }
 
 #[test]
+fn a_full_menu_keeps_the_new_drink_in_the_editor() {
+    let provider = OidcProvider::start();
+    let app = spawn_dashboard_with(&provider, |settings| settings.menu.max_drinks = 7);
+    let browser = Browser::new(&app);
+    browser.sign_in(&provider, manager());
+    let csrf = browser.csrf_token();
+    let refused = browser.post(
+        "/admin/drinks",
+        &drink_form(&csrf, "Cortado", &[("espresso", "#3b2314", "1")], "save"),
+    );
+    assert_eq!(refused.status, 409);
+    assert!(
+        refused
+            .text
+            .contains("The menu already holds 7 drinks, the most it may."),
+        "{}",
+        refused.text
+    );
+    assert!(
+        refused.text.contains("value=\"Cortado\""),
+        "the input is kept"
+    );
+    assert_eq!(drink_count(&app), 7);
+}
+
+#[test]
 fn edit_and_delete_go_through_confirmation_and_the_activity_log() {
     let (provider, app, browser) = signed_in_dashboard(manager());
     let csrf = browser.csrf_token();
@@ -772,6 +798,14 @@ fn the_callback_never_shows_the_words_of_a_link_it_did_not_start() {
         refused.text
     );
     assert!(!refused.text.contains("555-0100"), "{}", refused.text);
+
+    // The provider failing (not the person stopping) is a bad gateway.
+    provider.sign_in_as(manager());
+    let start = browser.get("/admin/login/start");
+    browser.follow(&start);
+    let state = provider.last_authorize()["state"].clone();
+    let failed = browser.get(&format!("/admin/callback?state={state}&error=server_error"));
+    assert_eq!(failed.status, 502, "{}", failed.text);
 }
 
 #[test]

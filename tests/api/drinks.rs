@@ -479,3 +479,35 @@ fn concurrent_writes_are_all_kept_and_conflicts_stay_isolated() {
         "one activity row per kept change, none for the refused"
     );
 }
+
+#[test]
+fn creating_beyond_menu_max_drinks_is_refused_and_changes_nothing() {
+    // The sample menu has seven drinks: room for one more.
+    let app = spawn_tweaked_app(|settings| settings.menu.max_drinks = 8);
+    let token = app.token(MANAGER);
+    let drink = |title: &str| json!({"title": title, "recipe": [{"name": "milk", "color": "white", "parts": 1}]});
+    app.post("/drinks", Some(&token), &drink("Eighth"))
+        .assert_ok();
+    let activity_before: i64 = app
+        .database()
+        .query_row("SELECT count(*) FROM activity", [], |row| row.get(0))
+        .expect("count");
+
+    let refused = app.post("/drinks", Some(&token), &drink("Ninth"));
+    let message = refused.assert_error(409);
+    assert_eq!(refused.json()["code"], "menu_full");
+    assert!(
+        message.contains("8 drinks") && message.contains("menu.max_drinks"),
+        "{message}"
+    );
+    let menu = app.get("/drinks", None).assert_ok();
+    assert_eq!(menu["drinks"].as_array().expect("drinks").len(), 8);
+    let activity_after: i64 = app
+        .database()
+        .query_row("SELECT count(*) FROM activity", [], |row| row.get(0))
+        .expect("count");
+    assert_eq!(activity_after, activity_before, "no activity for a refusal");
+    // Changing a drink is not growth: it still works at the cap.
+    app.patch("/drinks/1", Some(&token), &json!({"title": "Still Water"}))
+        .assert_ok();
+}

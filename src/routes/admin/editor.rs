@@ -115,9 +115,11 @@ async fn save(
             "This drink was deleted meanwhile.".into(),
         )),
         (Err(DbError::TitleTaken), _) => {
-            let mut checked = form.unchecked(form.rows());
-            checked.title_error = Some(wording::title_taken(&form.title));
-            render_with_status(&form_page(admin, editing, checked), StatusCode::CONFLICT)
+            refused_409(admin, editing, form, wording::title_taken(&form.title))
+        }
+        // Input kept: after deleting a drink in another tab, saving works.
+        (Err(DbError::MenuFull { max }), _) => {
+            refused_409(admin, editing, form, wording::menu_full(max))
         }
         (Err(DbError::Stale), Editing::Existing(id, _)) => {
             let current = find(&admin.menu, &id.to_string()).await?;
@@ -125,6 +127,18 @@ async fn save(
         }
         (Err(other), _) => Err(other.into()),
     }
+}
+
+/// The editor again, input kept, with `message` on the title: a 409.
+fn refused_409(
+    admin: &Admin,
+    editing: Editing,
+    form: &DrinkFormInput,
+    message: String,
+) -> Result<HttpResponse, PageError> {
+    let mut checked = form.unchecked(form.rows());
+    checked.title_error = Some(message);
+    render_with_status(&form_page(admin, editing, checked), StatusCode::CONFLICT)
 }
 
 /// The editor page for `form`, with the cup as the valid rows draw it.

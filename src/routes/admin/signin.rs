@@ -170,9 +170,12 @@ async fn finish_callback(
             description = ?query.error_description,
             "the identity provider did not sign the person in"
         );
-        return Err(PageError::SignInNotCompleted(
-            "The identity provider did not complete the sign-in. Please try again.".into(),
-        ));
+        let message = "The identity provider did not complete the sign-in. Please try again.";
+        return Err(if person_stopped(error) {
+            PageError::SignInNotCompleted(message.into())
+        } else {
+            PageError::SignInFailed(message.into())
+        });
     }
     let Some(code) = &query.code else {
         return Err(expired());
@@ -189,6 +192,15 @@ async fn finish_callback(
         key_id,
     };
     start_session(&database, &state, &request, signed_in, &pending.next).await
+}
+
+/// True for the OpenID Connect error codes that mean the person, not the
+/// provider or this server's set-up, stopped the sign-in (a 400, not a 502).
+fn person_stopped(error: &str) -> bool {
+    matches!(
+        error,
+        "access_denied" | "login_required" | "consent_required" | "interaction_required"
+    )
 }
 
 fn expired() -> PageError {

@@ -14,12 +14,12 @@ use super::views::{Layout, Moment};
 use crate::auth::TokenVerifier;
 use crate::auth::jwks::{FetchHistory, KeyStore};
 use crate::db::{self, ActiveSession, Database};
-use crate::domain::Permission;
-use crate::error::PageError;
+use crate::domain::Permissions;
+use crate::error::{PageError, error_chain};
 use crate::http::server_errors::ServerError;
 use crate::paths;
 use crate::system::assessment::{self, Assessment, KeysObserved, Observations};
-use crate::system::{self as server, ServerFacts, in_words};
+use crate::system::{self, ServerFacts, in_words};
 use crate::tls::TlsState;
 
 /// The page lists at most this many sessions (and says how many there are).
@@ -33,8 +33,9 @@ pub async fn system_page(
 ) -> Result<HttpResponse, PageError> {
     admin.require_manager()?;
     let now = SystemTime::now();
-    let unix_now = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
-    // A database that does not answer is a finding, not an error page.
+    let unix_now = jsonwebtoken::get_current_timestamp() as i64;
+    // A database that does not answer is a finding on the page, not an
+    // error page; the cause goes to the log.
     let stored = database
         .run(move |conn| {
             Ok(StoredFacts {
@@ -44,6 +45,7 @@ pub async fn system_page(
             })
         })
         .await
+        .inspect_err(|error| tracing::error!(error = %error_chain(error), "the System page could not read the database"))
         .ok();
     let keys = verifier.key_store().map(|store| KeysView::of(store, now));
     let tls = facts.certificates.as_ref().map(|store| store.state());
@@ -108,9 +110,9 @@ pub struct ServerView {
 impl ServerView {
     fn of(facts: &ServerFacts, now: SystemTime) -> Self {
         Self {
-            version: server::VERSION,
-            commit: server::COMMIT,
-            target: server::TARGET,
+            version: system::VERSION,
+            commit: system::COMMIT,
+            target: system::TARGET,
             started: Moment::at(facts.started),
             uptime: in_words(facts.uptime(now)),
         }
@@ -127,7 +129,7 @@ pub struct DatabaseView {
 impl DatabaseView {
     fn of(facts: &ServerFacts, stored: Option<&StoredFacts>) -> Self {
         Self {
-            file: facts.database_files[0].display().to_string(),
+            file: facts.database_file.display().to_string(),
             size: size_in_words(facts.database_bytes()),
             schema_version: stored.map(|stored| stored.schema_version),
         }
@@ -171,9 +173,12 @@ impl KeysView {
                 .as_ref()
                 .map(|attempt| line(attempt.at, &attempt.failure)),
             next_refresh: history.next_refresh.map(Moment::at),
-            next_refresh_in: history.next_refresh.map_or(String::new(), |at| {
-                in_words(at.duration_since(now).unwrap_or_default())
-            }),
+            next_refresh_in: history
+                .next_refresh
+                .and_then(|at| at.duration_since(now).ok())
+                .map_or("due now".to_owned(), |wait| {
+                    format!("in {}", in_words(wait))
+                }),
             recent_failures: history
                 .recent_failures
                 .iter()
@@ -232,16 +237,16 @@ impl SessionsView {
 }
 
 /// "Manager", "Barista", or the permissions a session holds.
-fn role_of(permissions: &[String]) -> String {
-    let holds = |permission: Permission| permissions.iter().any(|p| p == permission.as_str());
-    if Permission::ALL.into_iter().all(holds) {
+fn role_of(names: &[String]) -> String {
+    let permissions: Permissions = names.iter().map(String::as_str).collect();
+    if permissions.is_manager() {
         "Manager".to_owned()
-    } else if permissions == [Permission::GetDrinksDetail.as_str()] {
+    } else if permissions.is_barista() {
         "Barista".to_owned()
-    } else if permissions.is_empty() {
+    } else if names.is_empty() {
         "No permissions".to_owned()
     } else {
-        permissions.join(", ")
+        names.join(", ")
     }
 }
 
@@ -305,7 +310,7 @@ impl ErrorLine {
 fn size_in_words(bytes: u64) -> String {
     const KB: f64 = 1000.0;
     let bytes = bytes as f64;
-    if bytes < KB * KB {
+    if bytes < KB * (KB - 0.5) {
         format!("{:.0} KB", (bytes / KB).ceil())
     } else if bytes < KB * KB * KB {
         format!("{:.1} MB", bytes / (KB * KB))
@@ -321,7 +326,10 @@ mod tests {
     #[test]
     fn roles_read_as_people_say_them() {
         let names = |list: &[&str]| list.iter().map(|p| (*p).to_owned()).collect::<Vec<_>>();
-        let all: Vec<&str> = Permission::ALL.iter().map(|p| p.as_str()).collect();
+        let all: Vec<&str> = crate::domain::Permission::ALL
+            .iter()
+            .map(|p| p.as_str())
+            .collect();
         assert_eq!(role_of(&names(&all)), "Manager");
         assert_eq!(role_of(&names(&["get:drinks-detail"])), "Barista");
         assert_eq!(
@@ -335,6 +343,7 @@ mod tests {
     fn sizes_read_as_people_say_them() {
         assert_eq!(size_in_words(0), "0 KB");
         assert_eq!(size_in_words(4096), "5 KB");
+        assert_eq!(size_in_words(999_999), "1.0 MB");
         assert_eq!(size_in_words(1_400_000), "1.4 MB");
         assert_eq!(size_in_words(2_500_000_000), "2.5 GB");
     }

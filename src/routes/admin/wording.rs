@@ -40,6 +40,13 @@ pub fn problem(field: FormField, typed: &str) -> String {
 }
 
 /// The sentence when another drink already has the title.
+/// Creating a drink when the menu holds `menu.max_drinks` already.
+pub fn menu_full(max: u32) -> String {
+    format!(
+        "The menu already holds {max} drinks, the most it may. Delete a drink before adding another."
+    )
+}
+
 pub fn title_taken(title: &str) -> String {
     format!(
         "There is already a drink called “{}”. Pick another title.",

@@ -34,9 +34,9 @@ pub enum DrinkBodyErrors {
     /// The body did not arrive in time
     #[response(status = 408)]
     Timeout(ErrorBody<'static>),
-    /// Another drink has this title
+    /// Another drink has this title (`conflict`); or, creating, the menu already holds `menu.max_drinks` drinks (`menu_full`). Nothing was changed
     #[response(status = 409)]
-    TitleTaken(ErrorBody<'static>),
+    Conflict(ErrorBody<'static>),
     /// The body is too large
     #[response(status = 413)]
     TooLarge(ErrorBody<'static>),
