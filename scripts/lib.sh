@@ -5,6 +5,9 @@
 schemathesis_venv=target/schemathesis-venv
 # prometheus_client, whose parser reads /metrics in tests/api/metrics.rs.
 metrics_venv=target/metrics-venv
+# moto's server mode: the S3-compatible server tests/api/backup.rs starts
+# (testkit/src/s3.rs looks for it here).
+moto_venv=target/moto-venv
 
 # Prints a port on 127.0.0.1 that nothing listens on right now.
 free_port() {

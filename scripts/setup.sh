@@ -8,14 +8,16 @@
 #   rustup  rustfmt, clippy and the x86_64-unknown-linux-musl target
 #   npm     `npm ci` in e2e/ and tests/compat/ when node_modules is missing or
 #           older than package-lock.json
-#   PyPI    schemathesis and prometheus_client (the metrics tests' parser), pinned,
-#           each in a virtual environment under target/
+#   PyPI    schemathesis, prometheus_client (the metrics tests' parser) and
+#           moto[server] (the backup tests' S3 server), pinned, each in a
+#           virtual environment under target/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 SCHEMATHESIS_VERSION=4.32.5
 PROMETHEUS_CLIENT_VERSION=0.26.0
+MOTO_VERSION=5.2.5
 MUSL_TARGET=x86_64-unknown-linux-musl
 installed=0
 
@@ -75,6 +77,13 @@ fi
 if ! compgen -G "$metrics_venv/lib/python3*/site-packages/prometheus_client-$PROMETHEUS_CLIENT_VERSION.dist-info" >/dev/null; then
   python3 -m venv "$metrics_venv"
   "$metrics_venv/bin/pip" install --quiet --disable-pip-version-check "prometheus_client==$PROMETHEUS_CLIENT_VERSION"
+  installed=1
+fi
+
+if ! compgen -G "$moto_venv/lib/python3*/site-packages/moto-$MOTO_VERSION.dist-info" >/dev/null \
+  || [ ! -x "$moto_venv/bin/moto_server" ]; then
+  python3 -m venv "$moto_venv"
+  "$moto_venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
   installed=1
 fi
 

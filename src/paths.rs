@@ -39,6 +39,8 @@ pub const DELETE_DRINK: &str = "/admin/drinks/{id}/delete";
 pub const ACTIVITY: &str = "/admin/activity";
 /// Managers only: how the server is doing.
 pub const SYSTEM: &str = "/admin/system";
+/// Managers only: a fresh backup, as a file to carry away.
+pub const BACKUP_DOWNLOAD: &str = "/admin/backup";
 
 /// The paths that belong to the server, never to a `[frontend]` folder.
 pub const RESERVED: [&str; 7] = [

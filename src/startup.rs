@@ -25,8 +25,14 @@ use crate::auth::csrf::AllowedOrigin;
 use crate::auth::dev::{DEV_ISSUER, DevKeyError, DevSigner};
 use crate::auth::sealed::{SealingKey, SealingKeyError};
 use crate::auth::{KeysStatus, TokenVerifier};
+use actix_web::rt::task::JoinHandle;
+
+use crate::backup::remote::{RemoteError, RemoteStore};
+use crate::backup::schedule::{self, Scheduler};
+use crate::backup::{BackupPlan, BackupStatus};
 use crate::config::{BindAddress, PublicUrl, Settings, SettingsError};
 use crate::db::{Database, DbError};
+use crate::db::{ServerLock, housekeeping};
 use crate::http::dev_hosts::DevelopmentHosts;
 use crate::http::html_pages::ErrorPages;
 use crate::http::json_body::BodyLimits;
@@ -68,6 +74,8 @@ pub enum StartupError {
     Tls(#[from] TlsError),
     #[error(transparent)]
     Metrics(#[from] MetricsError),
+    #[error(transparent)]
+    Backup(#[from] RemoteError),
     #[error(
         "cannot listen on {address} ({setting}): another program may be using that port; \
          stop it, or set {setting} to a free address"
@@ -95,6 +103,13 @@ pub struct Application {
     tls: Option<Tls>,
     /// Closed after the server stops, so the database is left tidy.
     database: Database,
+    /// Scheduled backups, while scheduled; stopped with the server.
+    backups: Option<Scheduler>,
+    /// Deletes expired sessions (and old activity); holds a database handle,
+    /// so it is stopped before the database is closed.
+    housekeeping: JoinHandle<()>,
+    /// Tells `restore` (and a second server) that this one uses the database.
+    _lock: ServerLock,
 }
 
 /// Stops every server of an application.
@@ -124,10 +139,17 @@ impl Application {
         {
             return Err(StartupError::DevelopmentWithPublicUrl { url: url.clone() });
         }
+        let lock = ServerLock::acquire(&settings.database)?;
         let tls = Tls::start(&settings)?;
+        let remote = RemoteStore::from_settings(&settings.backup.s3)?;
+        let backups = Arc::new(BackupStatus::new(BackupPlan {
+            interval: settings.backup.interval,
+            remote: remote.as_ref().map(RemoteStore::describe),
+        }));
         let facts = Arc::new(ServerFacts::new(
             &settings,
             tls.as_ref().map(|tls| Arc::clone(&tls.store)),
+            Arc::clone(&backups),
         ));
         let metrics_source = metrics_source(&settings, &facts)?;
         let database = Database::open(&settings.database)?;
@@ -174,6 +196,12 @@ impl Application {
             metrics: metrics_port,
         };
         let banner = banner(&settings, address, &verifier, tls.as_ref(), ports);
+        let housekeeping = actix_web::rt::spawn(housekeeping::keep_tidy(
+            database.clone(),
+            settings.activity.keep_days,
+        ));
+        // After the database opened (and migrated): the first backup may be due now.
+        let scheduler = schedule::start(&settings, remote, backups);
         let base_url = settings.base_url(address);
         let dashboard_client = settings.dashboard_client_at(&base_url)?;
         let allowed_origin = AllowedOrigin::for_server(&settings, address);
@@ -231,6 +259,9 @@ impl Application {
             metrics,
             tls,
             database,
+            backups: scheduler,
+            housekeeping,
+            _lock: lock,
         })
     }
 
@@ -280,6 +311,9 @@ impl Application {
             tls.start_acme();
         }
         let served = self.server.await;
+        drop(self.backups);
+        self.housekeeping.abort();
+        let _ = self.housekeeping.await;
         for (running, handle) in side_servers {
             handle.stop(true).await;
             let _ = running.await;
@@ -574,6 +608,22 @@ struct SidePorts {
     metrics: Option<u16>,
 }
 
+/// Where and how often backups go: "every 6h to backups (keep 28), and to s3://cafe/coffee-shop/".
+fn backup_line(settings: &Settings) -> String {
+    let Some(interval) = settings.backup.interval else {
+        return "off (backup.interval); `coffee-shop backup` makes one".to_owned();
+    };
+    let remote = settings.backup.s3.bucket().map_or(String::new(), |bucket| {
+        format!(", and to s3://{bucket}/{}", settings.backup.s3.prefix)
+    });
+    format!(
+        "every {} to {} (keep {}){remote}",
+        humantime::format_duration(interval),
+        settings.backup_dir().display(),
+        settings.backup.keep
+    )
+}
+
 fn banner(
     settings: &Settings,
     address: SocketAddr,
@@ -623,6 +673,7 @@ fn banner(
         };
         lines.push(format!("  Metrics    {line}"));
     }
+    lines.push(format!("  Backups    {}", backup_line(settings)));
     let provider = settings.auth.identity_provider().ok().flatten();
     let keys = match verifier.keys_status() {
         KeysStatus::Loaded { keys } => format!("{keys} signing key(s) loaded"),

@@ -19,7 +19,14 @@ use crate::config::{LogColor, LogFormat, LogSettings};
 /// tokens and secrets in them (ureq's protocol trace of the token exchange,
 /// for one). They are capped at info whatever the filter says, so "tokens
 /// and secrets are never logged" holds even under `RUST_LOG=trace`.
-const WIRE_TARGETS: [&str; 5] = ["ureq", "ureq_proto", "rustls", "h2", "actix_http"];
+const WIRE_TARGETS: [&str; 6] = [
+    "ureq",
+    "ureq_proto",
+    "rustls",
+    "h2",
+    "actix_http",
+    "aws_sigv4",
+];
 
 /// True unless `metadata` is debug or trace output of a `WIRE_TARGETS` crate.
 fn not_wire_detail(metadata: &Metadata) -> bool {

@@ -1,12 +1,14 @@
-//! The command line: `serve` (the default), `migrate`, `backup`,
-//! `export`/`import`, `healthcheck`, `check-config`, `token`, `dev-token`.
+//! The command line: `serve` (the default), `migrate`, `backup`, `backups`,
+//! `restore`, `export`/`import`, `healthcheck`, `check-config`, `token`,
+//! `dev-token`.
 
+mod backups;
 mod check_config;
 mod menu_file;
 mod token;
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -43,13 +45,24 @@ pub enum Command {
     },
     /// Create or upgrade the database schema, then exit.
     Migrate,
-    /// Write a consistent copy of the database, safe while the server runs.
+    /// Make a backup now, safe while the server runs: into backup.dir (compressed, with its
+    /// manifest), or as a plain SQLite copy at FILE.
     Backup {
-        /// Where to write the copy.
-        file: PathBuf,
-        /// Replace the file if it exists.
+        /// Write a plain SQLite copy here instead.
+        file: Option<PathBuf>,
+        /// Replace FILE if it exists.
         #[arg(long)]
         force: bool,
+        /// Also copy it to the bucket (backup.s3) and check the copy.
+        #[arg(long)]
+        upload: bool,
+    },
+    /// List the backups in backup.dir and in the bucket, with their checksum state.
+    Backups,
+    /// Put a backup back (stop the server first): a file, a backup's name, an S3 key, or `latest`.
+    Restore {
+        /// FILE, a name from `coffee-shop backups`, an S3 key, or `latest`.
+        backup: String,
     },
     /// Write the menu as JSON (the API's long form) to a file, or to stdout.
     Export {
@@ -116,7 +129,13 @@ impl Cli {
                 ..settings
             }),
             Command::Migrate => migrate(&settings),
-            Command::Backup { file, force } => backup(&settings, &file, force),
+            Command::Backup {
+                file,
+                force,
+                upload,
+            } => backups::backup(&settings, file.as_deref(), force, upload),
+            Command::Backups => backups::list(&settings),
+            Command::Restore { backup } => backups::restore(&settings, &backup),
             Command::Healthcheck => healthcheck(&settings),
             Command::DevToken { role, ttl } => dev_token(&settings, role, ttl),
             Command::Export { file, force } => menu_file::export(&settings, file.as_deref(), force),
@@ -154,16 +173,6 @@ fn migrate(settings: &Settings) -> CommandResult {
         "{} is at schema version {}",
         settings.database.path.display(),
         database.schema_version()?
-    );
-    Ok(())
-}
-
-fn backup(settings: &Settings, file: &Path, force: bool) -> CommandResult {
-    let bytes = crate::db::backup(&settings.database, file, force)?;
-    println!(
-        "backed up {} to {} ({bytes} bytes); to restore, stop the server and copy it back",
-        settings.database.path.display(),
-        file.display()
     );
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Loading the settings, layered: the embedded `config.toml` defaults, then
-//! a config file, then the Flask seed's `AUTH0_DOMAIN`/`API_AUDIENCE`, then
+//! a config file, then the conventional variables (the Flask seed's
+//! `AUTH0_DOMAIN`/`API_AUDIENCE`, S3's `AWS_ACCESS_KEY_ID`/`..._SECRET_...`), then
 //! `COFFEE_SHOP__<SECTION>__<KEY>` environment variables.
 
 use std::collections::HashMap;
@@ -67,7 +68,8 @@ fn config_file_path(explicit: Option<&Path>, env: &HashMap<String, String>) -> O
     local.is_file().then_some(local)
 }
 
-/// The Flask seed's `AUTH0_DOMAIN` and `API_AUDIENCE`, as a config layer that
+/// The conventional variables (the Flask seed's `AUTH0_DOMAIN` and
+/// `API_AUDIENCE`, and S3's credentials), as a config layer that
 /// `COFFEE_SHOP__*` variables still override.
 #[derive(Debug, Clone)]
 struct SeedVariables(Map<String, Value>);
@@ -78,6 +80,8 @@ impl SeedVariables {
         for (variable, key) in [
             ("AUTH0_DOMAIN", "auth.domain"),
             ("API_AUDIENCE", "auth.audience"),
+            ("AWS_ACCESS_KEY_ID", "backup.s3.access_key_id"),
+            ("AWS_SECRET_ACCESS_KEY", "backup.s3.secret_access_key"),
         ] {
             if let Some(value) = env.get(variable).filter(|v| !v.trim().is_empty()) {
                 layer.insert(key.to_owned(), Value::from(value.trim()));

@@ -7,12 +7,14 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+mod backup;
 mod load;
 mod metrics;
 mod tls;
 mod types;
 mod validate;
 
+pub use backup::{BackupSettings, S3Settings};
 pub use load::CONFIG_PATH_VAR;
 pub use metrics::MetricsSettings;
 pub use tls::{AcmeSettings, TlsMode, TlsSettings};
@@ -45,6 +47,8 @@ pub struct Settings {
     pub tls: TlsSettings,
     pub metrics: MetricsSettings,
     pub menu: MenuSettings,
+    pub backup: BackupSettings,
+    pub activity: ActivitySettings,
     /// Development mode (`serve --dev`); only the command line sets it, never
     /// a file or the environment, so a café machine cannot slip into it.
     #[serde(skip)]
@@ -132,6 +136,15 @@ pub struct IdentityProvider {
     pub issuer: String,
     pub audience: String,
     pub jwks_url: String,
+}
+
+/// `[activity]`: how long the activity log is kept.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivitySettings {
+    /// Activity older than this many days is deleted daily; unset keeps everything.
+    #[serde(default)]
+    pub keep_days: Option<u32>,
 }
 
 /// `[menu]`: bounds on what the menu holds.

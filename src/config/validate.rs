@@ -11,6 +11,7 @@ impl Settings {
         self.validate_database_and_web()?;
         self.validate_tls()?;
         self.validate_metrics()?;
+        self.validate_backup()?;
         self.validate_auth()
     }
 
@@ -51,6 +52,9 @@ impl Settings {
 
     fn validate_database_and_web(&self) -> Result<(), SettingsError> {
         check_range("menu.max_drinks", self.menu.max_drinks.into(), 1, 1_000_000)?;
+        if let Some(days) = self.activity.keep_days {
+            check_range("activity.keep_days", days.into(), 1, 36_500)?;
+        }
         if self.database.pool_size == 0 {
             return Err(invalid(
                 "database.pool_size",

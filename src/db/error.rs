@@ -32,6 +32,11 @@ pub enum DbError {
     WriteFailed(WriteFailure),
     #[error("backup failed: {0}")]
     Backup(String),
+    /// Another process serves this database.
+    #[error(
+        "a coffee-shop server is using {path}: stop it first (systemctl stop coffee-shop, or Ctrl-C)"
+    )]
+    InUse { path: String },
     /// Creating a drink would pass `menu.max_drinks`.
     #[error("the menu already holds {max} drinks, the most menu.max_drinks allows")]
     MenuFull { max: u32 },

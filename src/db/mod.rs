@@ -7,6 +7,8 @@ mod activity;
 mod backup;
 mod drinks;
 mod error;
+pub mod housekeeping;
+mod lock;
 pub mod migrations;
 mod sample_menu;
 mod sessions;
@@ -27,6 +29,7 @@ pub use drinks::{
     ImportSummary, create_drink, delete_drink, import_menu, list_drinks, update_drink,
 };
 pub use error::{DbError, StorageProblem, WriteFailure};
+pub use lock::ServerLock;
 pub use sessions::{
     ActiveSession, NewSession, StoredSession, count_active_sessions, create_session,
     delete_session, find_session, list_active_sessions,

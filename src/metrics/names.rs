@@ -57,3 +57,9 @@ pub const OPEN_FDS: &str = "coffee_shop_process_open_fds";
 pub const UPTIME_SECONDS: &str = "coffee_shop_uptime_seconds";
 /// Always 1, labelled with the version, git commit and target.
 pub const BUILD_INFO: &str = "coffee_shop_build_info";
+/// When the last scheduled backup was made (Unix seconds).
+pub const BACKUP_LAST_SUCCESS_TIMESTAMP: &str = "coffee_shop_backup_last_success_timestamp_seconds";
+/// When every backup was last in the bucket (Unix seconds).
+pub const BACKUP_LAST_UPLOAD_TIMESTAMP: &str = "coffee_shop_backup_last_upload_timestamp_seconds";
+/// When a backup or its upload last failed (Unix seconds).
+pub const BACKUP_LAST_FAILURE_TIMESTAMP: &str = "coffee_shop_backup_last_failure_timestamp_seconds";

@@ -10,11 +10,13 @@ use serde_json::json;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 
 use crate::auth::{KeysStatus, TokenVerifier};
+use crate::backup::BackupStatus;
 use crate::db::Database;
 use crate::error::{ErrorBody, error_body};
 use crate::http::json_errors::read_only_resource;
 use crate::paths;
 use crate::routes::api::schema::named_schema;
+use crate::system::ServerFacts;
 use crate::tls::CertificateStore;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -39,6 +41,7 @@ pub(crate) async fn readyz(
     database: web::Data<Database>,
     verifier: web::Data<TokenVerifier>,
     tls: Option<web::Data<CertificateStore>>,
+    facts: Option<web::Data<ServerFacts>>,
 ) -> HttpResponse {
     let database_ready = database.is_ready().await;
     // Only there when TLS is on: "pending: <reason>" until a certificate
@@ -66,6 +69,10 @@ pub(crate) async fn readyz(
     if let Some(state) = &tls_state {
         checks["tls"] = json!(state.summary(SystemTime::now()));
     }
+    // Said, never counted against readiness: serving goes on without backups.
+    if let Some(facts) = &facts {
+        checks["backup"] = json!(backup_check(&facts.backups));
+    }
     if database_ready && tls_ready && matches!(keys, KeysStatus::Loaded { .. }) {
         HttpResponse::Ok().json(json!({"success": true, "checks": checks}))
     } else {
@@ -84,6 +91,21 @@ pub(crate) async fn readyz(
         );
         body["checks"] = checks;
         HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// "ok: Last backup …", "failing: …" or "overdue: …" ("off" when unscheduled).
+fn backup_check(backups: &BackupStatus) -> String {
+    let now = SystemTime::now();
+    let line = backups.line(now);
+    if backups.plan.interval.is_none() {
+        "off".to_owned()
+    } else if backups.state().last_failure.is_some() {
+        format!("failing: {line}")
+    } else if backups.is_overdue(now) {
+        format!("overdue: {line}")
+    } else {
+        format!("ok: {line}")
     }
 }
 
@@ -116,6 +138,15 @@ named_schema!(
                 .property(
                     "signing_keys",
                     ObjectBuilder::new().schema_type(Type::String)
+                )
+                .property(
+                    "backup",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .description(Some(
+                            "Scheduled backups: `ok: Last backup 2 h ago, uploaded.`, `failing: …`, \
+                             `overdue: …` or `off`. Never makes the server unready"
+                        ))
                 )
                 .property(
                     "tls",

@@ -80,6 +80,16 @@ pub struct Observations<'a> {
     /// With TLS on.
     pub tls: Option<&'a TlsState>,
     pub server_errors: &'a [ServerError],
+    pub backups: BackupsObserved<'a>,
+}
+
+/// Scheduled backups, as far as the verdict cares.
+#[derive(Default)]
+pub struct BackupsObserved<'a> {
+    /// No success for two intervals.
+    pub overdue: bool,
+    /// Why the last backup or its upload failed, since the last success.
+    pub failure: Option<&'a str>,
 }
 
 /// The verdict: the worst level found, and every reason, worst first.
@@ -117,6 +127,15 @@ pub fn assess(observed: &Observations) -> Assessment {
     }
     if let Some(tls) = observed.tls {
         certificate_findings(observed.now, tls, &mut found);
+    }
+    if observed.backups.overdue {
+        found(
+            Level::Amber,
+            "No backup has been made for two backup intervals: a lost machine would lose more than one interval of changes.".into(),
+        );
+    }
+    if let Some(why) = observed.backups.failure {
+        found(Level::Amber, format!("The last backup failed: {why}"));
     }
     let recent_errors = observed
         .server_errors
@@ -263,6 +282,7 @@ mod tests {
             development: false,
             tls,
             server_errors: &[],
+            backups: BackupsObserved::default(),
         })
     }
 
@@ -322,6 +342,7 @@ mod tests {
                 development: false,
                 tls: None,
                 server_errors: &[],
+                backups: BackupsObserved::default(),
             })
             .level
         };
@@ -368,10 +389,17 @@ mod tests {
             development: true,
             tls: None,
             server_errors: &errors,
+            backups: BackupsObserved {
+                overdue: true,
+                failure: None,
+            },
         });
         assert_eq!(verdict.level, Level::Red);
         let levels: Vec<Level> = verdict.findings.iter().map(|f| f.level).collect();
-        assert_eq!(levels, [Level::Red, Level::Amber, Level::Amber]);
+        assert_eq!(
+            levels,
+            [Level::Red, Level::Amber, Level::Amber, Level::Amber]
+        );
         assert!(
             verdict.findings[0]
                 .words
@@ -382,6 +410,12 @@ mod tests {
                 .findings
                 .iter()
                 .any(|f| f.words.starts_with("1 server error in the last hour"))
+        );
+        assert!(
+            verdict
+                .findings
+                .iter()
+                .any(|f| f.words.starts_with("No backup has been made for two"))
         );
     }
 }

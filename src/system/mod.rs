@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use crate::config::Settings;
+use crate::backup::BackupStatus;
+use crate::config::{DatabaseSettings, Settings};
 use crate::http::server_errors::ServerErrors;
 use crate::tls::CertificateStore;
 
@@ -23,12 +24,14 @@ pub const TARGET: &str = env!("COFFEE_SHOP_TARGET");
 /// Facts about the running server, shared by every worker.
 pub struct ServerFacts {
     pub started: SystemTime,
-    pub database_file: PathBuf,
+    pub database: DatabaseSettings,
     /// The database's write-ahead log.
     pub wal_file: PathBuf,
     /// With TLS on: the certificate served.
     pub certificates: Option<Arc<CertificateStore>>,
     pub server_errors: Arc<ServerErrors>,
+    pub backups: Arc<BackupStatus>,
+    pub backup_dir: PathBuf,
     /// The sign-in provider's issuer, when one is configured.
     pub issuer: Option<String>,
     pub development: bool,
@@ -36,13 +39,19 @@ pub struct ServerFacts {
 
 impl ServerFacts {
     /// Facts as of now, the start.
-    pub fn new(settings: &Settings, certificates: Option<Arc<CertificateStore>>) -> Self {
+    pub fn new(
+        settings: &Settings,
+        certificates: Option<Arc<CertificateStore>>,
+        backups: Arc<BackupStatus>,
+    ) -> Self {
         Self {
             started: SystemTime::now(),
-            database_file: settings.database.path.clone(),
+            database: settings.database.clone(),
             wal_file: settings.database.sibling_file("-wal"),
             certificates,
             server_errors: Arc::default(),
+            backups,
+            backup_dir: settings.backup_dir(),
             issuer: settings
                 .auth
                 .identity_provider()
@@ -55,7 +64,7 @@ impl ServerFacts {
 
     /// The database's size on disk: its file and write-ahead log.
     pub fn database_bytes(&self) -> u64 {
-        [&self.database_file, &self.wal_file]
+        [&self.database.path, &self.wal_file]
             .iter()
             .map(|file| std::fs::metadata(file).map_or(0, |metadata| metadata.len()))
             .sum()

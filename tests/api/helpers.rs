@@ -84,7 +84,8 @@ impl Drop for RunningServer {
 }
 
 /// Settings for a test app: a port picked by the OS, a temp-dir database,
-/// and the loopback provider.
+/// the loopback provider, and no scheduled backups (tests/api/backup.rs
+/// turns them on).
 pub fn test_settings(dir: &tempfile::TempDir, jwks: &JwksServer) -> Settings {
     let mut settings = Settings::load_from(None, &HashMap::new()).expect("default settings");
     settings.server.bind = std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into();
@@ -94,6 +95,7 @@ pub fn test_settings(dir: &tempfile::TempDir, jwks: &JwksServer) -> Settings {
     settings.auth.issuer = Some(jwks.issuer());
     settings.auth.jwks_url = Some(jwks.jwks_url());
     settings.auth.startup_wait_ms = 2000;
+    settings.backup.interval = None;
     settings
 }
 

@@ -6,6 +6,7 @@
 
 mod acme;
 mod auth;
+mod backup;
 mod caching;
 mod cli;
 mod cors;

@@ -2,7 +2,7 @@
 //! managers and baristas in a browser. Sign-in (`signin`), the menu and
 //! deletion (`drinks`), the drink editor (`editor`, reading forms with
 //! `form`), the activity log (`activity`), the managers' System page
-//! (`system`), the guard every handler takes (`context`) and what the
+//! (`system`) and backup download (`backup`), the guard every handler takes (`context`) and what the
 //! templates are given (`views`).
 //!
 //! Every answer here carries the security headers; every error becomes an
@@ -10,6 +10,7 @@
 //! (`http::html_pages`, with `ErrorPages` implemented here).
 
 mod activity;
+mod backup;
 mod context;
 mod drinks;
 mod editor;
@@ -135,6 +136,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route(at(paths::ACTIVITY), web::get().to(activity::activity_page))
             .route(at(paths::SYSTEM), web::get().to(system::system_page))
+            .route(at(paths::BACKUP_DOWNLOAD), web::get().to(backup::download))
             .default_service(web::to(not_found)),
     );
 }

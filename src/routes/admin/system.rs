@@ -18,7 +18,7 @@ use crate::domain::Permissions;
 use crate::error::{PageError, error_chain};
 use crate::http::server_errors::ServerError;
 use crate::paths;
-use crate::system::assessment::{self, Assessment, KeysObserved, Observations};
+use crate::system::assessment::{self, Assessment, BackupsObserved, KeysObserved, Observations};
 use crate::system::{self, ServerFacts, in_words};
 use crate::tls::TlsState;
 
@@ -50,6 +50,7 @@ pub async fn system_page(
     let keys = verifier.key_store().map(|store| KeysView::of(store, now));
     let tls = facts.certificates.as_ref().map(|store| store.state());
     let server_errors = facts.server_errors.newest_first();
+    let backup_state = facts.backups.state();
     let verdict = assessment::assess(&Observations {
         now,
         database_ready: stored.is_some(),
@@ -59,6 +60,13 @@ pub async fn system_page(
         development: facts.development,
         tls: tls.as_ref(),
         server_errors: &server_errors,
+        backups: BackupsObserved {
+            overdue: facts.backups.is_overdue(now),
+            failure: backup_state
+                .last_failure
+                .as_ref()
+                .map(|(_, why)| why.as_str()),
+        },
     });
     render(&SystemPage {
         layout: admin.layout("System", "system"),
@@ -71,6 +79,7 @@ pub async fn system_page(
         sessions: stored.map(|stored| SessionsView::of(stored, now)),
         https: tls.map(|state| HttpsView::of(state, now)),
         server_errors: server_errors.iter().map(ErrorLine::of).collect(),
+        backup_line: facts.backups.line(now),
     })
 }
 
@@ -97,6 +106,8 @@ pub struct SystemPage {
     /// With TLS on.
     pub https: Option<HttpsView>,
     pub server_errors: Vec<ErrorLine>,
+    /// "Last backup 2 h ago, uploaded."
+    pub backup_line: String,
 }
 
 pub struct ServerView {
@@ -129,7 +140,7 @@ pub struct DatabaseView {
 impl DatabaseView {
     fn of(facts: &ServerFacts, stored: Option<&StoredFacts>) -> Self {
         Self {
-            file: facts.database_file.display().to_string(),
+            file: facts.database.path.display().to_string(),
             size: size_in_words(facts.database_bytes()),
             schema_version: stored.map(|stored| stored.schema_version),
         }
