@@ -186,8 +186,15 @@ async function assertTapTargets(page, what) {
 async function audit(page, what) {
   await assertAccessible(page, what);
   if ((page.viewportSize()?.width ?? 0) <= 640) await assertTapTargets(page, what);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `${what} scrolls sideways by ${overflow} px`);
+  const { overflow, widest } = await page.evaluate(() => ({
+    overflow: document.documentElement.scrollWidth - window.innerWidth,
+    // The innermost elements past the right edge, to say what to fix.
+    widest: [...document.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+      .slice(0, 5)
+      .map((el) => `${el.tagName.toLowerCase()}.${el.className}: ${el.textContent.trim().slice(0, 40)}`),
+  }));
+  assert.ok(overflow <= 0, `${what} scrolls sideways by ${overflow} px: ${widest.join('; ')}`);
 }
 
 /** From the next page on, records each change of the flash message's text and when it happened. */
