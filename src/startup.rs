@@ -311,7 +311,17 @@ impl Application {
             tls.start_acme();
         }
         let served = self.server.await;
-        drop(self.backups);
+        if let Some(backups) = self.backups {
+            let grace = Duration::from_secs(SHUTDOWN_GRACE_SECS);
+            let finished = web::block(move || backups.stop(grace))
+                .await
+                .unwrap_or(false);
+            if !finished {
+                tracing::warn!(
+                    "a backup was still running at shutdown; it is made again at the next start"
+                );
+            }
+        }
         self.housekeeping.abort();
         let _ = self.housekeeping.await;
         for (running, handle) in side_servers {

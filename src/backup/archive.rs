@@ -59,7 +59,8 @@ pub enum ArchiveError {
     Manifest { path: PathBuf, reason: String },
 }
 
-fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ArchiveError {
+/// Maps an I/O error on `path` to `ArchiveError::Io`.
+pub fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ArchiveError {
     let path = path.to_owned();
     move |source| ArchiveError::Io { what, path, source }
 }
@@ -89,24 +90,22 @@ pub fn manifest_name(backup_name: &str) -> String {
 }
 
 /// Takes a consistent snapshot of the database into `dir` (created if need
-/// be), compresses it and writes its manifest. Written under temporary
-/// names and renamed last, so a crash never leaves half a backup that looks
-/// whole.
+/// be), compresses it and writes its manifest. Everything is written under
+/// temporary names (removed again on failure), flushed to the disk, and
+/// renamed last, the manifest first: a crash never leaves a backup that
+/// looks whole and is not, nor one without its manifest.
 pub fn create(database: &DatabaseSettings, dir: &Path) -> Result<Archive, ArchiveError> {
     std::fs::create_dir_all(dir).map_err(io("cannot create the backup folder", dir))?;
     let at = SystemTime::now();
     let name = name_at(at);
-    let snapshot = dir.join(format!(".{name}.snapshot"));
-    let _ = std::fs::remove_file(&snapshot);
-    db::backup(database, &snapshot, false)?;
+    let snapshot = Temporary(dir.join(format!(".{name}.snapshot")));
+    let _ = std::fs::remove_file(&snapshot.0);
+    db::backup(database, &snapshot.0, false)?;
     let schema_version =
-        db::schema_version(&rusqlite::Connection::open(&snapshot).map_err(db::DbError::from)?)?;
-    let partial = dir.join(format!(".{name}.partial"));
-    let compressed = compress(&snapshot, &partial);
-    let _ = std::fs::remove_file(&snapshot);
-    let (bytes, sha256) = compressed?;
+        db::schema_version(&rusqlite::Connection::open(&snapshot.0).map_err(db::DbError::from)?)?;
+    let partial = Temporary(dir.join(format!(".{name}.partial")));
+    let (bytes, sha256) = compress(&snapshot.0, &partial.0)?;
     let path = dir.join(&name);
-    std::fs::rename(&partial, &path).map_err(io("cannot name the backup", &path))?;
     let manifest = Manifest {
         file: name,
         bytes,
@@ -115,7 +114,18 @@ pub fn create(database: &DatabaseSettings, dir: &Path) -> Result<Archive, Archiv
         created_at: humantime::format_rfc3339_millis(at).to_string(),
     };
     write_manifest(&path, &manifest)?;
+    std::fs::rename(&partial.0, &path).map_err(io("cannot name the backup", &path))?;
     Ok(Archive { path, manifest })
+}
+
+/// A file removed when dropped (when what it was for did not happen, or
+/// was renamed away).
+pub struct Temporary(pub PathBuf);
+
+impl Drop for Temporary {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// Gzips `source` into `target`; returns the compressed size and SHA-256.
@@ -128,18 +138,35 @@ fn compress(source: &Path, target: &Path) -> Result<(u64, String), ArchiveError>
     encoder
         .finish()
         .map_err(io("cannot compress into", target))?;
-    let (bytes, sha256) = hashed.finish();
+    let (output, bytes, sha256) = hashed.finish();
+    durable(output, target)?;
     Ok((bytes, sha256))
 }
 
-/// Writes `manifest` beside the backup at `path`.
+/// Flushes `output` and waits for the disk (an SD card loses what it only
+/// had in its cache), so a file is whole before it is renamed into place.
+pub fn durable(output: BufWriter<File>, path: &Path) -> Result<(), ArchiveError> {
+    let file = output
+        .into_inner()
+        .map_err(|error| io("cannot write", path)(error.into_error()))?;
+    file.sync_all().map_err(io("cannot write", path))
+}
+
+/// Writes `manifest` beside the backup at `path` (whole, or not at all).
 pub fn write_manifest(path: &Path, manifest: &Manifest) -> Result<(), ArchiveError> {
     let manifest_path = manifest_path(path);
     let json = serde_json::to_vec_pretty(manifest).map_err(|error| ArchiveError::Manifest {
         path: manifest_path.clone(),
         reason: error.to_string(),
     })?;
-    std::fs::write(&manifest_path, json).map_err(io("cannot write", &manifest_path))
+    let partial = Temporary(manifest_path.with_extension("json.partial"));
+    let mut output =
+        BufWriter::new(File::create(&partial.0).map_err(io("cannot write", &partial.0))?);
+    output
+        .write_all(&json)
+        .map_err(io("cannot write", &partial.0))?;
+    durable(output, &partial.0)?;
+    std::fs::rename(&partial.0, &manifest_path).map_err(io("cannot write", &manifest_path))
 }
 
 /// The manifest beside the backup at `path`, if there is one.
@@ -167,10 +194,16 @@ fn manifest_path(path: &Path) -> PathBuf {
 
 /// The size and SHA-256 of the file at `path`.
 pub fn digest_file(path: &Path) -> Result<(u64, String), ArchiveError> {
-    let mut file = File::open(path).map_err(io("cannot read", path))?;
+    let file = File::open(path).map_err(io("cannot read", path))?;
+    digest(file).map_err(io("cannot read", path))
+}
+
+/// The size and SHA-256 (lower-case hex) of what `input` holds.
+pub fn digest(mut input: impl Read) -> std::io::Result<(u64, String)> {
     let mut hashed = HashingWriter::new(std::io::sink());
-    std::io::copy(&mut file, &mut hashed).map_err(io("cannot read", path))?;
-    Ok(hashed.finish())
+    std::io::copy(&mut input, &mut hashed)?;
+    let (_, bytes, sha256) = hashed.finish();
+    Ok((bytes, sha256))
 }
 
 /// Unpacks a backup (gzip, or a plain SQLite file as `backup FILE` writes)
@@ -187,7 +220,7 @@ pub fn unpack(path: &Path, target: &Path) -> Result<(), ArchiveError> {
         std::io::copy(&mut { input }, &mut output)
     };
     copied.map_err(io("cannot unpack", path))?;
-    output.flush().map_err(io("cannot write", target))
+    durable(output, target)
 }
 
 /// The backups in `dir`, oldest first (none when the folder does not exist).
@@ -238,8 +271,9 @@ impl<W: Write> HashingWriter<W> {
         }
     }
 
-    fn finish(self) -> (u64, String) {
-        (self.bytes, lower_hex(&self.digest.finalize()))
+    /// The inner writer, how many bytes passed, and their SHA-256.
+    fn finish(self) -> (W, u64, String) {
+        (self.inner, self.bytes, lower_hex(&self.digest.finalize()))
     }
 }
 

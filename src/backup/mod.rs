@@ -34,8 +34,22 @@ pub struct BackupState {
     pub last_success: Option<(SystemTime, String)>,
     /// The last backup is in the bucket too.
     pub uploaded: bool,
-    /// The last failure (a backup, or its upload) since then: when, and why.
-    pub last_failure: Option<(SystemTime, String)>,
+    /// Why the last backup failed, until one succeeds: when, and why.
+    pub backup_failure: Option<(SystemTime, String)>,
+    /// Why the last upload failed, until one succeeds.
+    pub upload_failure: Option<(SystemTime, String)>,
+}
+
+impl BackupState {
+    /// The newer of the two failures, if any.
+    pub fn last_failure(&self) -> Option<&(SystemTime, String)> {
+        match (&self.backup_failure, &self.upload_failure) {
+            (Some(backup), Some(upload)) => {
+                Some(if backup.0 >= upload.0 { backup } else { upload })
+            }
+            (backup, upload) => backup.as_ref().or(upload.as_ref()),
+        }
+    }
 }
 
 /// Shared by the scheduler and everything that reports on it.
@@ -72,7 +86,7 @@ impl BackupStatus {
         self.update(|state| {
             state.last_success = Some((at, name.to_owned()));
             state.uploaded = false;
-            state.last_failure = None;
+            state.backup_failure = None;
         });
     }
 
@@ -81,13 +95,18 @@ impl BackupStatus {
         gauge!(names::BACKUP_LAST_UPLOAD_TIMESTAMP).set(unix_seconds(at));
         self.update(|state| {
             state.uploaded = true;
-            state.last_failure = None;
+            state.upload_failure = None;
         });
     }
 
-    pub fn record_failure(&self, at: SystemTime, why: String) {
+    pub fn record_backup_failure(&self, at: SystemTime, why: String) {
         gauge!(names::BACKUP_LAST_FAILURE_TIMESTAMP).set(unix_seconds(at));
-        self.update(|state| state.last_failure = Some((at, why)));
+        self.update(|state| state.backup_failure = Some((at, why)));
+    }
+
+    pub fn record_upload_failure(&self, at: SystemTime, why: String) {
+        gauge!(names::BACKUP_LAST_FAILURE_TIMESTAMP).set(unix_seconds(at));
+        self.update(|state| state.upload_failure = Some((at, why)));
     }
 
     /// The backup line: "Last backup 2 h ago, uploaded".
@@ -103,8 +122,8 @@ impl BackupStatus {
                 humantime::format_duration(interval)
             ),
         };
-        let copy = match (&state.last_failure, &self.plan.remote) {
-            (Some((_, why)), _) => format!(", failing: {why}"),
+        let copy = match (state.last_failure(), &self.plan.remote) {
+            (Some((_, why)), _) => format!(", but the last attempt failed: {why}"),
             _ if state.last_success.is_none() => String::new(),
             (None, None) => ", kept on this machine only".to_owned(),
             (None, Some(_)) if state.uploaded => ", uploaded".to_owned(),
@@ -160,13 +179,17 @@ mod tests {
         let remote = status(true);
         remote.record_backup(now - 2 * HOUR, "b");
         assert_eq!(remote.line(now), "Last backup 2 h ago, not uploaded yet.");
-        remote.record_failure(now, "the bucket answered 403".into());
+        remote.record_upload_failure(now, "the bucket answered 403".into());
         assert_eq!(
             remote.line(now),
-            "Last backup 2 h ago, failing: the bucket answered 403."
+            "Last backup 2 h ago, but the last attempt failed: the bucket answered 403."
         );
         remote.record_upload(now);
         assert_eq!(remote.line(now), "Last backup 2 h ago, uploaded.");
+        // A failed snapshot is not hidden by an upload that had nothing new.
+        remote.record_backup_failure(now, "the disk is full".into());
+        remote.record_upload(now);
+        assert!(remote.line(now).ends_with("failed: the disk is full."));
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub enum RemoteError {
         status: u16,
         detail: String,
     },
+    #[error("the bucket's {what} cannot be read: {detail}")]
+    Unreadable { what: String, detail: String },
     #[error("the uploaded copy of {name} does not match: {detail}")]
     Mismatch { name: String, detail: String },
     #[error(transparent)]
@@ -133,7 +135,8 @@ impl RemoteStore {
             .map_err(|e| RemoteError::Settings(e.to_string()))?;
         self.put(&archive::manifest_name(name), &manifest)?;
         let copy = self.get(name)?;
-        let (bytes, sha256) = digest(&copy);
+        let (bytes, sha256) =
+            archive::digest(&copy[..]).map_err(archive::io("cannot hash", &backup.path))?;
         if bytes != backup.manifest.bytes || sha256 != backup.manifest.sha256 {
             return Err(RemoteError::Mismatch {
                 name: name.clone(),
@@ -159,10 +162,9 @@ impl RemoteStore {
             let text = self.call("list", "GET", action.sign(UNSIGNED).as_str(), None)?;
             let page =
                 ListObjectsV2::parse_response(&String::from_utf8_lossy(&text)).map_err(|e| {
-                    RemoteError::Refused {
-                        action: "list".into(),
-                        status: 200,
-                        detail: format!("an unreadable listing: {e}"),
+                    RemoteError::Unreadable {
+                        what: "listing".into(),
+                        detail: e.to_string(),
                     }
                 })?;
             keys.extend(
@@ -196,21 +198,19 @@ impl RemoteStore {
 
     /// Downloads a backup and its manifest into `dir`; returns the backup's path.
     pub fn download(&self, name: &str, dir: &Path) -> Result<PathBuf, RemoteError> {
-        let local = |what: &'static str, path: &Path| {
-            let path = path.to_owned();
-            move |source| archive::ArchiveError::Io { what, path, source }
-        };
-        std::fs::create_dir_all(dir).map_err(local("cannot create", dir))?;
+        std::fs::create_dir_all(dir).map_err(archive::io("cannot create", dir))?;
         let path = dir.join(name);
         let manifest: Manifest = serde_json::from_slice(&self.get(&archive::manifest_name(name))?)
-            .map_err(|e| RemoteError::Refused {
-                action: format!("get {name}.json"),
-                status: 200,
+            .map_err(|e| RemoteError::Unreadable {
+                what: format!("{name}.json"),
                 detail: format!("not a manifest: {e}"),
             })?;
         let body = self.get(name)?;
-        std::fs::write(&path, body).map_err(local("cannot write", &path))?;
+        // Whole on disk before it carries a backup's name.
+        let partial = archive::Temporary(dir.join(format!(".{name}.partial")));
+        std::fs::write(&partial.0, body).map_err(archive::io("cannot write", &partial.0))?;
         archive::write_manifest(&path, &manifest)?;
+        std::fs::rename(&partial.0, &path).map_err(archive::io("cannot write", &path))?;
         Ok(path)
     }
 
@@ -226,6 +226,11 @@ impl RemoteStore {
             }
         }
         Ok(excess)
+    }
+
+    /// The backup name in `key`: without the configured prefix, if it has it.
+    pub fn name_of_key<'k>(&self, key: &'k str) -> &'k str {
+        key.strip_prefix(self.prefix.as_str()).unwrap_or(key)
     }
 
     fn key(&self, name: &str) -> String {
@@ -334,14 +339,6 @@ fn s3_error(xml: &str) -> String {
         (Some(code), None) => code,
         _ => "no error document".to_owned(),
     }
-}
-
-fn digest(bytes: &[u8]) -> (u64, String) {
-    use sha2::{Digest, Sha256};
-    (
-        bytes.len() as u64,
-        crate::hex::lower_hex(&Sha256::digest(bytes)),
-    )
 }
 
 #[cfg(test)]

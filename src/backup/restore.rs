@@ -49,25 +49,33 @@ pub fn restore(settings: &Settings, what: &str) -> Result<Restored, RestoreError
     let source = find(settings, remote.as_ref(), what)?;
     let checksum_checked = check_checksum(&source)?;
     let database = &settings.database.path;
-    let unpacked = database.with_extension("restoring");
-    let checked = archive::unpack(&source, &unpacked)
-        .map_err(RestoreError::from)
-        .and_then(|()| check_integrity(&unpacked));
-    let schema_version_before = match checked {
-        Ok(version) => version,
-        Err(error) => {
-            let _ = std::fs::remove_file(&unpacked);
-            return Err(error);
-        }
-    };
+    // Beside the database (one filesystem: the rename below is atomic);
+    // removed unless it is moved into place.
+    let unpacked = archive::Temporary(settings.database.sibling_file(".restoring"));
+    archive::unpack(&source, &unpacked.0)?;
+    let schema_version_before = check_integrity(&unpacked.0)?;
     let set_aside = set_aside(settings)?;
-    std::fs::rename(&unpacked, database).map_err(|e| {
+    if let Err(error) = std::fs::rename(&unpacked.0, database) {
+        let put_back = set_aside.as_ref().map(|aside| put_back(settings, aside));
+        return Err(RestoreError::Refused(format!(
+            "cannot move the backup into {}: {error}; {}",
+            database.display(),
+            match put_back {
+                Some(Ok(())) => "the database was put back as it was".to_owned(),
+                Some(Err(at)) => format!("the database is at {at}: move it back by hand"),
+                None => "nothing was there before".to_owned(),
+            }
+        )));
+    }
+    let restored = Database::open(&settings.database).map_err(|error| {
         RestoreError::Refused(format!(
-            "cannot move the backup into {}: {e}",
-            database.display()
+            "the backup is in place but cannot be opened ({error}){}",
+            set_aside.as_ref().map_or(String::new(), |aside| format!(
+                "; the database it replaced is at {}",
+                aside.display()
+            ))
         ))
     })?;
-    let restored = Database::open(&settings.database)?;
     Ok(Restored {
         source,
         checksum_checked,
@@ -87,8 +95,14 @@ fn find(
     let dir = settings.backup_dir();
     if what == "latest" {
         let local = archive::list(&dir)?.last().cloned();
-        let remote_newest = match remote {
-            Some(remote) => remote.list()?.into_iter().rfind(|b| b.has_manifest),
+        let remote_newest = match remote.map(RemoteStore::list) {
+            Some(Ok(backups)) => backups.into_iter().rfind(|b| b.has_manifest),
+            // The machine may be offline: the newest backup here will do.
+            Some(Err(error)) if local.is_some() => {
+                eprintln!("the bucket cannot be read ({error}); restoring the newest backup here");
+                None
+            }
+            Some(Err(error)) => return Err(error.into()),
             None => None,
         };
         let local_name = local
@@ -118,10 +132,8 @@ fn find(
         return Ok(in_dir);
     }
     match remote {
-        Some(remote) => {
-            let name = what.rsplit('/').next().unwrap_or(what);
-            Ok(remote.download(name, &dir)?)
-        }
+        // A key as `backups` lists it, or with the configured prefix.
+        Some(remote) => Ok(remote.download(remote.name_of_key(what), &dir)?),
         None => Err(RestoreError::Refused(format!(
             "there is no file {what}, nor a backup of that name in {}",
             dir.display()
@@ -130,9 +142,18 @@ fn find(
 }
 
 /// True when the manifest's SHA-256 matched; false for a plain copy without
-/// a manifest; an error (and nothing restored) when it did not match.
+/// a manifest; an error (and nothing restored) when it did not match, or
+/// when a scheduled backup has lost its manifest.
 fn check_checksum(source: &Path) -> Result<bool, RestoreError> {
     let Some(manifest) = archive::read_manifest(source)? else {
+        let name = source.file_name().unwrap_or_default().to_string_lossy();
+        if archive::is_backup_name(&name) {
+            return Err(RestoreError::Refused(format!(
+                "{} has no manifest, so its checksum cannot be checked. Nothing was restored; \
+                 pick another backup (`coffee-shop backups`).",
+                source.display()
+            )));
+        }
         return Ok(false);
     };
     let (bytes, sha256) = archive::digest_file(source)?;
@@ -174,8 +195,15 @@ fn check_integrity(unpacked: &Path) -> Result<i64, RestoreError> {
     Ok(version)
 }
 
+/// Moves the database set aside at `aside` back (a failed restore); the
+/// error says where it still is.
+fn put_back(settings: &Settings, aside: &Path) -> Result<(), String> {
+    std::fs::rename(aside, &settings.database.path).map_err(|_| aside.display().to_string())
+}
+
 /// Moves the current database (and any write-ahead log left by a crash)
-/// to `<database>.replaced-<time>`; `None` when there was none.
+/// to `<database>.replaced-<time>`; `None` when there was none. Should a log
+/// not move, the database is moved back, so the two stay together.
 fn set_aside(settings: &Settings) -> Result<Option<PathBuf>, RestoreError> {
     let database = &settings.database;
     if !database.path.exists() {
@@ -189,9 +217,15 @@ fn set_aside(settings: &Settings) -> Result<Option<PathBuf>, RestoreError> {
         }
         let mut to = aside.clone().into_os_string();
         to.push(suffix);
-        std::fs::rename(&from, &to).map_err(|e| {
-            RestoreError::Refused(format!("cannot set {} aside: {e}", from.display()))
-        })?;
+        if let Err(error) = std::fs::rename(&from, &to) {
+            if !required {
+                let _ = put_back(settings, &aside);
+            }
+            return Err(RestoreError::Refused(format!(
+                "cannot set {} aside ({error}); nothing was restored",
+                from.display()
+            )));
+        }
     }
     Ok(Some(aside))
 }

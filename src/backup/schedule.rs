@@ -18,9 +18,22 @@ use crate::config::{DatabaseSettings, Settings};
 const FIRST_RETRY: Duration = Duration::from_secs(2);
 const MAX_RETRY: Duration = Duration::from_secs(300);
 
-/// Running while held; dropping it stops the scheduler at its next wait.
+/// The running scheduler.
 pub struct Scheduler {
-    _stop: Sender<()>,
+    stop: Sender<()>,
+    finished: Receiver<()>,
+}
+
+impl Scheduler {
+    /// Stops it at its next wait, and waits up to `wait` for a backup or
+    /// an upload in progress to finish; false if one was still running.
+    pub fn stop(self, wait: Duration) -> bool {
+        drop(self.stop);
+        !matches!(
+            self.finished.recv_timeout(wait),
+            Err(RecvTimeoutError::Timeout)
+        )
+    }
 }
 
 /// What each round works on.
@@ -46,15 +59,22 @@ pub fn start(
         interval,
         remote,
     };
+    if let Some(newest) = newest(&job.dir) {
+        status.record_backup(newest.made, &newest.name);
+    }
     let (stop, stopped) = mpsc::channel();
+    let (done, finished) = mpsc::channel();
     let spawned = std::thread::Builder::new()
         .name("backups".into())
-        .spawn(move || run(&job, &status, &stopped));
+        .spawn(move || {
+            run(&job, &status, &stopped);
+            let _ = done.send(());
+        });
     if let Err(error) = spawned {
         tracing::error!(%error, "cannot start the backup scheduler");
         return None;
     }
-    Some(Scheduler { _stop: stop })
+    Some(Scheduler { stop, finished })
 }
 
 fn run(job: &Job, status: &BackupStatus, stopped: &Receiver<()>) {
@@ -76,7 +96,7 @@ fn run(job: &Job, status: &BackupStatus, stopped: &Receiver<()>) {
             }
             Err(error) => {
                 tracing::error!(%error, dir = %job.dir.display(), "the scheduled backup failed");
-                status.record_failure(SystemTime::now(), error.to_string());
+                status.record_backup_failure(SystemTime::now(), error.to_string());
             }
         }
         if let Some(remote) = &job.remote
@@ -110,7 +130,7 @@ fn upload_with_retries(
             }
             Err(error) => {
                 tracing::warn!(%error, retry_in_secs = retry.as_secs(), "uploading the backup failed; the local copy is kept");
-                status.record_failure(SystemTime::now(), error.to_string());
+                status.record_upload_failure(SystemTime::now(), error.to_string());
             }
         }
         let next_try = SystemTime::now() + retry;
@@ -135,8 +155,15 @@ fn sync(job: &Job, remote: &RemoteStore) -> Result<usize, RemoteError> {
         .collect();
     let mut uploaded = 0;
     for path in archive::list(&job.dir)? {
-        let Some(manifest) = archive::read_manifest(&path)? else {
-            continue; // not one of ours to vouch for
+        // A backup without a readable manifest cannot be vouched for: it
+        // stays here (and is pruned in time) but is not uploaded.
+        let manifest = match archive::read_manifest(&path) {
+            Ok(Some(manifest)) => manifest,
+            Ok(None) => continue,
+            Err(error) => {
+                tracing::warn!(%error, "skipping a backup whose manifest cannot be read");
+                continue;
+            }
         };
         if !there.contains(&manifest.file) {
             remote.upload(&Archive { path, manifest })?;
@@ -147,13 +174,26 @@ fn sync(job: &Job, remote: &RemoteStore) -> Result<usize, RemoteError> {
     Ok(uploaded)
 }
 
+/// The newest backup here with a readable manifest: its name and when it was made.
+struct Newest {
+    name: String,
+    made: SystemTime,
+}
+
+fn newest(dir: &std::path::Path) -> Option<Newest> {
+    archive::list(dir).ok()?.iter().rev().find_map(|path| {
+        let manifest = archive::read_manifest(path).ok()??;
+        let made = humantime::parse_rfc3339(&manifest.created_at).ok()?;
+        Some(Newest {
+            name: manifest.file,
+            made,
+        })
+    })
+}
+
 /// When the first backup is due: an interval after the newest one here, or now.
 fn first_due(job: &Job) -> SystemTime {
-    let newest = archive::list(&job.dir)
-        .ok()
-        .and_then(|backups| backups.last().cloned())
-        .and_then(|path| std::fs::metadata(path).ok()?.modified().ok());
-    newest.map_or_else(SystemTime::now, |made| made + job.interval)
+    newest(&job.dir).map_or_else(SystemTime::now, |newest| newest.made + job.interval)
 }
 
 /// Temporary files a crash left behind (a backup is renamed into place only

@@ -26,7 +26,7 @@ pub fn tidy(
     now: i64,
     keep_activity_days: Option<u32>,
 ) -> Result<Tidied, DbError> {
-    let sessions = conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])?;
+    let sessions = super::sessions::delete_expired(conn, now)?;
     let activity = match keep_activity_days {
         // `at` is stored as strftime('%Y-%m-%dT%H:%M:%fZ'), so text order is time order.
         Some(days) => conn.execute(

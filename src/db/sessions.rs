@@ -43,7 +43,7 @@ pub fn create_session(
     session: &NewSession<'_>,
     now: i64,
 ) -> Result<(), DbError> {
-    conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])?;
+    delete_expired(conn, now)?;
     if let Some(previous) = session.replaces {
         conn.execute("DELETE FROM sessions WHERE id_hash = ?1", [previous])?;
     }
@@ -97,6 +97,11 @@ pub fn find_session(
         })
         .optional()?;
     Ok(session)
+}
+
+/// Deletes the sessions expired at `now`; returns how many.
+pub fn delete_expired(conn: &Connection, now: i64) -> Result<usize, DbError> {
+    Ok(conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])?)
 }
 
 /// How many sessions have not expired at `now`.

@@ -100,7 +100,7 @@ fn backup_check(backups: &BackupStatus) -> String {
     let line = backups.line(now);
     if backups.plan.interval.is_none() {
         "off".to_owned()
-    } else if backups.state().last_failure.is_some() {
+    } else if backups.state().last_failure().is_some() {
         format!("failing: {line}")
     } else if backups.is_overdue(now) {
         format!("overdue: {line}")

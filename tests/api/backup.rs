@@ -79,10 +79,7 @@ fn local_backups(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    coffee_shop::hex::lower_hex(&Sha256::digest(bytes))
 }
 
 /// The bucket as the server sees it (moto lets only the uploader read).
@@ -116,7 +113,7 @@ fn readiness_backup(app: &TestApp) -> String {
 #[test]
 fn scheduled_backups_reach_the_bucket_checked_and_both_sides_are_pruned() {
     let port = free_port();
-    let s3 = S3Server::start(port, BUCKET);
+    let _s3 = S3Server::start(port, BUCKET);
     let app = spawn_tweaked_app(|settings| scheduled(settings, Duration::from_secs(1), 2, port));
     let dir = app.db_path.parent().expect("folder").join("backups");
     let name_of = |path: &PathBuf| {
@@ -140,7 +137,6 @@ fn scheduled_backups_reach_the_bucket_checked_and_both_sides_are_pruned() {
         local_backups(&dir),
         remote_names(&app.settings)
     );
-    drop(s3);
     // More than `keep` were made, and both sides hold the newest two: pruned.
 
     let newest = local_backups(&dir).pop().expect("a backup");
@@ -150,7 +146,24 @@ fn scheduled_backups_reach_the_bucket_checked_and_both_sides_are_pruned() {
     .expect("json");
     let local = std::fs::read(&newest).expect("the backup");
     assert_eq!(manifest["sha256"], sha256_hex(&local));
-    assert_eq!(manifest["schema_version"], 5);
+    assert_eq!(
+        manifest["schema_version"],
+        coffee_shop::db::migrations::LATEST_VERSION
+    );
+    // The bucket's copy is the same file.
+    let fetched = tempfile::tempdir().expect("temp dir");
+    let name = newest
+        .file_name()
+        .expect("a name")
+        .to_string_lossy()
+        .into_owned();
+    let copy = bucket(&app.settings)
+        .download(&name, fetched.path())
+        .expect("the bucket serves it");
+    assert_eq!(
+        sha256_hex(&std::fs::read(copy).expect("the copy")),
+        manifest["sha256"]
+    );
 }
 
 #[test]
@@ -207,6 +220,8 @@ fn wrong_credentials_are_a_clear_error_in_the_log_and_on_the_backup_line() {
     let mut command = binary_with_bucket(dir.path(), port);
     command
         .env("COFFEE_SHOP__BACKUP__INTERVAL", "1s")
+        // Everything, even the signing library's detail: the secret is in none of it.
+        .env("RUST_LOG", "trace")
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(&log).expect("log file"));
     let server = coffee_shop_testkit::ServerProcess::spawn(command);
@@ -328,13 +343,40 @@ fn restore_is_refused_while_a_server_uses_the_database() {
     let copy = dir.join("copy.db");
     let (made, text) = run(binary_in(&dir).args(["backup", copy.to_str().expect("utf-8")]));
     assert!(made.status.success(), "{text}");
+    let before = std::fs::read(&app.db_path).expect("the database");
     let (refused, text) = run(binary_in(&dir).args(["restore", "copy.db"]));
     assert!(!refused.status.success());
     assert!(
         text.contains("is using") && text.contains("stop it first"),
         "{text}"
     );
+    assert_eq!(
+        std::fs::read(&app.db_path).expect("the database"),
+        before,
+        "untouched"
+    );
     app.get("/drinks", None).assert_ok();
+
+    // Stopped, it restores, and keeps the database it replaced.
+    let (_settings, _jwks, _dir) = app.stop();
+    let (restored, text) = run(binary_in(&dir).args(["restore", "copy.db"]));
+    assert!(restored.status.success(), "{text}");
+    assert!(
+        text.contains("no manifest, so no checksum to check"),
+        "{text}"
+    );
+    let replaced: Vec<String> = std::fs::read_dir(&dir)
+        .expect("the folder")
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("coffee-shop.db.replaced-"))
+        .collect();
+    assert_eq!(
+        replaced.len(),
+        1,
+        "the replaced database is kept: {replaced:?}"
+    );
+    assert!(text.contains(&replaced[0]), "and named: {text}");
 }
 
 #[test]

@@ -55,7 +55,8 @@ pub async fn download(
 }
 
 /// A snapshot in `dir`, opened, then unlinked where the system allows it
-/// (elsewhere the scheduler removes the leftover on its next start).
+/// (Windows does not while it is open: there the backup scheduler removes
+/// the leftover when it next starts).
 fn snapshot(database: &DatabaseSettings, dir: &std::path::Path) -> Result<File, PageError> {
     std::fs::create_dir_all(dir).map_err(PageError::internal)?;
     let path = dir.join(format!(

@@ -62,10 +62,7 @@ pub async fn system_page(
         server_errors: &server_errors,
         backups: BackupsObserved {
             overdue: facts.backups.is_overdue(now),
-            failure: backup_state
-                .last_failure
-                .as_ref()
-                .map(|(_, why)| why.as_str()),
+            failure: backup_state.last_failure().map(|(_, why)| why.as_str()),
         },
     });
     render(&SystemPage {
