@@ -9,7 +9,7 @@
 //! `metrics.bind`.
 
 use std::net::{SocketAddr, TcpListener};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use std::sync::Arc;
 
@@ -29,7 +29,7 @@ use actix_web::rt::task::JoinHandle;
 
 use crate::backup::remote::{RemoteError, RemoteStore};
 use crate::backup::schedule::{self, Scheduler};
-use crate::backup::{BackupPlan, BackupStatus};
+use crate::backup::{BackupPlan, BackupStatus, archive};
 use crate::config::{BindAddress, PublicUrl, Settings, SettingsError};
 use crate::db::{Database, DbError};
 use crate::db::{ServerLock, housekeeping};
@@ -44,7 +44,7 @@ use crate::routes::api::openapi::OpenApiDocument;
 use crate::routes::metrics::{MetricsSource, ScrapeAccess};
 use crate::routes::plain_http::{self, RedirectTarget};
 use crate::routes::{self, frontend};
-use crate::system::ServerFacts;
+use crate::system::{ServerFacts, in_words};
 use crate::tls::{Tls, TlsError};
 
 /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
@@ -146,6 +146,10 @@ impl Application {
             interval: settings.backup.interval,
             remote: remote.as_ref().map(RemoteStore::describe),
         }));
+        // A restart does not forget the backups already made.
+        if let Some(newest) = archive::newest(&settings.backup_dir()) {
+            backups.record_backup(newest.made, &newest.name);
+        }
         let facts = Arc::new(ServerFacts::new(
             &settings,
             tls.as_ref().map(|tls| Arc::clone(&tls.store)),
@@ -195,7 +199,7 @@ impl Application {
             plain_http: plain_http_port,
             metrics: metrics_port,
         };
-        let banner = banner(&settings, address, &verifier, tls.as_ref(), ports);
+        let banner = banner(&settings, address, &verifier, tls.as_ref(), ports, &backups);
         let housekeeping = actix_web::rt::spawn(housekeeping::keep_tidy(
             database.clone(),
             settings.activity.keep_days,
@@ -619,15 +623,22 @@ struct SidePorts {
 }
 
 /// Where and how often backups go: "every 6h to backups (keep 28), and to s3://cafe/coffee-shop/".
-fn backup_line(settings: &Settings) -> String {
+fn backup_line(settings: &Settings, backups: &BackupStatus) -> String {
+    let last = match backups.state().last_success {
+        Some((made, _)) => format!(
+            "; the last {} ago",
+            in_words(SystemTime::now().duration_since(made).unwrap_or_default())
+        ),
+        None => "; none yet".to_owned(),
+    };
     let Some(interval) = settings.backup.interval else {
-        return "off (backup.interval); `coffee-shop backup` makes one".to_owned();
+        return format!("off (backup.interval); `coffee-shop backup` makes one{last}");
     };
     let remote = settings.backup.s3.bucket().map_or(String::new(), |bucket| {
         format!(", and to s3://{bucket}/{}", settings.backup.s3.prefix)
     });
     format!(
-        "every {} to {} (keep {}){remote}",
+        "every {} to {} (keep {}){remote}{last}",
         humantime::format_duration(interval),
         settings.backup_dir().display(),
         settings.backup.keep
@@ -640,6 +651,7 @@ fn banner(
     verifier: &TokenVerifier,
     tls: Option<&Tls>,
     ports: SidePorts,
+    backups: &BackupStatus,
 ) -> String {
     // A wildcard address is reachable here on loopback; say so rather than
     // print an address a browser cannot open.
@@ -659,7 +671,7 @@ fn banner(
     if let Some(tls) = tls {
         lines.push(format!(
             "  HTTPS      {}",
-            tls.store.state().summary(std::time::SystemTime::now())
+            tls.store.state().summary(SystemTime::now())
         ));
         if let Some(port) = ports.plain_http {
             let plain = PublicUrl::of_address("http", SocketAddr::new(address.ip(), port));
@@ -683,7 +695,7 @@ fn banner(
         };
         lines.push(format!("  Metrics    {line}"));
     }
-    lines.push(format!("  Backups    {}", backup_line(settings)));
+    lines.push(format!("  Backups    {}", backup_line(settings, backups)));
     let provider = settings.auth.identity_provider().ok().flatten();
     let keys = match verifier.keys_status() {
         KeysStatus::Loaded { keys } => format!("{keys} signing key(s) loaded"),

@@ -105,6 +105,7 @@ pub fn create(database: &DatabaseSettings, dir: &Path) -> Result<Archive, Archiv
         db::schema_version(&rusqlite::Connection::open(&snapshot.0).map_err(db::DbError::from)?)?;
     let partial = Temporary(dir.join(format!(".{name}.partial")));
     let (bytes, sha256) = compress(&snapshot.0, &partial.0)?;
+    drop(snapshot); // as soon as it is compressed: it is the largest file here
     let path = dir.join(&name);
     let manifest = Manifest {
         file: name,
@@ -241,6 +242,24 @@ pub fn list(dir: &Path) -> Result<Vec<PathBuf>, ArchiveError> {
         .collect();
     backups.sort();
     Ok(backups)
+}
+
+/// A backup's name and when it was made.
+pub struct Made {
+    pub name: String,
+    pub made: SystemTime,
+}
+
+/// The newest backup in `dir` with a readable manifest.
+pub fn newest(dir: &Path) -> Option<Made> {
+    list(dir).ok()?.iter().rev().find_map(|path| {
+        let manifest = read_manifest(path).ok()??;
+        let made = humantime::parse_rfc3339(&manifest.created_at).ok()?;
+        Some(Made {
+            name: manifest.file,
+            made,
+        })
+    })
 }
 
 /// Deletes the oldest backups in `dir` (and their manifests) beyond `keep`;

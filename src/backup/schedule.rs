@@ -59,9 +59,6 @@ pub fn start(
         interval,
         remote,
     };
-    if let Some(newest) = newest(&job.dir) {
-        status.record_backup(newest.made, &newest.name);
-    }
     let (stop, stopped) = mpsc::channel();
     let (done, finished) = mpsc::channel();
     let spawned = std::thread::Builder::new()
@@ -174,26 +171,9 @@ fn sync(job: &Job, remote: &RemoteStore) -> Result<usize, RemoteError> {
     Ok(uploaded)
 }
 
-/// The newest backup here with a readable manifest: its name and when it was made.
-struct Newest {
-    name: String,
-    made: SystemTime,
-}
-
-fn newest(dir: &std::path::Path) -> Option<Newest> {
-    archive::list(dir).ok()?.iter().rev().find_map(|path| {
-        let manifest = archive::read_manifest(path).ok()??;
-        let made = humantime::parse_rfc3339(&manifest.created_at).ok()?;
-        Some(Newest {
-            name: manifest.file,
-            made,
-        })
-    })
-}
-
 /// When the first backup is due: an interval after the newest one here, or now.
 fn first_due(job: &Job) -> SystemTime {
-    newest(&job.dir).map_or_else(SystemTime::now, |newest| newest.made + job.interval)
+    archive::newest(&job.dir).map_or_else(SystemTime::now, |newest| newest.made + job.interval)
 }
 
 /// Temporary files a crash left behind (a backup is renamed into place only
