@@ -44,7 +44,7 @@ use crate::routes::api::openapi::OpenApiDocument;
 use crate::routes::metrics::{MetricsSource, ScrapeAccess};
 use crate::routes::plain_http::{self, RedirectTarget};
 use crate::routes::{self, frontend};
-use crate::system::{ServerFacts, in_words};
+use crate::system::{ServerFacts, age, in_words};
 use crate::tls::{Tls, TlsError};
 
 /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
@@ -625,10 +625,7 @@ struct SidePorts {
 /// Where and how often backups go: "every 6h to backups (keep 28), and to s3://cafe/coffee-shop/".
 fn backup_line(settings: &Settings, backups: &BackupStatus) -> String {
     let last = match backups.state().last_success {
-        Some((made, _)) => format!(
-            "; the last {} ago",
-            in_words(SystemTime::now().duration_since(made).unwrap_or_default())
-        ),
+        Some((made, _)) => format!("; the last {} ago", in_words(age(SystemTime::now(), made))),
         None => "; none yet".to_owned(),
     };
     let Some(interval) = settings.backup.interval else {

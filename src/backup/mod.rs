@@ -16,7 +16,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use metrics::gauge;
 
 use crate::metrics::names;
-use crate::system::in_words;
+use crate::metrics::seconds_between;
+use crate::system::{age, in_words};
 
 /// How backups are set up, for the lines people read.
 #[derive(Debug, Clone)]
@@ -143,13 +144,8 @@ impl BackupStatus {
     }
 }
 
-fn age(now: SystemTime, then: SystemTime) -> Duration {
-    now.duration_since(then).unwrap_or_default()
-}
-
 fn unix_seconds(at: SystemTime) -> f64 {
-    at.duration_since(UNIX_EPOCH)
-        .map_or(0.0, |since| since.as_secs_f64())
+    seconds_between(UNIX_EPOCH, at)
 }
 
 #[cfg(test)]

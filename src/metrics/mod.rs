@@ -121,7 +121,8 @@ impl Scrape {
     }
 }
 
-fn seconds_between(earlier: SystemTime, later: SystemTime) -> f64 {
+/// Seconds from `earlier` to `later`, as a gauge holds them (0 if `later` is earlier).
+pub fn seconds_between(earlier: SystemTime, later: SystemTime) -> f64 {
     later
         .duration_since(earlier)
         .map_or(0.0, |elapsed| elapsed.as_secs_f64())

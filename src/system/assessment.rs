@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::in_words;
+use super::{age, in_words};
 use crate::auth::jwks::FetchHistory;
 use crate::http::server_errors::ServerError;
 use crate::tls::TlsState;
@@ -239,11 +239,6 @@ fn certificate_findings(now: SystemTime, tls: &TlsState, found: &mut impl FnMut(
             }
         }
     }
-}
-
-/// How long ago `then` was (zero for a time in the future).
-fn age(now: SystemTime, then: SystemTime) -> Duration {
-    now.duration_since(then).unwrap_or_default()
 }
 
 #[cfg(test)]

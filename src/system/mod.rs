@@ -71,8 +71,13 @@ impl ServerFacts {
     }
 
     pub fn uptime(&self, now: SystemTime) -> Duration {
-        now.duration_since(self.started).unwrap_or_default()
+        age(now, self.started)
     }
+}
+
+/// How long ago `then` was at `now` (zero for a time in the future).
+pub fn age(now: SystemTime, then: SystemTime) -> Duration {
+    now.duration_since(then).unwrap_or_default()
 }
 
 /// A span of time as people say it, to the minute: "less than a minute",

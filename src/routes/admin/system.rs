@@ -19,7 +19,7 @@ use crate::error::{PageError, error_chain};
 use crate::http::server_errors::ServerError;
 use crate::paths;
 use crate::system::assessment::{self, Assessment, BackupsObserved, KeysObserved, Observations};
-use crate::system::{self, ServerFacts, in_words};
+use crate::system::{self, ServerFacts, age, in_words};
 use crate::tls::TlsState;
 
 /// The page lists at most this many sessions (and says how many there are).
@@ -169,7 +169,7 @@ impl KeysView {
         let history = store.history();
         let line = |at: SystemTime, failure: &Option<String>| FetchLine {
             at: Moment::at(at),
-            ago: in_words(now.duration_since(at).unwrap_or_default()),
+            ago: in_words(age(now, at)),
             failure: failure.clone(),
         };
         Self {
