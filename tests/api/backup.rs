@@ -217,12 +217,13 @@ fn wrong_credentials_are_a_clear_error_in_the_log_and_on_the_backup_line() {
     let _s3 = S3Server::start_with(port, BUCKET, &[("INITIAL_NO_AUTH_ACTION_COUNT", "1")]);
     let dir = tempfile::tempdir().expect("temp dir");
     let log = dir.path().join("server.log");
+    let banner = dir.path().join("banner.txt");
     let mut command = binary_with_bucket(dir.path(), port);
     command
         .env("COFFEE_SHOP__BACKUP__INTERVAL", "1s")
         // Everything, even the signing library's detail: the secret is in none of it.
         .env("RUST_LOG", "trace")
-        .stdout(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&banner).expect("banner file"))
         .stderr(std::fs::File::create(&log).expect("log file"));
     let server = coffee_shop_testkit::ServerProcess::spawn(command);
     assert!(server.answers("/healthz", 200, Duration::from_secs(15)));
@@ -255,6 +256,13 @@ fn wrong_credentials_are_a_clear_error_in_the_log_and_on_the_backup_line() {
         !logged.contains("test-secret"),
         "the secret is never logged"
     );
+    let banner = std::fs::read_to_string(&banner).expect("the banner");
+    assert!(
+        banner
+            .contains("Backups    every 1s to backups (keep 28), and to s3://cafe-backups/shop-1/"),
+        "the banner says where backups go: {banner}"
+    );
+    assert!(!banner.contains("test-secret"), "nor is it printed");
 }
 
 #[test]
@@ -575,4 +583,28 @@ fn expired_sessions_and_activity_past_keep_days_are_deleted_and_the_menu_kept() 
         menu,
         "the menu is untouched"
     );
+}
+
+#[test]
+fn an_older_backup_is_migrated_forward_on_restore() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let older = dir.path().join("older.db");
+    let mut conn = rusqlite::Connection::open(&older).expect("open");
+    let previous = coffee_shop::db::migrations::LATEST_VERSION - 1;
+    coffee_shop::db::migrations::migrations(true)
+        .to_version(&mut conn, previous)
+        .expect("a database of the release before");
+    drop(conn);
+    let (restored, text) = run(binary_in(dir.path()).args(["restore", "older.db"]));
+    assert!(restored.status.success(), "{text}");
+    let latest = coffee_shop::db::migrations::LATEST_VERSION;
+    assert!(
+        text.contains(&format!("schema {previous} → {latest}")),
+        "{text}"
+    );
+    let conn = rusqlite::Connection::open(dir.path().join("coffee-shop.db")).expect("open");
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .expect("the version");
+    assert_eq!(version, latest as i64);
 }

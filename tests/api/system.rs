@@ -46,6 +46,8 @@ fn a_manager_sees_how_the_server_is_doing() {
         "Mia Manager",
         "data-label=\"Role\">Manager</td>",
         "Off: this server speaks plain HTTP",
+        "Scheduled backups are off (backup.interval).",
+        "href=\"/admin/backup\" download>Download a backup</a>",
         "None since the server started.",
     ] {
         assert!(html.contains(shown), "{shown:?} is shown");
