@@ -33,6 +33,7 @@ use crate::backup::{BackupPlan, BackupStatus, archive};
 use crate::config::{BindAddress, PublicUrl, Settings, SettingsError};
 use crate::db::{Database, DbError};
 use crate::db::{ServerLock, housekeeping};
+use crate::elapsed::{age, in_words};
 use crate::http::dev_hosts::DevelopmentHosts;
 use crate::http::html_pages::ErrorPages;
 use crate::http::json_body::BodyLimits;
@@ -44,7 +45,7 @@ use crate::routes::api::openapi::OpenApiDocument;
 use crate::routes::metrics::{MetricsSource, ScrapeAccess};
 use crate::routes::plain_http::{self, RedirectTarget};
 use crate::routes::{self, frontend};
-use crate::system::{ServerFacts, age, in_words};
+use crate::system::ServerFacts;
 use crate::tls::{Tls, TlsError};
 
 /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
@@ -91,8 +92,7 @@ pub enum StartupError {
 /// A bound, ready-to-run server.
 pub struct Application {
     port: u16,
-    plain_http_port: Option<u16>,
-    metrics_port: Option<u16>,
+    ports: SidePorts,
     banner: String,
     server: Server,
     /// The plain-HTTP listener beside HTTPS.
@@ -129,136 +129,55 @@ impl Application {
     /// Must be called inside an actix system (it spawns the key refresher
     /// and, with TLS, the certificate watcher or ACME client).
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let main_bind = settings.main_bind();
-        if settings.development && !main_bind.is_loopback() {
-            return Err(StartupError::DevelopmentOnPublicAddress { address: main_bind });
-        }
-        if let Some(url) = &settings.server.public_url
-            && settings.development
-            && !url.is_loopback()
-        {
-            return Err(StartupError::DevelopmentWithPublicUrl { url: url.clone() });
-        }
+        refuse_public_development(&settings)?;
         let lock = ServerLock::acquire(&settings.database)?;
         let tls = Tls::start(&settings)?;
         let remote = RemoteStore::from_settings(&settings.backup.s3)?;
-        let backups = Arc::new(BackupStatus::new(BackupPlan {
-            interval: settings.backup.interval,
-            remote: remote.as_ref().map(RemoteStore::describe),
-        }));
-        // A restart does not forget the backups already made.
-        if let Some(newest) = archive::newest(&settings.backup_dir()) {
-            backups.record_backup(newest.made, &newest.name);
-        }
+        let backups = backup_status(&settings, remote.as_ref());
+        let certificates = tls.as_ref().map(|tls| Arc::clone(&tls.store));
         let facts = Arc::new(ServerFacts::new(
             &settings,
-            tls.as_ref().map(|tls| Arc::clone(&tls.store)),
+            certificates,
             Arc::clone(&backups),
         ));
         let metrics_source = metrics_source(&settings, &facts)?;
+        let metrics_on = metrics_source.is_some();
         let database = Database::open(&settings.database)?;
         let (verifier, dev_signer) = token_verifier(&settings)?;
         let verifier = web::Data::new(verifier);
-        load_signing_keys(
-            &verifier,
-            Duration::from_millis(settings.auth.startup_wait_ms),
-        )
-        .await;
+        let startup_wait = Duration::from_millis(settings.auth.startup_wait_ms);
+        load_signing_keys(&verifier, startup_wait).await;
 
-        let listener = bind(settings.main_bind_setting(), main_bind)?;
-        let address = local_address(&listener, settings.main_bind_setting(), main_bind)?;
-        let plain_listener = match (&tls, settings.tls.http_bind) {
-            (Some(_), Some(plain_bind)) => Some((bind("tls.http_bind", plain_bind)?, plain_bind)),
-            _ => None,
-        };
-        let plain_http_port = match &plain_listener {
-            Some((listener, plain_bind)) => {
-                Some(local_address(listener, "tls.http_bind", *plain_bind)?.port())
-            }
-            None => None,
-        };
-        let metrics_listener = match (&metrics_source, settings.metrics.bind) {
-            (Some(_), Some(metrics_bind)) => {
-                Some((bind("metrics.bind", metrics_bind)?, metrics_bind))
-            }
-            _ => None,
-        };
-        let metrics_port = match &metrics_listener {
-            Some((listener, metrics_bind)) => {
-                Some(local_address(listener, "metrics.bind", *metrics_bind)?.port())
-            }
-            None => None,
-        };
-        tracing::info!(
-            api = %format!("{}/drinks", served_url(tls.is_some(), address)),
-            database = %settings.database.path.display(),
-            "coffee-shop {} is listening",
-            crate::system::VERSION
-        );
-        let ports = SidePorts {
-            plain_http: plain_http_port,
-            metrics: metrics_port,
-        };
+        let listeners = Listeners::bind(&settings, tls.is_some(), metrics_on)?;
+        let (address, ports) = (listeners.address, listeners.ports());
         let banner = banner(&settings, address, &verifier, tls.as_ref(), ports, &backups);
-        let housekeeping = actix_web::rt::spawn(housekeeping::keep_tidy(
-            database.clone(),
-            settings.activity.keep_days,
-        ));
+        let tidy = housekeeping::keep_tidy(database.clone(), settings.activity.keep_days);
+        let housekeeping = actix_web::rt::spawn(tidy);
         // After the database opened (and migrated): the first backup may be due now.
         let scheduler = schedule::start(&settings, remote, backups);
-        let base_url = settings.base_url(address);
-        let dashboard_client = settings.dashboard_client_at(&base_url)?;
-        let allowed_origin = AllowedOrigin::for_server(&settings, address);
-        let keys = AdminKeys {
-            dev_signer,
-            sealing_key: SealingKey::for_server(
-                settings.dashboard.cookie_secret.as_ref(),
-                &settings.database,
-            )?,
-        };
-        let admin = AdminState::new(&settings, dashboard_client, base_url, allowed_origin, keys);
+        let stack = main_stack(&settings, tls.as_ref(), address, metrics_on, &facts);
         let shared = SharedState {
             menu: web::Data::new(MenuService::new(database.clone(), settings.menu.max_drinks)),
             database: web::Data::new(database.clone()),
             verifier,
-            admin: Arc::new(admin),
+            admin: Arc::new(admin_state(&settings, address, dev_signer)?),
             openapi: web::Data::new(OpenApiDocument::render()),
-            stack: Stack {
-                cors: settings.cors.clone(),
-                hsts_max_age_secs: tls.as_ref().map(|tls| tls.hsts_max_age_secs),
-                development: settings.development.then_some(DevelopmentHosts {
-                    port: address.port(),
-                }),
-                metrics: metrics_source.is_some(),
-                server_errors: Arc::clone(&facts.server_errors),
-            },
+            stack,
             metrics: metrics_source,
             facts: web::Data::from(facts),
         };
-        let metrics = match (&shared.metrics, metrics_listener) {
-            (Some(source), Some((listener, metrics_bind))) => Some(
-                serve_metrics(&settings, &shared, source, listener)
-                    .map_err(bind_error("metrics.bind", metrics_bind))?,
-            ),
-            _ => None,
-        };
-        let plain_http = match (&tls, plain_listener) {
-            (Some(tls), Some((listener, plain_bind))) => {
-                let target = RedirectTarget::for_settings(&settings, address.port());
-                Some(
-                    serve_plain_http(&settings, &shared, tls, target, listener)
-                        .map_err(bind_error("tls.http_bind", plain_bind))?,
-                )
-            }
-            _ => None,
-        };
-        let server = serve(&settings, shared, tls.as_ref(), listener)?;
+        let (plain_http, metrics) = serve_beside_main(
+            &settings,
+            &shared,
+            tls.as_ref(),
+            address.port(),
+            listeners.beside,
+        )?;
         Ok(Self {
             port: address.port(),
-            plain_http_port,
-            metrics_port,
+            ports,
             banner,
-            server,
+            server: serve(&settings, shared, tls.as_ref(), listeners.main)?,
             plain_http,
             metrics,
             tls,
@@ -281,12 +200,12 @@ impl Application {
 
     /// The plain-HTTP listener's port, when TLS is on and it is not off.
     pub fn plain_http_port(&self) -> Option<u16> {
-        self.plain_http_port
+        self.ports.plain_http
     }
 
     /// The scrape listener's port, when metrics are on and it is not off.
     pub fn metrics_port(&self) -> Option<u16> {
-        self.metrics_port
+        self.ports.metrics
     }
 
     /// A handle to stop the servers from elsewhere (tests, service managers).
@@ -361,6 +280,80 @@ struct SharedState {
 }
 
 /// With metrics on: the process's exporter and what a scrape reads.
+/// Development mode signs anyone in: it must not be reachable, or named,
+/// from outside this machine.
+fn refuse_public_development(settings: &Settings) -> Result<(), StartupError> {
+    let main_bind = settings.main_bind();
+    if settings.development && !main_bind.is_loopback() {
+        return Err(StartupError::DevelopmentOnPublicAddress { address: main_bind });
+    }
+    match &settings.server.public_url {
+        Some(url) if settings.development && !url.is_loopback() => {
+            Err(StartupError::DevelopmentWithPublicUrl { url: url.clone() })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The backup status, starting from the newest backup already made: a
+/// restart does not forget them.
+fn backup_status(settings: &Settings, remote: Option<&RemoteStore>) -> Arc<BackupStatus> {
+    let backups = Arc::new(BackupStatus::new(BackupPlan {
+        interval: settings.backup.interval,
+        remote: remote.map(RemoteStore::describe),
+    }));
+    if let Some(newest) = archive::newest(&settings.backup_dir()) {
+        backups.record_backup(newest.made, &newest.name);
+    }
+    backups
+}
+
+/// What the admin pages need: the provider client, the URLs they are
+/// served at, and the keys they sign and seal with.
+fn admin_state(
+    settings: &Settings,
+    address: SocketAddr,
+    dev_signer: Option<DevSigner>,
+) -> Result<AdminState, StartupError> {
+    let base_url = settings.base_url(address);
+    let dashboard_client = settings.dashboard_client_at(&base_url)?;
+    let allowed_origin = AllowedOrigin::for_server(settings, address);
+    let keys = AdminKeys {
+        dev_signer,
+        sealing_key: SealingKey::for_server(
+            settings.dashboard.cookie_secret.as_ref(),
+            &settings.database,
+        )?,
+    };
+    Ok(AdminState::new(
+        settings,
+        dashboard_client,
+        base_url,
+        allowed_origin,
+        keys,
+    ))
+}
+
+/// The main listener's middleware: HSTS with HTTPS, the development banner
+/// in development, and request metrics with metrics on.
+fn main_stack(
+    settings: &Settings,
+    tls: Option<&Tls>,
+    address: SocketAddr,
+    metrics: bool,
+    facts: &ServerFacts,
+) -> Stack {
+    Stack {
+        cors: settings.cors.clone(),
+        hsts_max_age_secs: tls.map(|tls| tls.hsts_max_age_secs),
+        development: settings.development.then_some(DevelopmentHosts {
+            port: address.port(),
+        }),
+        metrics,
+        server_errors: Arc::clone(&facts.server_errors),
+    }
+}
+
 fn metrics_source(
     settings: &Settings,
     facts: &Arc<ServerFacts>,
@@ -457,41 +450,26 @@ fn serve(
 }
 
 /// The plain-HTTP listener beside HTTPS: challenges, health, and a
-/// redirect to https for the rest; one worker is plenty.
+/// redirect to https for the rest.
 fn serve_plain_http(
     settings: &Settings,
     shared: &SharedState,
     tls: &Tls,
-    target: RedirectTarget,
-    listener: TcpListener,
-) -> std::io::Result<Server> {
-    let database = shared.database.clone();
-    let verifier = shared.verifier.clone();
+    https_port: u16,
+    side: SideListener,
+) -> Result<Server, StartupError> {
     let certificates = web::Data::from(Arc::clone(&tls.store));
     let challenges = web::Data::from(Arc::clone(&tls.challenges));
-    let target = web::Data::new(target);
-    let stack = Stack {
-        cors: settings.cors.clone(),
-        hsts_max_age_secs: None,
-        development: None,
-        metrics: shared.stack.metrics,
-        server_errors: Arc::clone(&shared.stack.server_errors),
-    };
-    let server = HttpServer::new(move || {
-        let app = App::new()
-            .app_data(database.clone())
-            .app_data(verifier.clone())
+    let target = web::Data::new(RedirectTarget::for_settings(settings, https_port));
+    let routes = move |config: &mut web::ServiceConfig| {
+        config
             .app_data(certificates.clone())
             .app_data(challenges.clone())
             .app_data(target.clone())
             .configure(plain_http::configure)
             .default_service(web::to(plain_http::redirect_to_https));
-        http::wrap_app(app, &stack)
-    });
-    Ok(with_limits(server, settings)
-        .workers(1)
-        .listen(listener)?
-        .run())
+    };
+    serve_beside(settings, shared, shared.stack.metrics, routes, side)
 }
 
 /// The scrape listener: `/metrics` for whoever reaches `metrics.bind`
@@ -500,33 +478,50 @@ fn serve_metrics(
     settings: &Settings,
     shared: &SharedState,
     source: &web::Data<MetricsSource>,
-    listener: TcpListener,
-) -> std::io::Result<Server> {
-    let database = shared.database.clone();
-    let verifier = shared.verifier.clone();
+    side: SideListener,
+) -> Result<Server, StartupError> {
     let source = source.clone();
     let access = web::Data::new(ScrapeAccess::Anyone);
+    let routes = move |config: &mut web::ServiceConfig| {
+        config
+            .app_data(source.clone())
+            .app_data(access.clone())
+            .configure(routes::metrics::configure)
+            .default_service(web::to(json_errors::not_found));
+    };
+    serve_beside(settings, shared, false, routes, side)
+}
+
+/// A listener beside the main one, with one worker (plenty for redirects
+/// and scrapes): the database and the verifier (for `/readyz`), `routes`,
+/// and the middleware without HSTS or the development banner; requests are
+/// counted when `metrics` says so.
+fn serve_beside(
+    settings: &Settings,
+    shared: &SharedState,
+    metrics: bool,
+    routes: impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+    side: SideListener,
+) -> Result<Server, StartupError> {
+    let database = shared.database.clone();
+    let verifier = shared.verifier.clone();
     let stack = Stack {
         cors: settings.cors.clone(),
         hsts_max_age_secs: None,
         development: None,
-        metrics: false,
+        metrics,
         server_errors: Arc::clone(&shared.stack.server_errors),
     };
     let server = HttpServer::new(move || {
         let app = App::new()
             .app_data(database.clone())
             .app_data(verifier.clone())
-            .app_data(source.clone())
-            .app_data(access.clone())
-            .configure(routes::metrics::configure)
-            .default_service(web::to(json_errors::not_found));
+            .configure(routes.clone());
         http::wrap_app(app, &stack)
     });
-    Ok(with_limits(server, settings)
-        .workers(1)
-        .listen(listener)?
-        .run())
+    let server = with_limits(server, settings).workers(1);
+    let bound = server.listen(side.listener);
+    Ok(bound.map_err(bind_error(side.setting, side.address))?.run())
 }
 
 /// The limits every listener shares: slow or idle clients cannot hold
@@ -560,6 +555,93 @@ where
         server = server.workers(settings.server.workers);
     }
     server
+}
+
+/// Every listener, bound before anything is served, so that an address in
+/// use stops start-up naming its setting.
+struct Listeners {
+    main: TcpListener,
+    address: SocketAddr,
+    /// The plain-HTTP listener (with HTTPS) and the scrape listener.
+    beside: (Option<SideListener>, Option<SideListener>),
+}
+
+impl Listeners {
+    fn bind(settings: &Settings, https: bool, metrics: bool) -> Result<Self, StartupError> {
+        let (setting, main_bind) = (settings.main_bind_setting(), settings.main_bind());
+        let main = bind(setting, main_bind)?;
+        let address = local_address(&main, setting, main_bind)?;
+        let plain_http = SideListener::bind_if(https, settings.tls.http_bind, "tls.http_bind")?;
+        let scrape = SideListener::bind_if(metrics, settings.metrics.bind, "metrics.bind")?;
+        tracing::info!(
+            api = %format!("{}/drinks", served_url(https, address)),
+            database = %settings.database.path.display(),
+            "coffee-shop {} is listening",
+            crate::system::VERSION
+        );
+        Ok(Self {
+            main,
+            address,
+            beside: (plain_http, scrape),
+        })
+    }
+
+    fn ports(&self) -> SidePorts {
+        SidePorts {
+            plain_http: self.beside.0.as_ref().map(|side| side.port),
+            metrics: self.beside.1.as_ref().map(|side| side.port),
+        }
+    }
+}
+
+/// Starts the plain-HTTP and scrape listeners, where they were bound.
+fn serve_beside_main(
+    settings: &Settings,
+    shared: &SharedState,
+    tls: Option<&Tls>,
+    https_port: u16,
+    (plain_http, scrape): (Option<SideListener>, Option<SideListener>),
+) -> Result<(Option<Server>, Option<Server>), StartupError> {
+    let plain_http = match (tls, plain_http) {
+        (Some(tls), Some(side)) => Some(serve_plain_http(settings, shared, tls, https_port, side)?),
+        _ => None,
+    };
+    let metrics = match (&shared.metrics, scrape) {
+        (Some(source), Some(side)) => Some(serve_metrics(settings, shared, source, side)?),
+        _ => None,
+    };
+    Ok((plain_http, metrics))
+}
+
+/// A listener beside the main one (plain HTTP, metrics), bound, with the
+/// setting that asked for it and the port it got.
+struct SideListener {
+    listener: TcpListener,
+    setting: &'static str,
+    address: BindAddress,
+    port: u16,
+}
+
+impl SideListener {
+    /// Binds `address` (from `setting`) when the listener is `wanted` and
+    /// the setting is not "off".
+    fn bind_if(
+        wanted: bool,
+        address: Option<BindAddress>,
+        setting: &'static str,
+    ) -> Result<Option<Self>, StartupError> {
+        let (true, Some(address)) = (wanted, address) else {
+            return Ok(None);
+        };
+        let listener = bind(setting, address)?;
+        let port = local_address(&listener, setting, address)?.port();
+        Ok(Some(Self {
+            listener,
+            setting,
+            address,
+            port,
+        }))
+    }
 }
 
 fn bind(setting: &'static str, address: BindAddress) -> Result<TcpListener, StartupError> {
@@ -617,6 +699,7 @@ async fn load_signing_keys(verifier: &TokenVerifier, startup_wait: Duration) {
 }
 
 /// The listeners beside the application, for the banner.
+#[derive(Debug, Clone, Copy)]
 struct SidePorts {
     plain_http: Option<u16>,
     metrics: Option<u16>,
@@ -678,44 +761,13 @@ fn banner(
         }
     }
     if settings.metrics.enabled {
-        let scrape_listener = ports
-            .metrics
-            .zip(settings.metrics.bind)
-            .map(|(port, bind)| {
-                PublicUrl::of_address("http", SocketAddr::new(bind.socket_addr().ip(), port))
-            });
-        let token = settings.metrics.main_port_token().is_some();
-        let line = match (scrape_listener, token) {
-            (Some(url), true) => format!("{url}/metrics, and {base}/metrics with metrics.token"),
-            (Some(url), false) => format!("{url}/metrics"),
-            (None, _) => format!("{base}/metrics with metrics.token"),
-        };
-        lines.push(format!("  Metrics    {line}"));
+        lines.push(format!(
+            "  Metrics    {}",
+            metrics_line(settings, ports, &base)
+        ));
     }
     lines.push(format!("  Backups    {}", backup_line(settings, backups)));
-    let provider = settings.auth.identity_provider().ok().flatten();
-    let keys = match verifier.keys_status() {
-        KeysStatus::Loaded { keys } => format!("{keys} signing key(s) loaded"),
-        KeysStatus::Loading { .. } => "signing keys not loaded yet, retrying".to_owned(),
-        KeysStatus::NotConfigured => String::new(),
-    };
-    match provider {
-        Some(provider) => lines.push(format!(
-            "  Sign-in    {} (audience \"{}\"), {keys}",
-            provider.issuer, provider.audience
-        )),
-        None if !settings.development => {
-            lines.push(
-                "  Sign-in    not configured: the menu is public; changes answer 503".to_owned(),
-            );
-            lines.push(
-                "  Next       set AUTH0_DOMAIN and API_AUDIENCE (README: \"Auth0 set-up\"),"
-                    .to_owned(),
-            );
-            lines.push("             or try everything now: coffee-shop serve --dev".to_owned());
-        }
-        None => {}
-    }
+    lines.extend(sign_in_lines(settings, verifier));
     if settings.development {
         lines.push(format!(
             "  DEVELOPMENT MODE: tokens from `coffee-shop dev-token --role manager` are trusted \
@@ -723,4 +775,42 @@ fn banner(
         ));
     }
     lines.join("\n")
+}
+
+/// Where to scrape: the scrape listener, and the main port with a token.
+fn metrics_line(settings: &Settings, ports: SidePorts, base: &PublicUrl) -> String {
+    let scrape_listener = ports
+        .metrics
+        .zip(settings.metrics.bind)
+        .map(|(port, bind)| {
+            PublicUrl::of_address("http", SocketAddr::new(bind.socket_addr().ip(), port))
+        });
+    let token = settings.metrics.main_port_token().is_some();
+    match (scrape_listener, token) {
+        (Some(url), true) => format!("{url}/metrics, and {base}/metrics with metrics.token"),
+        (Some(url), false) => format!("{url}/metrics"),
+        (None, _) => format!("{base}/metrics with metrics.token"),
+    }
+}
+
+/// The provider and its keys, or what to do when there is none.
+fn sign_in_lines(settings: &Settings, verifier: &TokenVerifier) -> Vec<String> {
+    let provider = settings.auth.identity_provider().ok().flatten();
+    let keys = match verifier.keys_status() {
+        KeysStatus::Loaded { keys } => format!("{keys} signing key(s) loaded"),
+        KeysStatus::Loading { .. } => "signing keys not loaded yet, retrying".to_owned(),
+        KeysStatus::NotConfigured => String::new(),
+    };
+    match provider {
+        Some(provider) => vec![format!(
+            "  Sign-in    {} (audience \"{}\"), {keys}",
+            provider.issuer, provider.audience
+        )],
+        None if !settings.development => vec![
+            "  Sign-in    not configured: the menu is public; changes answer 503".to_owned(),
+            "  Next       set AUTH0_DOMAIN and API_AUDIENCE (README: \"Auth0 set-up\"),".to_owned(),
+            "             or try everything now: coffee-shop serve --dev".to_owned(),
+        ],
+        None => Vec::new(),
+    }
 }

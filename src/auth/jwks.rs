@@ -3,7 +3,7 @@
 //! id we do not know.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwapOption;
@@ -17,6 +17,7 @@ use tokio::sync::Mutex;
 
 use super::provider_client::provider_agent;
 use crate::metrics::names;
+use crate::shared::Shared;
 
 /// Smallest RSA modulus we trust, in bytes (2048 bits).
 const MIN_RSA_MODULUS_BYTES: usize = 256;
@@ -193,11 +194,7 @@ impl JwksSource {
         if status != 200 {
             return Err(JwksError::Status(status));
         }
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_JWKS_BYTES)
-            .read_to_vec()?;
+        let body = crate::outbound::read_body(&mut response, MAX_JWKS_BYTES)?;
         KeySet::parse(&body)
     }
 }
@@ -212,7 +209,7 @@ pub struct KeyStore {
     unknown_kid_cooldown: Duration,
     refresh_interval: Duration,
     /// How fetches went, for the metrics and the System page.
-    history: std::sync::Mutex<FetchHistory>,
+    history: Shared<FetchHistory>,
 }
 
 /// How fetching the key set has gone, as the System page shows it.
@@ -247,7 +244,7 @@ impl KeyStore {
             fetch_gate: Mutex::new(None),
             unknown_kid_cooldown,
             refresh_interval,
-            history: std::sync::Mutex::new(FetchHistory::default()),
+            history: Shared::default(),
         }
     }
 
@@ -258,14 +255,7 @@ impl KeyStore {
 
     /// How fetching has gone so far.
     pub fn history(&self) -> FetchHistory {
-        self.history
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    fn update_history(&self, change: impl FnOnce(&mut FetchHistory)) {
-        change(&mut self.history.lock().unwrap_or_else(PoisonError::into_inner));
+        self.history.snapshot()
     }
 
     /// The ids of the trusted keys, sorted (none before the first load).
@@ -358,7 +348,8 @@ impl KeyStore {
             } else {
                 retry
             };
-            self.update_history(|history| history.next_refresh = Some(SystemTime::now() + wait));
+            self.history
+                .update(|history| history.next_refresh = Some(SystemTime::now() + wait));
             tokio::time::sleep(wait).await;
             match self.refresh().await {
                 Ok(()) => retry = FIRST_RETRY,
@@ -382,7 +373,7 @@ impl KeyStore {
             at: SystemTime::now(),
             failure: fetched.as_ref().err().map(ToString::to_string),
         };
-        self.update_history(|history| {
+        self.history.update(|history| {
             if attempt.failure.is_some() {
                 history.recent_failures.push_front(attempt.clone());
                 history.recent_failures.truncate(RECENT_FAILURES);

@@ -10,14 +10,13 @@ pub mod remote;
 pub mod restore;
 pub mod schedule;
 
-use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use metrics::gauge;
 
+use crate::elapsed::{age, in_words, seconds_between};
 use crate::metrics::names;
-use crate::metrics::seconds_between;
-use crate::system::{age, in_words};
+use crate::shared::Shared;
 
 /// How backups are set up, for the lines people read.
 #[derive(Debug, Clone)]
@@ -58,7 +57,7 @@ impl BackupState {
 pub struct BackupStatus {
     pub plan: BackupPlan,
     started: SystemTime,
-    state: Mutex<BackupState>,
+    state: Shared<BackupState>,
 }
 
 impl BackupStatus {
@@ -66,25 +65,18 @@ impl BackupStatus {
         Self {
             plan,
             started: SystemTime::now(),
-            state: Mutex::new(BackupState::default()),
+            state: Shared::default(),
         }
     }
 
     pub fn state(&self) -> BackupState {
-        self.state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    fn update(&self, change: impl FnOnce(&mut BackupState)) {
-        change(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner));
+        self.state.snapshot()
     }
 
     /// A backup was made here (not yet uploaded, if a bucket is set).
     pub fn record_backup(&self, at: SystemTime, name: &str) {
         gauge!(names::BACKUP_LAST_SUCCESS_TIMESTAMP).set(unix_seconds(at));
-        self.update(|state| {
+        self.state.update(|state| {
             state.last_success = Some((at, name.to_owned()));
             state.uploaded = false;
             state.backup_failure = None;
@@ -94,7 +86,7 @@ impl BackupStatus {
     /// Every backup here is in the bucket.
     pub fn record_upload(&self, at: SystemTime) {
         gauge!(names::BACKUP_LAST_UPLOAD_TIMESTAMP).set(unix_seconds(at));
-        self.update(|state| {
+        self.state.update(|state| {
             state.uploaded = true;
             state.upload_failure = None;
         });
@@ -102,12 +94,14 @@ impl BackupStatus {
 
     pub fn record_backup_failure(&self, at: SystemTime, why: String) {
         gauge!(names::BACKUP_LAST_FAILURE_TIMESTAMP).set(unix_seconds(at));
-        self.update(|state| state.backup_failure = Some((at, why)));
+        self.state
+            .update(|state| state.backup_failure = Some((at, why)));
     }
 
     pub fn record_upload_failure(&self, at: SystemTime, why: String) {
         gauge!(names::BACKUP_LAST_FAILURE_TIMESTAMP).set(unix_seconds(at));
-        self.update(|state| state.upload_failure = Some((at, why)));
+        self.state
+            .update(|state| state.upload_failure = Some((at, why)));
     }
 
     /// The backup line: "Last backup 2 h ago, uploaded".

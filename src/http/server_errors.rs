@@ -2,8 +2,8 @@
 //! the request id (to find the log line), the method, the path and the
 //! status. Never a query, a header or a body, so never a token.
 
+use crate::shared::Shared;
 use std::collections::VecDeque;
-use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
 
 /// How many server errors are remembered; older ones are forgotten.
@@ -24,7 +24,7 @@ pub struct ServerError {
 /// A bounded ring of the latest server errors, shared by every worker.
 #[derive(Debug, Default)]
 pub struct ServerErrors {
-    latest: Mutex<VecDeque<ServerError>>,
+    latest: Shared<VecDeque<ServerError>>,
 }
 
 impl ServerErrors {
@@ -33,17 +33,18 @@ impl ServerErrors {
             error.path.truncate(cut);
             error.path.push('…');
         }
-        let mut latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
-        if latest.len() == REMEMBERED {
-            latest.pop_front();
-        }
-        latest.push_back(error);
+        self.latest.update(|latest| {
+            if latest.len() == REMEMBERED {
+                latest.pop_front();
+            }
+            latest.push_back(error);
+        });
     }
 
     /// The remembered errors, newest first.
     pub fn newest_first(&self) -> Vec<ServerError> {
-        let latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
-        latest.iter().rev().cloned().collect()
+        self.latest
+            .update(|latest| latest.iter().rev().cloned().collect())
     }
 }
 

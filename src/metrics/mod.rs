@@ -18,6 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use metrics::gauge;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
+use crate::elapsed::seconds_between;
 use crate::system;
 
 /// Latency buckets, in seconds: from half a millisecond (a cached menu) to
@@ -119,11 +120,4 @@ impl Scrape {
         }
         exporter.render()
     }
-}
-
-/// Seconds from `earlier` to `later`, as a gauge holds them (0 if `later` is earlier).
-pub fn seconds_between(earlier: SystemTime, later: SystemTime) -> f64 {
-    later
-        .duration_since(earlier)
-        .map_or(0.0, |elapsed| elapsed.as_secs_f64())
 }

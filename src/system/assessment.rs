@@ -4,8 +4,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::{age, in_words};
 use crate::auth::jwks::FetchHistory;
+use crate::elapsed::{age, in_words};
 use crate::http::server_errors::ServerError;
 use crate::tls::TlsState;
 
@@ -128,6 +128,16 @@ pub fn assess(observed: &Observations) -> Assessment {
     if let Some(tls) = observed.tls {
         certificate_findings(observed.now, tls, &mut found);
     }
+    backup_findings(observed, &mut found);
+    server_error_findings(observed, &mut found);
+    findings.sort_by_key(|finding| std::cmp::Reverse(finding.level));
+    Assessment {
+        level: findings.first().map_or(Level::Green, |worst| worst.level),
+        findings,
+    }
+}
+
+fn backup_findings(observed: &Observations, found: &mut impl FnMut(Level, String)) {
     if observed.backups.overdue {
         found(
             Level::Amber,
@@ -137,6 +147,10 @@ pub fn assess(observed: &Observations) -> Assessment {
     if let Some(why) = observed.backups.failure {
         found(Level::Amber, format!("The last backup failed: {why}"));
     }
+}
+
+/// Any 5xx in the last hour is worth a look.
+fn server_error_findings(observed: &Observations, found: &mut impl FnMut(Level, String)) {
     let recent_errors = observed
         .server_errors
         .iter()
@@ -154,11 +168,6 @@ pub fn assess(observed: &Observations) -> Assessment {
                 "{recent_errors} server {errors} in the last hour: see Server errors below, and the log by request id."
             ),
         );
-    }
-    findings.sort_by_key(|finding| std::cmp::Reverse(finding.level));
-    Assessment {
-        level: findings.first().map_or(Level::Green, |worst| worst.level),
-        findings,
     }
 }
 

@@ -13,13 +13,14 @@ use super::render;
 use super::views::{Layout, Moment};
 use crate::auth::TokenVerifier;
 use crate::auth::jwks::{FetchHistory, KeyStore};
-use crate::db::{self, ActiveSession, Database};
+use crate::db::{self, Database, StoredSession};
 use crate::domain::Permissions;
+use crate::elapsed::{age, in_words};
 use crate::error::{PageError, error_chain};
 use crate::http::server_errors::ServerError;
 use crate::paths;
 use crate::system::assessment::{self, Assessment, BackupsObserved, KeysObserved, Observations};
-use crate::system::{self, ServerFacts, age, in_words};
+use crate::system::{self, ServerFacts};
 use crate::tls::TlsState;
 
 /// The page lists at most this many sessions (and says how many there are).
@@ -84,7 +85,7 @@ pub async fn system_page(
 struct StoredFacts {
     schema_version: i64,
     sessions_active: u64,
-    sessions: Vec<ActiveSession>,
+    sessions: Vec<StoredSession>,
 }
 
 #[derive(Template)]
@@ -229,8 +230,8 @@ impl SessionsView {
                 let expires = UNIX_EPOCH + Duration::from_secs(session.expires_at.max(0) as u64);
                 SessionLine {
                     role: role_of(&session.permissions),
-                    person: session.name.unwrap_or_else(|| session.subject.clone()),
-                    subject: session.subject,
+                    person: session.person.shown_as(),
+                    subject: session.person.subject,
                     signed_in: Moment::of_stored(&session.created_at),
                     expires: Moment::at(expires),
                     expires_in: in_words(expires.duration_since(now).unwrap_or_default()),
