@@ -45,7 +45,7 @@ pub enum ApiError {
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("the drink is invalid: {0}")]
-    Validation(ValidationErrors),
+    Validation(#[from] ValidationErrors),
     /// 503 or 507: the database cannot be written; reads still work.
     #[error("{message}")]
     Storage {
@@ -172,12 +172,6 @@ impl From<DbError> for ApiError {
                 None => ApiError::internal(other),
             },
         }
-    }
-}
-
-impl From<ValidationErrors> for ApiError {
-    fn from(errors: ValidationErrors) -> Self {
-        ApiError::Validation(errors)
     }
 }
 

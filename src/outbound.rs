@@ -24,3 +24,12 @@ pub fn agent(connect: Duration, total: Duration, roots: RootCerts) -> ureq::Agen
         .build()
         .new_agent()
 }
+
+/// Reads a whole answer, refusing one longer than `limit` bytes: a server
+/// that streams without end must not fill the memory.
+pub fn read_body(
+    response: &mut ureq::http::Response<ureq::Body>,
+    limit: u64,
+) -> Result<Vec<u8>, ureq::Error> {
+    response.body_mut().with_config().limit(limit).read_to_vec()
+}

@@ -216,11 +216,7 @@ impl OidcClient {
             .send_form(form)
             .map_err(|e| OidcError::Unreachable(e.to_string()))?;
         let status = response.status().as_u16();
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE_BYTES)
-            .read_to_vec()
+        let body = crate::outbound::read_body(&mut response, MAX_RESPONSE_BYTES)
             .map_err(|e| OidcError::Unreachable(e.to_string()))?;
         if status != 200 {
             #[derive(Deserialize)]
@@ -282,11 +278,7 @@ impl OidcClient {
                 "{url} answered HTTP {status}"
             )));
         }
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE_BYTES)
-            .read_to_vec()
+        let body = crate::outbound::read_body(&mut response, MAX_RESPONSE_BYTES)
             .map_err(|e| OidcError::Unreachable(format!("{url}: {e}")))?;
         serde_json::from_slice(&body).map_err(|e| OidcError::BadAnswer(format!("{url}: {e}")))
     }

@@ -61,15 +61,11 @@ pub struct AdminSession {
 
 impl AdminSession {
     fn from_stored(id_hash: Vec<u8>, stored: StoredSession) -> Self {
-        let display_name = stored
-            .name
-            .or(stored.email)
-            .unwrap_or_else(|| stored.subject.clone());
         Self {
             id_hash,
             permissions: stored.permissions.iter().map(String::as_str).collect(),
-            subject: stored.subject,
-            display_name,
+            display_name: stored.person.shown_as(),
+            subject: stored.person.subject,
             csrf_token: stored.csrf_token,
         }
     }

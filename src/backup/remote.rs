@@ -268,12 +268,8 @@ impl RemoteStore {
         };
         let mut response = response.map_err(unreachable)?;
         let status = response.status().as_u16();
-        let text = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_OBJECT_BYTES)
-            .read_to_vec()
-            .map_err(unreachable)?;
+        let text =
+            crate::outbound::read_body(&mut response, MAX_OBJECT_BYTES).map_err(unreachable)?;
         if (200..300).contains(&status) {
             return Ok(text);
         }

@@ -12,7 +12,6 @@ use super::CommandResult;
 use crate::auth::dev::{DEV_ISSUER, DevSigner};
 use crate::auth::{KeysStatus, TokenVerifier};
 use crate::config::Settings;
-use crate::domain::Permission;
 
 /// A token's two readable parts, not verified.
 struct Decoded {
@@ -105,15 +104,10 @@ pub fn verify(settings: &Settings, token: &str, development: bool) -> CommandRes
     })?;
     match outcome {
         Ok(principal) => {
-            let permissions: Vec<&str> = Permission::ALL
-                .into_iter()
-                .filter(|p| principal.permissions.is_some_and(|g| g.contains(*p)))
-                .map(Permission::as_str)
-                .collect();
             println!("VALID");
             field("subject", principal.subject);
             match principal.permissions {
-                Some(_) => field("permissions", permissions.join(", ")),
+                Some(granted) => field("permissions", granted.names().join(", ")),
                 None => field("permissions", "none (the token has no `permissions` claim)"),
             }
             if let Some(exp) = decoded.claims["exp"].as_u64() {

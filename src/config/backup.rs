@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::types::Secret;
+use super::types::{Secret, read_or_off, write_or_off};
 use super::validate::{check_range, invalid};
 use super::{Settings, SettingsError};
 
@@ -123,15 +123,10 @@ impl Settings {
 fn duration_or_off<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Duration>, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    let text = text.trim();
-    if text.is_empty() || text.eq_ignore_ascii_case("off") {
-        return Ok(None);
-    }
-    humantime::parse_duration(text).map(Some).map_err(|error| {
-        serde::de::Error::custom(format!(
-            "`{text}` is not a duration ({error}); write e.g. \"6h\" or \"off\""
-        ))
+    read_or_off(deserializer, |text| {
+        humantime::parse_duration(text).map_err(|error| {
+            format!("`{text}` is not a duration ({error}); write e.g. \"6h\" or \"off\"")
+        })
     })
 }
 
@@ -139,10 +134,7 @@ fn write_duration_or_off<S: Serializer>(
     interval: &Option<Duration>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    match interval {
-        Some(interval) => serializer.collect_str(&humantime::format_duration(*interval)),
-        None => serializer.serialize_str("off"),
-    }
+    write_or_off(interval.map(humantime::format_duration), serializer)
 }
 
 #[cfg(test)]

@@ -345,6 +345,14 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    fn configured_provider(settings: &Settings) -> IdentityProvider {
+        settings
+            .auth
+            .identity_provider()
+            .expect("valid")
+            .expect("configured")
+    }
+
     /// Settings from the embedded defaults and `env` alone (also used by
     /// the other settings modules' tests).
     pub(super) fn load(env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
@@ -353,6 +361,12 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Settings::load_from(None, &env)
+    }
+
+    /// Asserts that `env` is refused with a message naming `key`.
+    pub(super) fn assert_refused_naming(env: &[(&str, &str)], key: &str) {
+        let error = load(env).expect_err("refused");
+        assert!(error.to_string().contains(key), "{key}: {error}");
     }
 
     #[test]
@@ -372,11 +386,7 @@ mod tests {
             ("API_AUDIENCE", "drinks"),
         ])
         .expect("valid");
-        let provider = settings
-            .auth
-            .identity_provider()
-            .expect("valid")
-            .expect("configured");
+        let provider = configured_provider(&settings);
         assert_eq!(provider.issuer, "https://cafe.eu.auth0.com/");
         assert_eq!(
             provider.jwks_url,
@@ -419,11 +429,7 @@ mod tests {
     #[test]
     fn a_pasted_auth0_url_is_forgiven_and_garbage_refused() {
         let settings = load(&[("AUTH0_DOMAIN", "https://cafe.auth0.com/")]).expect("valid");
-        let provider = settings
-            .auth
-            .identity_provider()
-            .expect("valid")
-            .expect("configured");
+        let provider = configured_provider(&settings);
         assert_eq!(provider.issuer, "https://cafe.auth0.com/");
         let error = load(&[("AUTH0_DOMAIN", "cafe.auth0.com/path?x")]).expect_err("invalid");
         assert!(error.to_string().contains("auth.domain"), "{error}");
@@ -439,11 +445,7 @@ mod tests {
         assert!(error.to_string().contains("auth.jwks_url"), "{error}");
         let settings =
             load(&[("COFFEE_SHOP__AUTH__ISSUER", "https://idp.example.com")]).expect("valid");
-        let provider = settings
-            .auth
-            .identity_provider()
-            .expect("valid")
-            .expect("configured");
+        let provider = configured_provider(&settings);
         assert_eq!(
             provider.jwks_url,
             "https://idp.example.com/.well-known/jwks.json"

@@ -219,29 +219,43 @@ impl Serialize for Secret {
     }
 }
 
-/// A listener address, or `"off"` (or empty) for none.
-pub(super) fn optional_bind<'de, D: Deserializer<'de>>(
+/// Reads a setting that is `"off"` (or empty) for none, and otherwise what
+/// `parse` makes of it.
+pub(super) fn read_or_off<'de, D: Deserializer<'de>, T, E: fmt::Display>(
     deserializer: D,
-) -> Result<Option<BindAddress>, D::Error> {
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<Option<T>, D::Error> {
     let text = String::deserialize(deserializer)?;
     let text = text.trim();
     if text.is_empty() || text.eq_ignore_ascii_case("off") {
         return Ok(None);
     }
-    BindAddress::parse(text)
-        .map(Some)
-        .map_err(serde::de::Error::custom)
+    parse(text).map(Some).map_err(serde::de::Error::custom)
 }
 
-/// Writes an optional listener address back as the setting reads it.
+/// Writes such a setting back as it is read.
+pub(super) fn write_or_off<S: Serializer>(
+    value: Option<impl fmt::Display>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => serializer.collect_str(&value),
+        None => serializer.serialize_str("off"),
+    }
+}
+
+/// A listener address, or `"off"` (or empty) for none.
+pub(super) fn optional_bind<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<BindAddress>, D::Error> {
+    read_or_off(deserializer, BindAddress::parse)
+}
+
 pub(super) fn bind_or_off<S: Serializer>(
     bind: &Option<BindAddress>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    match bind {
-        Some(address) => serializer.collect_str(address),
-        None => serializer.serialize_str("off"),
-    }
+    write_or_off(bind.as_ref(), serializer)
 }
 
 #[cfg(test)]

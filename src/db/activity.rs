@@ -3,6 +3,7 @@
 use rusqlite::Connection;
 
 use super::error::DbError;
+use super::sessions::Person;
 use crate::domain::Drink;
 
 #[derive(Debug, Clone, Copy)]
@@ -58,9 +59,7 @@ pub fn record(
 #[derive(Debug, Clone)]
 pub struct ActivityEntry {
     pub at: String,
-    pub actor: String,
-    pub actor_name: Option<String>,
-    pub actor_email: Option<String>,
+    pub actor: Person,
     pub action: String,
     pub drink_id: i64,
     pub drink_title: String,
@@ -85,9 +84,7 @@ pub fn list_activity(
         .query_map((limit, offset), |row| {
             Ok(ActivityEntry {
                 at: row.get(0)?,
-                actor: row.get(1)?,
-                actor_name: row.get(2)?,
-                actor_email: row.get(3)?,
+                actor: Person::from_row(row, 1)?,
                 action: row.get(4)?,
                 drink_id: row.get(5)?,
                 drink_title: row.get(6)?,

@@ -31,8 +31,8 @@ pub use drinks::{
 pub use error::{DbError, StorageProblem, WriteFailure};
 pub use lock::ServerLock;
 pub use sessions::{
-    ActiveSession, NewSession, StoredSession, count_active_sessions, create_session,
-    delete_session, find_session, list_active_sessions,
+    NewSession, Person, StoredSession, count_active_sessions, create_session, delete_session,
+    find_session, list_active_sessions,
 };
 
 /// One database file: a pool of connections for reads, and the single writer.

@@ -1,23 +1,78 @@
 //! The `sessions` and `people` tables: admin page sign-ins, and the names
 //! the activity log shows for token subjects.
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::error::DbError;
+
+/// Someone who signs in or changes the menu: the token's subject, with the
+/// name and email of their last sign-in to the admin pages (none for
+/// someone who only used the API).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub subject: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+impl Person {
+    /// Reads `subject, name, email` from the three columns from `first`.
+    pub(super) fn from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<Self> {
+        Ok(Self {
+            subject: row.get(first)?,
+            name: row.get(first + 1)?,
+            email: row.get(first + 2)?,
+        })
+    }
+
+    /// The name to show: the name, else the email, else the subject.
+    pub fn shown_as(&self) -> String {
+        let known = self.name.as_ref().or(self.email.as_ref());
+        known.unwrap_or(&self.subject).clone()
+    }
+}
 
 /// A signed-in person, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredSession {
-    pub subject: String,
+    pub person: Person,
     /// Permission names, as the access token listed them.
     pub permissions: Vec<String>,
     pub csrf_token: String,
     pub expires_at: i64,
-    pub name: Option<String>,
-    pub email: Option<String>,
     /// Who vouched for it: the token's issuer and signing key id.
     pub issuer: String,
     pub key_id: String,
+    /// When it was signed in (RFC 3339, UTC).
+    pub created_at: String,
+}
+
+/// `SELECT` of the columns `stored_session` reads, then `$rest`.
+macro_rules! select_sessions {
+    ($rest:literal) => {
+        concat!(
+            "SELECT s.subject, p.name, p.email, s.permissions, s.csrf_token, s.expires_at,
+                    s.issuer, s.key_id, s.created_at
+             FROM sessions s LEFT JOIN people p ON p.subject = s.subject ",
+            $rest
+        )
+    };
+}
+
+fn stored_session(row: &Row<'_>) -> rusqlite::Result<StoredSession> {
+    Ok(StoredSession {
+        person: Person::from_row(row, 0)?,
+        permissions: row
+            .get::<_, String>(3)?
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+        csrf_token: row.get(4)?,
+        expires_at: row.get(5)?,
+        issuer: row.get(6)?,
+        key_id: row.get(7)?,
+        created_at: row.get(8)?,
+    })
 }
 
 /// A new session to store.
@@ -76,25 +131,10 @@ pub fn find_session(
     now: i64,
 ) -> Result<Option<StoredSession>, DbError> {
     let session = conn
-        .prepare_cached(
-            "SELECT s.subject, s.permissions, s.csrf_token, s.expires_at, p.name, p.email,
-                    s.issuer, s.key_id
-             FROM sessions s LEFT JOIN people p ON p.subject = s.subject
-             WHERE s.id_hash = ?1 AND s.expires_at > ?2",
-        )?
-        .query_row((id_hash, now), |row| {
-            let permissions: String = row.get(1)?;
-            Ok(StoredSession {
-                subject: row.get(0)?,
-                permissions: permissions.split_whitespace().map(str::to_owned).collect(),
-                csrf_token: row.get(2)?,
-                expires_at: row.get(3)?,
-                name: row.get(4)?,
-                email: row.get(5)?,
-                issuer: row.get(6)?,
-                key_id: row.get(7)?,
-            })
-        })
+        .prepare_cached(select_sessions!(
+            "WHERE s.id_hash = ?1 AND s.expires_at > ?2"
+        ))?
+        .query_row((id_hash, now), stored_session)
         .optional()?;
     Ok(session)
 }
@@ -112,40 +152,17 @@ pub fn count_active_sessions(conn: &Connection, now: i64) -> Result<u64, DbError
     Ok(u64::try_from(count).unwrap_or(0))
 }
 
-/// A session as the System page lists it: who, and until when. Never its
-/// id or CSRF token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActiveSession {
-    pub subject: String,
-    pub name: Option<String>,
-    pub permissions: Vec<String>,
-    /// When it was signed in (RFC 3339, UTC).
-    pub created_at: String,
-    pub expires_at: i64,
-}
-
 /// The sessions that have not expired at `now`, newest first, at most `limit`.
 pub fn list_active_sessions(
     conn: &Connection,
     now: i64,
     limit: i64,
-) -> Result<Vec<ActiveSession>, DbError> {
-    let mut statement = conn.prepare_cached(
-        "SELECT s.subject, p.name, s.permissions, s.created_at, s.expires_at
-         FROM sessions s LEFT JOIN people p ON p.subject = s.subject
-         WHERE s.expires_at > ?1 ORDER BY s.created_at DESC LIMIT ?2",
-    )?;
+) -> Result<Vec<StoredSession>, DbError> {
+    let mut statement = conn.prepare_cached(select_sessions!(
+        "WHERE s.expires_at > ?1 ORDER BY s.created_at DESC LIMIT ?2"
+    ))?;
     let sessions = statement
-        .query_map((now, limit), |row| {
-            let permissions: String = row.get(2)?;
-            Ok(ActiveSession {
-                subject: row.get(0)?,
-                name: row.get(1)?,
-                permissions: permissions.split_whitespace().map(str::to_owned).collect(),
-                created_at: row.get(3)?,
-                expires_at: row.get(4)?,
-            })
-        })?
+        .query_map((now, limit), stored_session)?
         .collect::<Result<_, _>>()?;
     Ok(sessions)
 }
@@ -195,7 +212,7 @@ mod tests {
             .expect("reads")
             .expect("found");
         assert_eq!(found.permissions, permissions);
-        assert_eq!(found.name.as_deref(), Some("Ana"));
+        assert_eq!(found.person.name.as_deref(), Some("Ana"));
         assert_eq!(
             (found.issuer.as_str(), found.key_id.as_str()),
             ("https://idp.example/", "key-a")
@@ -207,6 +224,20 @@ mod tests {
         assert!(find_session(&conn, b"two", 1500).expect("reads").is_none());
         assert!(delete_session(&conn, b"one").expect("deletes"));
         assert!(find_session(&conn, b"one", 1500).expect("reads").is_none());
+    }
+
+    #[test]
+    fn a_person_is_shown_by_name_else_email_else_subject() {
+        let mut person = Person {
+            subject: "auth0|x".into(),
+            name: None,
+            email: None,
+        };
+        assert_eq!(person.shown_as(), "auth0|x");
+        person.email = Some("x@cafe.example".into());
+        assert_eq!(person.shown_as(), "x@cafe.example");
+        person.name = Some("Xavi".into());
+        assert_eq!(person.shown_as(), "Xavi");
     }
 
     #[test]

@@ -240,6 +240,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn drink(id: DrinkId, title: &str, recipe: Value, version: i64) -> Drink {
+        Drink {
+            id,
+            title: DrinkTitle::parse(title).expect("valid"),
+            recipe: Recipe::from_json(&recipe).expect("valid"),
+            version,
+        }
+    }
+
     #[test]
     fn titles_are_trimmed_verbatim_and_bounded() {
         let title = DrinkTitle::parse("  <b>Latte</b> & Co ").expect("valid title");
@@ -275,13 +284,12 @@ mod tests {
     #[test]
     fn changes_keep_what_was_not_sent() {
         let changes = DrinkChanges::from_json(&json!({"title": "Water5"})).expect("valid");
-        let before = Drink {
-            id: 1,
-            title: DrinkTitle::parse("water").expect("valid"),
-            recipe: Recipe::from_json(&json!([{"name": "water", "color": "blue", "parts": 1}]))
-                .expect("valid"),
-            version: 4,
-        };
+        let before = drink(
+            1,
+            "water",
+            json!([{"name": "water", "color": "blue", "parts": 1}]),
+            4,
+        );
         let after = changes.apply_to(&before);
         assert_eq!(
             after.version, 4,
@@ -298,13 +306,12 @@ mod tests {
 
     #[test]
     fn short_form_hides_ingredient_names() {
-        let drink = Drink {
-            id: 7,
-            title: DrinkTitle::parse("Mocha").expect("valid"),
-            recipe: Recipe::from_json(&json!([{"name": "secret", "color": "brown", "parts": 2}]))
-                .expect("valid"),
-            version: 3,
-        };
+        let drink = drink(
+            7,
+            "Mocha",
+            json!([{"name": "secret", "color": "brown", "parts": 2}]),
+            3,
+        );
         let short = serde_json::to_value(drink.short()).expect("serialises");
         assert_eq!(
             short,

@@ -67,6 +67,15 @@ impl Permissions {
             .all(|permission| self.contains(permission))
     }
 
+    /// The names of the granted permissions, in `Permission::ALL`'s order.
+    pub fn names(self) -> Vec<&'static str> {
+        Permission::ALL
+            .into_iter()
+            .filter(|permission| self.contains(*permission))
+            .map(Permission::as_str)
+            .collect()
+    }
+
     /// A barista holds the detail permission and nothing more.
     pub fn is_barista(self) -> bool {
         self == [Permission::GetDrinksDetail.as_str()].into_iter().collect()

@@ -77,11 +77,6 @@ pub enum ChangeValue {
 
 impl ActivityLine {
     pub fn of(entry: &ActivityEntry) -> Self {
-        let person = entry
-            .actor_name
-            .clone()
-            .or_else(|| entry.actor_email.clone())
-            .unwrap_or_else(|| entry.actor.clone());
         let action = match entry.action.as_str() {
             "create" => "Created",
             "update" => "Updated",
@@ -89,8 +84,8 @@ impl ActivityLine {
         };
         Self {
             at: Moment::of_stored(&entry.at),
-            person,
-            subject: entry.actor.clone(),
+            person: entry.actor.shown_as(),
+            subject: entry.actor.subject.clone(),
             action,
             drink_title: entry.drink_title.clone(),
             changes: describe_changes(entry.before.as_deref(), entry.after.as_deref()),

@@ -2,7 +2,10 @@
 //! flow with PKCE, development sign-in (`serve --dev`), and sign-out.
 
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpRequest, HttpResponse, web};
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use metrics::counter;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
@@ -135,13 +138,10 @@ pub struct CallbackQuery {
 /// `GET /admin/callback`: checks the state against this browser's cookie,
 /// exchanges the code, verifies both tokens, and starts a session.
 pub async fn callback(
-    request: HttpRequest,
     query: web::Query<CallbackQuery>,
-    state: web::Data<AdminState>,
-    verifier: web::Data<TokenVerifier>,
-    database: web::Data<Database>,
+    context: SignInContext,
 ) -> Result<HttpResponse, PageError> {
-    let answer = finish_callback(request, query, state, verifier, database).await;
+    let answer = finish_callback(query, context).await;
     if answer.is_err() {
         counter!(names::SIGNINS, "outcome" => "refused").increment(1);
     }
@@ -149,19 +149,18 @@ pub async fn callback(
 }
 
 async fn finish_callback(
-    request: HttpRequest,
     query: web::Query<CallbackQuery>,
-    state: web::Data<AdminState>,
-    verifier: web::Data<TokenVerifier>,
-    database: web::Data<Database>,
+    context: SignInContext,
 ) -> Result<HttpResponse, PageError> {
+    let state = &context.state;
     let Some(oidc) = state.oidc.as_ref() else {
         return Err(not_configured());
     };
     // The state is checked before anything in the query is believed, so a
     // forged link cannot put its own words on this site's page.
     let returned_state = query.state.as_deref().unwrap_or_default();
-    let pending = started_in_this_browser(&request, &state, returned_state).ok_or_else(expired)?;
+    let pending =
+        started_in_this_browser(&context.request, state, returned_state).ok_or_else(expired)?;
     if let Some(error) = &query.error {
         // Single use, even when the provider says no.
         oidc.finish(&pending);
@@ -183,7 +182,8 @@ async fn finish_callback(
     if !oidc.finish(&pending) {
         return Err(expired());
     }
-    let (principal, identity, key_id) = exchange_code(&state, &verifier, code, &pending).await?;
+    let (principal, identity, key_id) =
+        exchange_code(state, &context.verifier, code, &pending).await?;
     let signed_in = SignedIn {
         principal,
         name: identity.name,
@@ -191,7 +191,7 @@ async fn finish_callback(
         issuer: oidc.client.issuer.clone(),
         key_id,
     };
-    start_session(&database, &state, &request, signed_in, &pending.next).await
+    context.start_session(signed_in, &pending.next).await
 }
 
 /// True for the OpenID Connect error codes that mean the person, not the
@@ -282,16 +282,14 @@ pub struct DevSignIn {
 /// `POST /admin/dev-login` (development mode only): a session from a
 /// development token, checked by the same verifier as any other.
 pub async fn dev_login(
-    request: HttpRequest,
     form: web::Form<DevSignIn>,
-    state: web::Data<AdminState>,
-    verifier: web::Data<TokenVerifier>,
-    database: web::Data<Database>,
+    context: SignInContext,
 ) -> Result<HttpResponse, PageError> {
+    let state = &context.state;
     let Some(signer) = state.dev_signer.as_ref() else {
         return Err(PageError::NotFound("Development sign-in is off.".into()));
     };
-    csrf::same_origin(&request, &state.allowed_origin)?;
+    csrf::same_origin(&context.request, &state.allowed_origin)?;
     let role = match form.role.as_str() {
         "manager" => DevRole::Manager,
         "barista" => DevRole::Barista,
@@ -304,7 +302,11 @@ pub async fn dev_login(
             std::time::Duration::from_secs(DEV_SESSION_SECS),
         )
         .map_err(PageError::internal)?;
-    let principal = verifier.verify(&token).await.map_err(PageError::internal)?;
+    let principal = context
+        .verifier
+        .verify(&token)
+        .await
+        .map_err(PageError::internal)?;
     let name = match role {
         DevRole::Manager => "Development Manager",
         DevRole::Barista => "Development Barista",
@@ -317,7 +319,36 @@ pub async fn dev_login(
         key_id: signer.kid().to_owned(),
     };
     let next = safe_next(form.next.as_deref());
-    start_session(&database, &state, &request, signed_in, &next).await
+    context.start_session(signed_in, &next).await
+}
+
+/// What finishing a sign-in needs besides its form or query: the request
+/// (for its cookies), the admin state, the token verifier and the database.
+pub struct SignInContext {
+    request: HttpRequest,
+    state: web::Data<AdminState>,
+    verifier: web::Data<TokenVerifier>,
+    database: web::Data<Database>,
+}
+
+impl FromRequest for SignInContext {
+    type Error = PageError;
+    type Future = Ready<Result<Self, PageError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = request.app_data::<web::Data<AdminState>>();
+        let verifier = request.app_data::<web::Data<TokenVerifier>>();
+        let database = request.app_data::<web::Data<Database>>();
+        ready(match (state, verifier, database) {
+            (Some(state), Some(verifier), Some(database)) => Ok(Self {
+                request: request.clone(),
+                state: state.clone(),
+                verifier: verifier.clone(),
+                database: database.clone(),
+            }),
+            _ => Err(PageError::internal("the sign-in state is not registered")),
+        })
+    }
 }
 
 /// Who just signed in, and who vouched for them.
@@ -330,71 +361,65 @@ struct SignedIn {
     key_id: String,
 }
 
-/// Stores a new session (a new id at every sign-in, ending the browser's
-/// previous one) and sends the browser on.
-async fn start_session(
-    database: &Database,
-    state: &AdminState,
-    request: &HttpRequest,
-    signed_in: SignedIn,
-    next: &str,
-) -> Result<HttpResponse, PageError> {
-    let SignedIn {
-        principal,
-        name,
-        email,
-        issuer,
-        key_id,
-    } = signed_in;
-    let replaces = request
-        .cookie(SESSION_COOKIE)
-        .map(|cookie| hash_session_id(cookie.value()));
-    let session_id = random_token(32);
-    let id_hash = hash_session_id(&session_id);
-    let csrf_token = random_token(32);
-    let subject = principal.subject.to_string();
-    let permissions: Vec<String> = crate::domain::Permission::ALL
-        .into_iter()
-        .filter(|p| {
-            principal
-                .permissions
-                .is_some_and(|granted| granted.contains(*p))
-        })
-        .map(|p| p.as_str().to_owned())
-        .collect();
-    let expires_at = principal.expires_at as i64;
-    let now = jsonwebtoken::get_current_timestamp() as i64;
-    database
-        .write(move |conn| {
-            db::create_session(
-                conn,
-                &NewSession {
-                    id_hash: &id_hash,
-                    subject: &subject,
-                    permissions: &permissions,
-                    csrf_token: &csrf_token,
-                    expires_at,
-                    name: name.as_deref(),
-                    email: email.as_deref(),
-                    issuer: &issuer,
-                    key_id: &key_id,
-                    replaces: replaces.as_deref(),
-                },
-                now,
-            )
-        })
-        .await?;
-    counter!(names::SIGNINS, "outcome" => "ok").increment(1);
-    Ok(HttpResponse::SeeOther()
-        .insert_header((LOCATION, next.to_owned()))
-        .cookie(admin_cookie(
-            SESSION_COOKIE,
-            session_id,
-            expires_at - now,
-            state.secure_cookies(),
-        ))
-        .cookie(expired_cookie(SIGN_IN_COOKIE, state.secure_cookies()))
-        .finish())
+impl SignInContext {
+    /// Stores a new session (a new id at every sign-in, ending the browser's
+    /// previous one) and sends the browser on.
+    async fn start_session(
+        &self,
+        signed_in: SignedIn,
+        next: &str,
+    ) -> Result<HttpResponse, PageError> {
+        let (state, request) = (&self.state, &self.request);
+        let SignedIn {
+            principal,
+            name,
+            email,
+            issuer,
+            key_id,
+        } = signed_in;
+        let replaces = request
+            .cookie(SESSION_COOKIE)
+            .map(|cookie| hash_session_id(cookie.value()));
+        let session_id = random_token(32);
+        let id_hash = hash_session_id(&session_id);
+        let csrf_token = random_token(32);
+        let subject = principal.subject.to_string();
+        let granted = principal.permissions.unwrap_or_default();
+        let permissions: Vec<String> = granted.names().into_iter().map(str::to_owned).collect();
+        let expires_at = principal.expires_at as i64;
+        let now = jsonwebtoken::get_current_timestamp() as i64;
+        self.database
+            .write(move |conn| {
+                db::create_session(
+                    conn,
+                    &NewSession {
+                        id_hash: &id_hash,
+                        subject: &subject,
+                        permissions: &permissions,
+                        csrf_token: &csrf_token,
+                        expires_at,
+                        name: name.as_deref(),
+                        email: email.as_deref(),
+                        issuer: &issuer,
+                        key_id: &key_id,
+                        replaces: replaces.as_deref(),
+                    },
+                    now,
+                )
+            })
+            .await?;
+        counter!(names::SIGNINS, "outcome" => "ok").increment(1);
+        Ok(HttpResponse::SeeOther()
+            .insert_header((LOCATION, next.to_owned()))
+            .cookie(admin_cookie(
+                SESSION_COOKIE,
+                session_id,
+                expires_at - now,
+                state.secure_cookies(),
+            ))
+            .cookie(expired_cookie(SIGN_IN_COOKIE, state.secure_cookies()))
+            .finish())
+    }
 }
 
 /// The sign-out form carries nothing but its CSRF token.

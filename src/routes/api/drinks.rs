@@ -160,9 +160,8 @@ pub(crate) async fn create(
     Ok(HttpResponse::Ok().json(DrinksBody::new(vec![created.long()])))
 }
 
-/// `GET /drinks/{id}`: one drink in the long form, with a strong `ETag`
-/// (its version) for `If-Match` on `PATCH` and `DELETE`.
-/// One drink with its recipe, and its version as a strong ETag.
+/// One drink with its recipe, and its version as a strong ETag for
+/// `If-Match` on `PATCH` and `DELETE`.
 #[utoipa::path(
     get, path = "/drinks/{id}", tag = "drinks",
     security(("bearer" = ["get:drinks-detail"])),
@@ -332,13 +331,12 @@ mod tests {
     fn gzip_is_chosen_only_when_accepted() {
         let accepts =
             |value: &str| accepts_gzip(Some(&HeaderValue::from_str(value).expect("valid")));
-        assert!(accepts("gzip"));
-        assert!(accepts("gzip, deflate, br"));
-        assert!(accepts("br;q=1.0, GZIP;q=0.5"));
-        assert!(accepts("*"));
-        assert!(!accepts("gzip;q=0"));
-        assert!(!accepts("identity"));
-        assert!(!accepts("br, deflate"));
+        for header in ["gzip", "gzip, deflate, br", "br;q=1.0, GZIP;q=0.5", "*"] {
+            assert!(accepts(header), "{header}");
+        }
+        for header in ["gzip;q=0", "identity", "br, deflate"] {
+            assert!(!accepts(header), "{header}");
+        }
         assert!(!accepts_gzip(None));
     }
 }
