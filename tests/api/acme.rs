@@ -257,7 +257,7 @@ fn a_certificate_is_obtained_served_and_reused_after_a_restart() {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    assert!(tls.contains(DOMAIN) && tls.contains("renews at"), "{tls}");
+    assert_mentions(&tls, &[DOMAIN, "renews at"]);
     assert!(ready.status == 200, "{}", ready.text);
 
     let acme_dir = app.db_path.parent().expect("folder").join("acme");

@@ -248,9 +248,9 @@ fn wrong_credentials_are_a_clear_error_in_the_log_and_on_the_backup_line() {
     );
     assert!(line().starts_with("failing:"), "{}", line());
     let logged = std::fs::read_to_string(&log).expect("the log");
-    assert!(
-        logged.contains("uploading the backup failed") && logged.contains("InvalidAccessKeyId"),
-        "{logged}"
+    assert_mentions(
+        &logged,
+        &["uploading the backup failed", "InvalidAccessKeyId"],
     );
     assert!(
         !logged.contains("test-secret"),
@@ -333,10 +333,7 @@ fn a_damaged_backup_is_refused_and_the_database_left_as_it_was() {
         .into_owned();
     let (refused, text) = run(binary_in(dir.path()).args(["restore", &name]));
     assert!(!refused.status.success());
-    assert!(
-        text.contains("is damaged") && text.contains("Nothing was restored"),
-        "{text}"
-    );
+    assert_mentions(&text, &["is damaged", "Nothing was restored"]);
     assert_eq!(
         std::fs::read(&database).expect("the database"),
         before,
@@ -354,10 +351,7 @@ fn restore_is_refused_while_a_server_uses_the_database() {
     let before = std::fs::read(&app.db_path).expect("the database");
     let (refused, text) = run(binary_in(&dir).args(["restore", "copy.db"]));
     assert!(!refused.status.success());
-    assert!(
-        text.contains("is using") && text.contains("stop it first"),
-        "{text}"
-    );
+    assert_mentions(&text, &["is using", "stop it first"]);
     assert_eq!(
         std::fs::read(&app.db_path).expect("the database"),
         before,
@@ -403,13 +397,9 @@ fn managers_download_a_fresh_backup_that_passes_integrity_check() {
     let file = app.db_path.parent().expect("folder").join("downloaded.db");
     std::fs::write(&file, &download.bytes).expect("save it");
     let conn = rusqlite::Connection::open(&file).expect("a SQLite file");
-    let verdict: String = conn
-        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-        .expect("integrity_check");
+    let verdict: String = conn.scalar("PRAGMA integrity_check");
     assert_eq!(verdict, "ok");
-    let drinks: i64 = conn
-        .query_row("SELECT count(*) FROM drinks", [], |row| row.get(0))
-        .expect("drinks");
+    let drinks: i64 = conn.scalar("SELECT count(*) FROM drinks");
     assert_eq!(drinks, 7, "the sample menu");
 
     let (_provider, _app, barista) = signed_in_dashboard(User::new("auth0|b", "Bo", BARISTA));
@@ -541,8 +531,7 @@ fn a_long_run_keeps_the_database_backups_and_memory_bounded() {
 
 #[test]
 fn expired_sessions_and_activity_past_keep_days_are_deleted_and_the_menu_kept() {
-    let app = spawn_app();
-    let token = app.token(MANAGER);
+    let (app, token) = spawn_app_as(MANAGER);
     app.post(
         "/drinks",
         Some(&token),
@@ -566,10 +555,7 @@ fn expired_sessions_and_activity_past_keep_days_are_deleted_and_the_menu_kept() 
     let app = spawn_app_with(settings, jwks, dir);
     let count = |table: &str| -> i64 {
         app.database()
-            .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
-                row.get(0)
-            })
-            .expect("count")
+            .scalar(&format!("SELECT count(*) FROM {table}"))
     };
     assert!(
         wait_until(Duration::from_secs(10), || count("sessions") == 0
@@ -603,8 +589,6 @@ fn an_older_backup_is_migrated_forward_on_restore() {
         "{text}"
     );
     let conn = rusqlite::Connection::open(dir.path().join("coffee-shop.db")).expect("open");
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .expect("the version");
+    let version: i64 = conn.scalar("PRAGMA user_version");
     assert_eq!(version, latest as i64);
 }

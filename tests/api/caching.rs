@@ -43,8 +43,7 @@ fn the_menu_has_a_strong_etag_and_answers_304_when_unchanged() {
 
 #[test]
 fn a_large_menu_is_served_gzipped_to_clients_that_accept_it() {
-    let app = spawn_app();
-    let token = app.token(MANAGER);
+    let (app, token) = spawn_app_as(MANAGER);
     for i in 0..20 {
         app.post("/drinks", Some(&token), &json!({"title": format!("Blend {i}"), "recipe": [{"name": "coffee", "color": "brown", "parts": 1}]}))
             .assert_ok();
@@ -58,12 +57,7 @@ fn a_large_menu_is_served_gzipped_to_clients_that_accept_it() {
             .is_some_and(|v| v.contains("Accept-Encoding"))
     );
 
-    let gzipped = app.request(
-        "GET",
-        "/drinks",
-        &[("Accept-Encoding", "gzip, deflate, br")],
-        None,
-    );
+    let gzipped = app.get_with("/drinks", &[("Accept-Encoding", "gzip, deflate, br")]);
     assert_eq!(gzipped.status, 200);
     assert_eq!(gzipped.header("Content-Encoding"), Some("gzip"));
     assert!(gzipped.bytes.len() < plain.bytes.len() / 3, "compressed");
@@ -80,25 +74,22 @@ fn a_large_menu_is_served_gzipped_to_clients_that_accept_it() {
         "each representation has its own tag"
     );
 
-    let refused = app.request("GET", "/drinks", &[("Accept-Encoding", "gzip;q=0")], None);
+    let refused = app.get_with("/drinks", &[("Accept-Encoding", "gzip;q=0")]);
     assert_eq!(refused.header("Content-Encoding"), None);
     // Either tag revalidates: the content is the same.
-    let not_modified = app.request(
-        "GET",
+    let not_modified = app.get_with(
         "/drinks",
         &[
             ("Accept-Encoding", "gzip"),
             ("If-None-Match", &etag_of(&plain)),
         ],
-        None,
     );
     assert_eq!(not_modified.status, 304);
 }
 
 #[test]
 fn every_write_invalidates_the_menu_at_once() {
-    let app = spawn_app();
-    let token = app.token(MANAGER);
+    let (app, token) = spawn_app_as(MANAGER);
     let mut etag = etag_of(&app.get("/drinks", None));
 
     let created = app
@@ -155,8 +146,7 @@ fn a_failed_write_leaves_the_menu_as_it_was() {
 
 #[test]
 fn the_detailed_menu_revalidates_only_behind_its_permission() {
-    let app = spawn_app();
-    let token = app.token(BARISTA);
+    let (app, token) = spawn_app_as(BARISTA);
     let detail = app.get("/drinks-detail", Some(&token));
     detail.assert_ok();
     let etag = etag_of(&detail);
@@ -214,8 +204,7 @@ fn a_remembered_token_is_forgotten_when_its_key_is_revoked() {
 
 #[test]
 fn a_remembered_token_vouches_for_nothing_else() {
-    let app = spawn_app();
-    let token = app.token(BARISTA);
+    let (app, token) = spawn_app_as(BARISTA);
     app.get("/drinks-detail", Some(&token)).assert_ok();
 
     // Same header and claims, tampered signature.

@@ -34,6 +34,16 @@ fn plain_agent() -> ureq::Agent {
         .new_agent()
 }
 
+/// `coffee-shop import [FLAGS] FILE` into the app's database.
+fn import_into(app: &TestApp, file: &Path, flags: &[&str]) -> (Output, String, String) {
+    let dir = file.parent().expect("the file's folder");
+    run(coffee_shop(dir)
+        .arg("import")
+        .args(flags)
+        .arg(file)
+        .env("COFFEE_SHOP__DATABASE__PATH", &app.db_path))
+}
+
 fn run(command: &mut Command) -> (Output, String, String) {
     let output = command.output().expect("runs");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -71,15 +81,9 @@ fn migrate_creates_the_database_and_is_idempotent() {
         );
     }
     let conn = rusqlite::Connection::open(dir.path().join("data/menu.db")).expect("created");
-    let drinks: i64 = conn
-        .query_row("SELECT count(*) FROM drinks", [], |row| row.get(0))
-        .expect("count");
+    let drinks: i64 = conn.scalar("SELECT count(*) FROM drinks");
     assert!(drinks > 0, "a new database gets the sample menu once");
-    let water: String = conn
-        .query_row("SELECT title FROM drinks WHERE id = 1", [], |row| {
-            row.get(0)
-        })
-        .expect("water");
+    let water: String = conn.scalar("SELECT title FROM drinks WHERE id = 1");
     assert_eq!(water, "water");
 }
 
@@ -95,10 +99,7 @@ fn invalid_configuration_stops_start_up_naming_the_key() {
     std::fs::write(&file, "[auth]\nissuer = \"http://idp.example.com/\"\n").expect("write");
     let (output, _, stderr) = run(coffee_shop(dir.path()).arg("--config").arg(&file));
     assert!(!output.status.success());
-    assert!(
-        stderr.contains("auth.issuer") && stderr.contains("https"),
-        "{stderr}"
-    );
+    assert_mentions(&stderr, &["auth.issuer", "https"]);
 
     std::fs::write(&file, "[server]\nbnid = \"127.0.0.1:1\"\n").expect("write");
     let (output, _, stderr) = run(coffee_shop(dir.path()).env("COFFEE_SHOP_CONFIG", &file));
@@ -159,8 +160,7 @@ fn healthcheck_exits_0_only_when_the_server_answers() {
 
 #[test]
 fn backup_during_writes_is_consistent_and_never_overwrites_by_accident() {
-    let app = spawn_app();
-    let token = app.token(MANAGER);
+    let (app, token) = spawn_app_as(MANAGER);
     let dir = tempfile::tempdir().expect("temp dir");
     let copy = dir.path().join("menu-backup.db");
     let backup = |force: bool| {
@@ -190,28 +190,13 @@ fn backup_during_writes_is_consistent_and_never_overwrites_by_accident() {
     assert!(stdout.contains("menu-backup.db"), "{stdout}");
 
     let conn = rusqlite::Connection::open(&copy).expect("open the copy");
-    let integrity: String = conn
-        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-        .expect("check");
+    let integrity: String = conn.scalar("PRAGMA integrity_check");
     assert_eq!(integrity, "ok");
-    let drinks: i64 = conn
-        .query_row("SELECT count(*) FROM drinks", [], |row| row.get(0))
-        .expect("count");
-    let created: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM activity WHERE action = 'create'",
-            [],
-            |row| row.get(0),
-        )
-        .expect("count");
+    let drinks: i64 = conn.scalar("SELECT count(*) FROM drinks");
+    let created: i64 = conn.scalar("SELECT count(*) FROM activity WHERE action = 'create'");
     let sample: i64 = app
         .database()
-        .query_row(
-            "SELECT count(*) FROM drinks WHERE title NOT LIKE 'During Backup %'",
-            [],
-            |row| row.get(0),
-        )
-        .expect("count");
+        .scalar("SELECT count(*) FROM drinks WHERE title NOT LIKE 'During Backup %'");
     assert_eq!(
         drinks,
         sample + created,
@@ -230,13 +215,8 @@ fn backup_during_writes_is_consistent_and_never_overwrites_by_accident() {
 fn sigterm_lets_a_request_in_flight_finish_then_closes_the_database() {
     use std::io::{Read, Write};
     let dir = tempfile::tempdir().expect("temp dir");
-    let jwks = JwksServer::start(&[&keys()[0]]);
-    let mut command = coffee_shop(dir.path());
-    command
-        .env("COFFEE_SHOP__AUTH__ISSUER", jwks.issuer())
-        .env("COFFEE_SHOP__AUTH__JWKS_URL", jwks.jwks_url())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    let (mut command, jwks) = coffee_shop_with_provider(dir.path());
+    command.stdout(Stdio::null()).stderr(Stdio::null());
     let mut server = ServerProcess::spawn(command);
     let port = server.port;
     assert!(server.answers("/readyz", 200, Duration::from_secs(10)));
@@ -283,26 +263,17 @@ fn sigterm_lets_a_request_in_flight_finish_then_closes_the_database() {
         "the database was closed cleanly (WAL checkpointed and removed)"
     );
     let conn = rusqlite::Connection::open(&database).expect("opens");
-    let stored: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM drinks WHERE title = 'Last Order'",
-            [],
-            |row| row.get(0),
-        )
-        .expect("count");
+    let stored: i64 = conn.scalar("SELECT count(*) FROM drinks WHERE title = 'Last Order'");
     assert_eq!(stored, 1, "the request finished during shutdown was saved");
 }
 
 #[test]
 fn json_logs_have_one_object_per_request_with_its_id_and_never_the_token() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let jwks = JwksServer::start(&[&keys()[0]]);
-    let mut command = coffee_shop(dir.path());
+    let (mut command, jwks) = coffee_shop_with_provider(dir.path());
     command
         .env("RUST_LOG", "info")
-        .env("COFFEE_SHOP__LOG__FORMAT", "json")
-        .env("COFFEE_SHOP__AUTH__ISSUER", jwks.issuer())
-        .env("COFFEE_SHOP__AUTH__JWKS_URL", jwks.jwks_url());
+        .env("COFFEE_SHOP__LOG__FORMAT", "json");
     let served = serve(command);
     let token = keys()[0].sign(&serde_json::json!({
         "iss": jwks.issuer(), "sub": "auth0|logged", "aud": AUDIENCE,
@@ -425,9 +396,7 @@ fn without_dev_a_dev_token_is_refused_like_a_forgery() {
     let jwks = JwksServer::start(&[&keys()[0]]);
     let manager = dev_token(dir.path(), "manager");
     let mut command = coffee_shop(dir.path());
-    command
-        .env("COFFEE_SHOP__AUTH__ISSUER", jwks.issuer())
-        .env("COFFEE_SHOP__AUTH__JWKS_URL", jwks.jwks_url());
+    with_provider(&mut command, &jwks);
     let served = serve(command);
     let body = r#"{"title": "Sneaky", "recipe": [{"name": "milk", "color": "white", "parts": 1}]}"#;
     assert_eq!(
@@ -441,13 +410,7 @@ fn without_dev_a_dev_token_is_refused_like_a_forgery() {
     let (status, _, _) = served.terminate_with_output();
     assert!(status.success());
     let conn = rusqlite::Connection::open(dir.path().join("coffee-shop.db")).expect("opens");
-    let sneaky: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM drinks WHERE title = 'Sneaky'",
-            [],
-            |row| row.get(0),
-        )
-        .expect("count");
+    let sneaky: i64 = conn.scalar("SELECT count(*) FROM drinks WHERE title = 'Sneaky'");
     assert_eq!(sneaky, 0);
 }
 
@@ -459,10 +422,7 @@ fn dev_mode_refuses_a_public_bind_address() {
         format!("0.0.0.0:{}", free_port()),
     ));
     assert!(!output.status.success());
-    assert!(
-        stderr.contains("--dev refuses") && stderr.contains("loopback"),
-        "{stderr}"
-    );
+    assert_mentions(&stderr, &["--dev refuses", "loopback"]);
     assert!(
         !dir.path().join("coffee-shop.db.dev-key.pem").exists(),
         "refused before making anything"
@@ -478,6 +438,14 @@ fn signed(jwks: &JwksServer, changes: serde_json::Value) -> String {
         claims[key] = value.clone();
     }
     keys()[0].sign(&claims)
+}
+
+/// The binary in `dir`, checking tokens against a new loopback provider.
+fn coffee_shop_with_provider(dir: &Path) -> (Command, JwksServer) {
+    let jwks = JwksServer::start(&[&keys()[0]]);
+    let mut command = coffee_shop(dir);
+    with_provider(&mut command, &jwks);
+    (command, jwks)
 }
 
 fn with_provider<'a>(command: &'a mut Command, jwks: &JwksServer) -> &'a mut Command {
@@ -533,24 +501,15 @@ fn token_verify_prints_permissions_or_exactly_why_not() {
 
     let (output, stdout, stderr) = verify(&signed(&jwks, serde_json::json!({})));
     assert!(output.status.success(), "{stderr}");
-    assert!(
-        stdout.contains("VALID") && stdout.contains("post:drinks"),
-        "{stdout}"
-    );
+    assert_mentions(&stdout, &["VALID", "post:drinks"]);
 
     let (output, _, stderr) = verify(&signed(&jwks, serde_json::json!({"aud": "other-api"})));
     assert!(!output.status.success());
-    assert!(
-        stderr.contains("INVALID") && stderr.contains("aud is \"other-api\""),
-        "{stderr}"
-    );
+    assert_mentions(&stderr, &["INVALID", "aud is \"other-api\""]);
 
     let (output, _, stderr) = verify(&signed(&jwks, serde_json::json!({"exp": now() - 3600})));
     assert!(!output.status.success());
-    assert!(
-        stderr.contains("Token expired") && stderr.contains("it expired"),
-        "{stderr}"
-    );
+    assert_mentions(&stderr, &["Token expired", "it expired"]);
 
     let (output, _, stderr) = verify(&keys()[1].sign(&serde_json::json!({
         "iss": jwks.issuer(), "sub": "x", "aud": AUDIENCE, "exp": now() + 600,
@@ -612,8 +571,7 @@ fn menu_titles(app: &TestApp) -> Vec<String> {
 }
 
 fn activity_rows(conn: &rusqlite::Connection) -> i64 {
-    conn.query_row("SELECT count(*) FROM activity", [], |row| row.get(0))
-        .expect("count")
+    conn.scalar("SELECT count(*) FROM activity")
 }
 
 #[test]
@@ -661,23 +619,13 @@ fn a_bad_menu_file_names_the_drink_and_field_and_changes_nothing() {
         .to_string(),
     )
     .expect("write");
-    let (output, _, stderr) = run(coffee_shop(dir.path())
-        .arg("import")
-        .arg("--replace")
-        .arg(&file)
-        .env("COFFEE_SHOP__DATABASE__PATH", &app.db_path));
+    let (output, _, stderr) = import_into(&app, &file, &["--replace"]);
     assert!(!output.status.success());
-    assert!(
-        stderr.contains("drink 2 (\"Evil\")") && stderr.contains("color"),
-        "{stderr}"
-    );
+    assert_mentions(&stderr, &["drink 2 (\"Evil\")", "color"]);
     assert!(stderr.contains("nothing changed"), "{stderr}");
 
     std::fs::write(&file, "{not json").expect("write");
-    let (output, _, stderr) = run(coffee_shop(dir.path())
-        .arg("import")
-        .arg(&file)
-        .env("COFFEE_SHOP__DATABASE__PATH", &app.db_path));
+    let (output, _, stderr) = import_into(&app, &file, &[]);
     assert!(!output.status.success());
     assert!(stderr.contains("is not JSON"), "{stderr}");
 
@@ -703,11 +651,7 @@ fn import_replace_reaches_the_running_server_with_activity_rows() {
         .to_string(),
     )
     .expect("write");
-    let (output, stdout, stderr) = run(coffee_shop(dir.path())
-        .arg("import")
-        .arg("--replace")
-        .arg(&file)
-        .env("COFFEE_SHOP__DATABASE__PATH", &app.db_path));
+    let (output, stdout, stderr) = import_into(&app, &file, &["--replace"]);
     assert!(output.status.success(), "{stderr}");
     assert!(stdout.contains("2 created"), "{stdout}");
 
@@ -722,12 +666,7 @@ fn import_replace_reaches_the_running_server_with_activity_rows() {
     );
     let imported: i64 = app
         .database()
-        .query_row(
-            "SELECT count(*) FROM activity WHERE actor = 'coffee-shop import'",
-            [],
-            |row| row.get(0),
-        )
-        .expect("count");
+        .scalar("SELECT count(*) FROM activity WHERE actor = 'coffee-shop import'");
     assert!(
         imported >= 3,
         "creates and deletes are in the activity log: {imported}"

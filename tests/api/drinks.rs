@@ -36,9 +36,9 @@ fn the_public_menu_is_the_short_form_of_the_sample_menu() {
 #[test]
 fn the_public_menu_ignores_any_authorization_header() {
     let app = spawn_app();
-    app.request("GET", "/drinks", &[("Authorization", "Bearer null")], None)
+    app.get_with("/drinks", &[("Authorization", "Bearer null")])
         .assert_ok();
-    app.request("GET", "/drinks", &[("Authorization", "garbage")], None)
+    app.get_with("/drinks", &[("Authorization", "garbage")])
         .assert_ok();
 }
 
@@ -146,12 +146,7 @@ fn every_color_syntax_of_the_grammar_goes_through_the_api() {
             &json!({"title": "Rainbow", "recipe": recipe}),
         )
         .assert_ok();
-    let stored: Vec<&str> = body["drinks"][0]["recipe"]
-        .as_array()
-        .expect("recipe")
-        .iter()
-        .filter_map(|i| i["color"].as_str())
-        .collect();
+    let stored: Vec<&str> = each(&body["drinks"][0]["recipe"], "color");
     assert_eq!(stored, colors);
 }
 
@@ -171,8 +166,7 @@ fn titles_and_names_are_stored_verbatim() {
 
 #[test]
 fn titles_are_unique_ignoring_case() {
-    let app = spawn_app();
-    let token = app.token(MANAGER);
+    let (app, token) = spawn_app_as(MANAGER);
     let message = app
         .post(
             "/drinks",
@@ -193,8 +187,7 @@ fn titles_are_unique_ignoring_case() {
 
 #[test]
 fn patch_changes_only_the_fields_sent() {
-    let app = spawn_app();
-    let token = app.token(MANAGER);
+    let (app, token) = spawn_app_as(MANAGER);
     let body = app
         .patch("/drinks/1", Some(&token), &json!({"title": "Water5"}))
         .assert_ok();
@@ -229,8 +222,7 @@ fn patch_changes_only_the_fields_sent() {
 
 #[test]
 fn delete_answers_the_id_and_ids_are_never_reused() {
-    let app = spawn_app();
-    let token = app.token(MANAGER);
+    let (app, token) = spawn_app_as(MANAGER);
     let created = app.post("/drinks", Some(&token), &latte()).assert_ok();
     let id = created["drinks"][0]["id"].as_i64().expect("id");
 
@@ -287,20 +279,15 @@ fn permission_is_checked_before_the_body_is_read() {
     app.send("POST", "/drinks", None, None).assert_error(401);
     app.send("POST", "/drinks", Some(&app.token(BARISTA)), None)
         .assert_error(403);
-    app.send(
-        "PATCH",
-        "/drinks/1",
-        Some(&app.token(BARISTA)),
-        Some(("text/plain", "x".into())),
-    )
-    .assert_error(403);
-    app.send(
-        "POST",
-        "/drinks",
-        Some(&app.token(BARISTA)),
-        Some(("application/json", "{nope".into())),
-    )
-    .assert_error(403);
+    let barista = app.token(BARISTA);
+    for (method, path, body) in [
+        ("PATCH", "/drinks/1", ("text/plain", "x")),
+        ("POST", "/drinks", ("application/json", "{nope")),
+    ] {
+        let body = Some((body.0, body.1.to_owned()));
+        app.send(method, path, Some(&barista), body)
+            .assert_error(403);
+    }
 }
 
 #[test]
@@ -331,8 +318,7 @@ fn every_permission_guards_its_route() {
 
 #[test]
 fn invalid_drinks_are_refused_with_the_fields_that_failed() {
-    let app = spawn_app();
-    let token = app.token(MANAGER);
+    let (app, token) = spawn_app_as(MANAGER);
     let long_title = "t".repeat(81);
     let long_name = "n".repeat(61);
     let eleven: Vec<Value> = (0..11)
@@ -396,12 +382,7 @@ fn invalid_drinks_are_refused_with_the_fields_that_failed() {
         let response = app.post("/drinks", Some(&token), &drink);
         let message = response.assert_error(422);
         let body = response.json();
-        let fields: Vec<&str> = body["fields"]
-            .as_array()
-            .expect("fields list")
-            .iter()
-            .filter_map(|f| f["field"].as_str())
-            .collect();
+        let fields: Vec<&str> = each(&body["fields"], "field");
         assert!(
             fields.contains(&field),
             "{drink} should fail on {field}: {body}"
@@ -421,8 +402,7 @@ fn invalid_drinks_are_refused_with_the_fields_that_failed() {
 
 #[test]
 fn concurrent_writes_are_all_kept_and_conflicts_stay_isolated() {
-    let app = spawn_app();
-    let token = app.token(MANAGER);
+    let (app, token) = spawn_app_as(MANAGER);
     // 24 creates, every title sent twice: exactly one of each pair wins.
     let statuses: Vec<u16> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..24)
@@ -451,12 +431,7 @@ fn concurrent_writes_are_all_kept_and_conflicts_stay_isolated() {
     );
 
     let menu = app.get("/drinks-detail", Some(&token)).assert_ok();
-    let titles: Vec<&str> = menu["drinks"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .filter_map(|d| d["title"].as_str())
-        .collect();
+    let titles: Vec<&str> = each(&menu["drinks"], "title");
     for i in 0..12 {
         assert_eq!(
             titles
@@ -468,12 +443,7 @@ fn concurrent_writes_are_all_kept_and_conflicts_stay_isolated() {
     }
     let created: i64 = app
         .database()
-        .query_row(
-            "SELECT count(*) FROM activity WHERE action = 'create'",
-            [],
-            |row| row.get(0),
-        )
-        .expect("count");
+        .scalar("SELECT count(*) FROM activity WHERE action = 'create'");
     assert_eq!(
         created, 12,
         "one activity row per kept change, none for the refused"
@@ -488,24 +458,15 @@ fn creating_beyond_menu_max_drinks_is_refused_and_changes_nothing() {
     let drink = |title: &str| json!({"title": title, "recipe": [{"name": "milk", "color": "white", "parts": 1}]});
     app.post("/drinks", Some(&token), &drink("Eighth"))
         .assert_ok();
-    let activity_before: i64 = app
-        .database()
-        .query_row("SELECT count(*) FROM activity", [], |row| row.get(0))
-        .expect("count");
+    let activity_before: i64 = app.database().scalar("SELECT count(*) FROM activity");
 
     let refused = app.post("/drinks", Some(&token), &drink("Ninth"));
     let message = refused.assert_error(409);
     assert_eq!(refused.json()["code"], "menu_full");
-    assert!(
-        message.contains("8 drinks") && message.contains("menu.max_drinks"),
-        "{message}"
-    );
+    assert_mentions(&message, &["8 drinks", "menu.max_drinks"]);
     let menu = app.get("/drinks", None).assert_ok();
     assert_eq!(menu["drinks"].as_array().expect("drinks").len(), 8);
-    let activity_after: i64 = app
-        .database()
-        .query_row("SELECT count(*) FROM activity", [], |row| row.get(0))
-        .expect("count");
+    let activity_after: i64 = app.database().scalar("SELECT count(*) FROM activity");
     assert_eq!(activity_after, activity_before, "no activity for a refusal");
     // Changing a drink is not growth: it still works at the cap.
     app.patch("/drinks/1", Some(&token), &json!({"title": "Still Water"}))

@@ -27,17 +27,19 @@ fn wrong_methods_are_json_405s_with_allow() {
     app.send("POST", "/readyz", None, None).assert_error(405);
 }
 
+/// Paths whose last segment is not a drink id (one too large for any).
+const NOT_DRINK_PATHS: [&str; 5] = [
+    "/drinks/abc",
+    "/drinks/-1",
+    "/drinks/0",
+    "/drinks/99999999999999999999999",
+    "/drinks/1.5",
+];
+
 #[test]
 fn a_bad_path_parameter_names_no_drink() {
-    let app = spawn_app();
-    let token = app.token(MANAGER);
-    for path in [
-        "/drinks/abc",
-        "/drinks/-1",
-        "/drinks/0",
-        "/drinks/99999999999999999999999",
-        "/drinks/1.5",
-    ] {
+    let (app, token) = spawn_app_as(MANAGER);
+    for path in NOT_DRINK_PATHS {
         app.delete(path, Some(&token)).assert_error(404);
         app.patch(path, Some(&token), &json!({"title": "x"}))
             .assert_error(404);
@@ -46,8 +48,7 @@ fn a_bad_path_parameter_names_no_drink() {
 
 #[test]
 fn malformed_json_is_a_400() {
-    let app = spawn_app();
-    let token = app.token(MANAGER);
+    let (app, token) = spawn_app_as(MANAGER);
     for body in [
         "{",
         "{\"title\": }",
@@ -56,12 +57,7 @@ fn malformed_json_is_a_400() {
         "{\"title\": \"a\"} trailing",
     ] {
         let message = app
-            .send(
-                "POST",
-                "/drinks",
-                Some(&token),
-                Some(("application/json", body.to_owned())),
-            )
+            .post_text("/drinks", Some(&token), body.to_owned())
             .assert_error(400);
         assert!(message.contains("JSON"), "{message}");
     }
@@ -69,8 +65,7 @@ fn malformed_json_is_a_400() {
 
 #[test]
 fn a_body_that_is_not_json_is_a_415() {
-    let app = spawn_app();
-    let token = app.token(MANAGER);
+    let (app, token) = spawn_app_as(MANAGER);
     app.send(
         "POST",
         "/drinks",
@@ -91,8 +86,7 @@ fn a_body_that_is_not_json_is_a_415() {
 
 #[test]
 fn an_oversized_body_is_a_413_and_changes_nothing() {
-    let app = spawn_app();
-    let token = app.token(MANAGER);
+    let (app, token) = spawn_app_as(MANAGER);
     let huge = json!({"title": "Big", "recipe": [{"name": "x".repeat(70_000), "color": "red", "parts": 1}]});
     app.post("/drinks", Some(&token), &huge).assert_error(413);
     let menu = app.get("/drinks", None).assert_ok();
@@ -113,24 +107,12 @@ fn drink_of_size(title: &str, size: usize) -> String {
 
 #[test]
 fn the_body_limit_is_exactly_64_kib() {
-    let app = spawn_app();
-    let token = app.token(MANAGER);
+    let (app, token) = spawn_app_as(MANAGER);
     let at_limit = drink_of_size("At The Limit", 65_536);
-    app.send(
-        "POST",
-        "/drinks",
-        Some(&token),
-        Some(("application/json", at_limit)),
-    )
-    .assert_ok();
+    app.post_text("/drinks", Some(&token), at_limit).assert_ok();
     let over = drink_of_size("Over The Limit", 65_537);
-    app.send(
-        "POST",
-        "/drinks",
-        Some(&token),
-        Some(("application/json", over)),
-    )
-    .assert_error(413);
+    app.post_text("/drinks", Some(&token), over)
+        .assert_error(413);
 }
 
 #[test]

@@ -23,8 +23,7 @@ fn assert_head_matches_get(get: &TestResponse, head: &TestResponse, what: &str) 
 
 #[test]
 fn every_api_and_health_route_answers_head_like_get() {
-    let app = spawn_app();
-    let token = app.token(MANAGER);
+    let (app, token) = spawn_app_as(MANAGER);
     let auth = format!("Bearer {token}");
     for path in [
         "/drinks",
@@ -53,8 +52,7 @@ fn every_api_and_health_route_answers_head_like_get() {
 
 #[test]
 fn head_honours_the_negotiated_encoding_and_preconditions() {
-    let app = spawn_app();
-    let token = app.token(MANAGER);
+    let (app, token) = spawn_app_as(MANAGER);
     for n in 0..30 {
         let body = serde_json::json!({"title": format!("Drink number {n}"), "recipe": [{"name": "milk", "color": "white", "parts": 1}]});
         app.post("/drinks", Some(&token), &body).assert_ok();
@@ -103,11 +101,9 @@ fn admin_pages_and_assets_answer_head_like_get() {
     }
     let css = browser.get("/admin/static/admin.css");
     let weak = format!("W/{}", css.header("etag").expect("an ETag"));
-    let revalidated = app.request(
-        "GET",
+    let revalidated = app.get_with(
         "/admin/static/admin.css",
         &[("If-None-Match", weak.as_str())],
-        None,
     );
     assert_eq!(revalidated.status, 304, "If-None-Match compares weakly");
     let signed_in = browser.post("/admin/dev-login", &[("role", "manager")]);

@@ -125,6 +125,13 @@ pub fn spawn_app() -> TestApp {
 }
 
 /// The usual app with `tweak` applied to its settings.
+/// A fresh app, and a token with `permissions` for it.
+pub fn spawn_app_as(permissions: &[&str]) -> (TestApp, String) {
+    let app = spawn_app();
+    let token = app.token(permissions);
+    (app, token)
+}
+
 pub fn spawn_tweaked_app(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     app_with(JwksServer::start(&[&keys()[0]]), tweak)
 }
@@ -218,21 +225,17 @@ impl TestApp {
     }
 
     pub fn post(&self, path: &str, token: Option<&str>, body: &Value) -> TestResponse {
-        self.send(
-            "POST",
-            path,
-            token,
-            Some(("application/json", body.to_string())),
-        )
+        self.post_text(path, token, body.to_string())
+    }
+
+    /// A POST of `text` as `application/json`, whether or not it is JSON.
+    pub fn post_text(&self, path: &str, token: Option<&str>, text: String) -> TestResponse {
+        self.send("POST", path, token, Some(("application/json", text)))
     }
 
     pub fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> TestResponse {
-        self.send(
-            "PATCH",
-            path,
-            token,
-            Some(("application/json", body.to_string())),
-        )
+        let json = Some(("application/json", body.to_string()));
+        self.send("PATCH", path, token, json)
     }
 
     pub fn delete(&self, path: &str, token: Option<&str>) -> TestResponse {
@@ -262,6 +265,11 @@ impl TestApp {
     }
 
     /// A request with exactly these headers.
+    /// `GET path` with `headers`.
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> TestResponse {
+        self.request("GET", path, headers, None)
+    }
+
     pub fn request(
         &self,
         method: &str,
@@ -282,6 +290,33 @@ impl TestApp {
     /// Opens the app's database file directly, to check what was stored.
     pub fn database(&self) -> rusqlite::Connection {
         rusqlite::Connection::open(&self.db_path).expect("open the database file")
+    }
+}
+
+/// Asserts that `text` (a message, a log, a page) contains every one of
+/// `words`, naming the first that is missing.
+pub fn assert_mentions(text: &str, words: &[&str]) {
+    for word in words {
+        assert!(text.contains(word), "no {word:?} in: {text}");
+    }
+}
+
+/// The string `key` of each object in the JSON array `list`.
+pub fn each<'a>(list: &'a Value, key: &str) -> Vec<&'a str> {
+    let items = list.as_array().expect("a JSON array");
+    items.iter().filter_map(|item| item[key].as_str()).collect()
+}
+
+/// One value from a query with no parameters, e.g. a `count(*)`: the tests
+/// check what was stored this way.
+pub trait Scalar {
+    fn scalar<T: rusqlite::types::FromSql>(&self, sql: &str) -> T;
+}
+
+impl Scalar for rusqlite::Connection {
+    fn scalar<T: rusqlite::types::FromSql>(&self, sql: &str) -> T {
+        self.query_row(sql, [], |row| row.get(0))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 }
 
@@ -356,6 +391,12 @@ impl TestResponse {
     }
 
     /// Asserts the status and the API's error shape; returns the message.
+    /// Asserts the status, and that the body shows `words`.
+    pub fn assert_shows(&self, status: u16, words: &str) {
+        assert_eq!(self.status, status, "{}", self.text);
+        assert!(self.text.contains(words), "no {words:?} in: {}", self.text);
+    }
+
     pub fn assert_error(&self, status: u16) -> String {
         assert_eq!(
             self.status, status,

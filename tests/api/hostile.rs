@@ -93,18 +93,10 @@ fn a_body_that_trickles_in_gets_a_json_408() {
     .expect("sends part of the body");
     let answer = read_until_closed(&mut stream);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(
-        answer.contains("\"success\":false") && answer.contains("\"error\":408"),
-        "{answer}"
-    );
+    assert_mentions(&answer, &["\"success\":false", "\"error\":408"]);
     let stored: i64 = app
         .database()
-        .query_row(
-            "SELECT count(*) FROM drinks WHERE title LIKE 'Sl%'",
-            [],
-            |row| row.get(0),
-        )
-        .expect("count");
+        .scalar("SELECT count(*) FROM drinks WHERE title LIKE 'Sl%'");
     assert_eq!(stored, 0);
 }
 

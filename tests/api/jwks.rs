@@ -63,10 +63,10 @@ fn a_flood_of_random_key_ids_fetches_at_most_once_per_cool_down() {
             });
         }
     });
+    let fetches = app.jwks.fetches();
     assert_eq!(
-        app.jwks.fetches(),
-        2,
-        "start-up plus a single shared refetch for 100 unknown kids"
+        fetches, 2,
+        "start-up, then one refetch shared by 100 unknown kids"
     );
 }
 

@@ -22,16 +22,11 @@ fn every_answer_carries_a_request_id() {
 #[test]
 fn a_plain_client_request_id_is_kept_and_anything_else_replaced() {
     let app = spawn_app();
-    let kept = app.request(
-        "GET",
-        "/drinks",
-        &[("X-Request-Id", "app-42.retry_1")],
-        None,
-    );
+    let kept = app.get_with("/drinks", &[("X-Request-Id", "app-42.retry_1")]);
     assert_eq!(kept.header("x-request-id"), Some("app-42.retry_1"));
     let long = "a".repeat(65);
     for hostile in ["has space", "quote\"s", long.as_str()] {
-        let replaced = app.request("GET", "/drinks", &[("X-Request-Id", hostile)], None);
+        let replaced = app.get_with("/drinks", &[("X-Request-Id", hostile)]);
         let id = replaced.header("x-request-id").expect("an id");
         assert_ne!(id, hostile);
         assert_eq!(id.len(), 16);

@@ -184,6 +184,11 @@ print(json.dumps([{'name': s.name, 'labels': s.labels, 'value': s.value}
 
 /// The value of the samples `name` whose labels include `labels`, summed
 /// (0 when there is none yet: a counter that never moved is not exported).
+/// The figures of counter `name`, one for each value of its label `label`.
+fn by_label<'a>(samples: &'a [Sample], name: &'a str, label: &'a str) -> impl Fn(&str) -> f64 + 'a {
+    move |value| figure(samples, name, &[(label, value)])
+}
+
 fn figure(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
     samples
         .iter()
@@ -260,13 +265,7 @@ fn counters_move_with_the_traffic_sent() {
         3.0,
         "every request timed"
     );
-    let refused = |reason| {
-        figure(
-            &samples,
-            "coffee_shop_tokens_refused_total",
-            &[("reason", reason)],
-        )
-    };
+    let refused = by_label(&samples, "coffee_shop_tokens_refused_total", "reason");
     assert_eq!(refused("expired"), 2.0);
     assert_eq!(refused("audience"), 1.0);
     assert_eq!(refused("unknown_kid"), 1.0);
@@ -548,13 +547,7 @@ fn sign_ins_and_sessions_are_counted() {
     assert_eq!(forged.status, 400, "{}", forged.text);
 
     let samples = app.scrape();
-    let sign_ins = |outcome| {
-        figure(
-            &samples,
-            "coffee_shop_admin_signins_total",
-            &[("outcome", outcome)],
-        )
-    };
+    let sign_ins = by_label(&samples, "coffee_shop_admin_signins_total", "outcome");
     assert_eq!(sign_ins("ok"), 1.0);
     assert_eq!(sign_ins("refused"), 1.0);
     assert_eq!(

@@ -438,7 +438,17 @@ pub fn dashboard() -> (OidcProvider, TestApp, Browser) {
 
 /// `dashboard()` with `user` signed in through the provider.
 pub fn signed_in_dashboard(user: User) -> (OidcProvider, TestApp, Browser) {
-    let (provider, app, browser) = dashboard();
+    signed_in_dashboard_with(user, |_| {})
+}
+
+/// `signed_in_dashboard` on an app with `tweak`ed settings.
+pub fn signed_in_dashboard_with(
+    user: User,
+    tweak: impl FnOnce(&mut Settings),
+) -> (OidcProvider, TestApp, Browser) {
+    let provider = OidcProvider::start();
+    let app = spawn_dashboard_with(&provider, tweak);
+    let browser = Browser::new(&app);
     browser.sign_in(&provider, user);
     (provider, app, browser)
 }

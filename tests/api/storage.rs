@@ -9,8 +9,7 @@ use crate::helpers::*;
 
 #[test]
 fn data_survives_a_restart_and_is_never_reseeded() {
-    let app = spawn_app();
-    let token = app.token(MANAGER);
+    let (app, token) = spawn_app_as(MANAGER);
     let created = app
         .post("/drinks", Some(&token), &json!({"title": "Cortado", "recipe": [{"name": "espresso", "color": "#3b1f0e", "parts": 1}]}))
         .assert_ok();
@@ -110,10 +109,7 @@ fn an_older_database_is_upgraded_in_place() {
         &json!({"title": "New Brew"}),
     )
     .assert_ok();
-    let rows: i64 = app
-        .database()
-        .query_row("SELECT count(*) FROM activity", [], |row| row.get(0))
-        .expect("count");
+    let rows: i64 = app.database().scalar("SELECT count(*) FROM activity");
     assert_eq!(rows, 1);
 }
 

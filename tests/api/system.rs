@@ -52,10 +52,7 @@ fn a_manager_sees_how_the_server_is_doing() {
     ] {
         assert!(html.contains(shown), "{shown:?} is shown");
     }
-    let schema_version: i64 = app
-        .database()
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .expect("the schema version");
+    let schema_version: i64 = app.database().scalar("PRAGMA user_version");
     assert!(html.contains(&format!("Schema version</dt><dd>{schema_version}</dd>")));
     let menu = browser.get("/admin");
     assert!(
@@ -68,12 +65,7 @@ fn a_manager_sees_how_the_server_is_doing() {
 fn baristas_get_a_403_page_and_no_link() {
     let (_provider, app, browser) = signed_in_dashboard(barista());
     let page = browser.get("/admin/system");
-    assert_eq!(page.status, 403);
-    assert!(
-        page.text.contains("This page is for managers."),
-        "{}",
-        page.text
-    );
+    page.assert_shows(403, "This page is for managers.");
     assert!(
         !page.text.contains("Signing keys"),
         "shows nothing of the page"
@@ -87,12 +79,9 @@ fn baristas_get_a_403_page_and_no_link() {
 
 #[test]
 fn a_key_rotation_shows_as_a_refresh() {
-    let provider = OidcProvider::start();
-    let app = spawn_dashboard_with(&provider, |settings| {
+    let (provider, _app, browser) = signed_in_dashboard_with(manager(), |settings| {
         settings.auth.refresh_interval_secs = 1;
     });
-    let browser = Browser::new(&app);
-    browser.sign_in(&provider, manager());
     let before = browser.get("/admin/system").text;
     assert!(before.contains("<code>key-a</code>"));
     let next_refresh = &before[before.find("Next refresh").expect("the next refresh")..];
@@ -110,8 +99,7 @@ fn a_key_rotation_shows_as_a_refresh() {
     );
     browser.sign_in(&provider, manager());
     let after = browser.get("/admin/system");
-    assert_eq!(after.status, 200);
-    assert!(after.text.contains("<code>key-b</code>"), "{}", after.text);
+    after.assert_shows(200, "<code>key-b</code>");
     assert!(
         !after.text.contains("<code>key-a</code>"),
         "the old key is gone"

@@ -38,7 +38,7 @@ fn der_of(pem: &str) -> Vec<u8> {
 
 #[test]
 fn the_menu_and_the_admin_pages_are_served_over_verified_https() {
-    let app = spawn_tweaked_app(with_test_certificate);
+    let app = spawn_https_app();
     assert!(app.address.starts_with("https://"), "{}", app.address);
 
     let menu = app.get("/drinks", None);
@@ -66,7 +66,7 @@ fn the_menu_and_the_admin_pages_are_served_over_verified_https() {
 
 #[test]
 fn replaced_files_reach_new_connections_and_bad_ones_keep_the_old() {
-    let app = spawn_tweaked_app(with_test_certificate);
+    let app = spawn_https_app();
     let cert_path = app.settings.tls.cert.clone().expect("cert file");
     let key_path = app.settings.tls.key.clone().expect("key file");
     let first = served_certificate(&app);
@@ -124,20 +124,14 @@ fn bad_certificate_files_stop_start_up_naming_the_file_and_the_problem() {
     let missing = start_up_error(|settings, dir| {
         settings.tls.cert = Some(dir.join("nowhere.pem"));
     });
-    assert!(
-        missing.contains("tls.cert") && missing.contains("nowhere.pem"),
-        "{missing}"
-    );
+    assert_mentions(&missing, &["tls.cert", "nowhere.pem"]);
 
     let mismatched = start_up_error(|settings, _| {
         let other = test_ca().issue(&["127.0.0.1"]);
         let key = settings.tls.key.clone().expect("key");
         std::fs::write(key, other.key_pem).expect("write key");
     });
-    assert!(
-        mismatched.contains("tls.key") && mismatched.contains("does not match"),
-        "{mismatched}"
-    );
+    assert_mentions(&mismatched, &["tls.key", "does not match"]);
 
     let expired = start_up_error(|settings, _| {
         let old = test_ca().issue_expired(&["127.0.0.1"]);
@@ -145,10 +139,7 @@ fn bad_certificate_files_stop_start_up_naming_the_file_and_the_problem() {
         std::fs::write(cert.expect("cert"), old.cert_pem).expect("write cert");
         std::fs::write(key.expect("key"), old.key_pem).expect("write key");
     });
-    assert!(
-        expired.contains("expired") && expired.contains("cert.pem"),
-        "{expired}"
-    );
+    assert_mentions(&expired, &["expired", "cert.pem"]);
 
     let public_dev = start_up_error(|settings, _| {
         settings.development = true;
@@ -159,15 +150,12 @@ fn bad_certificate_files_stop_start_up_naming_the_file_and_the_problem() {
     let garbage = start_up_error(|settings, _| {
         std::fs::write(settings.tls.cert.clone().expect("cert"), "hello").expect("write");
     });
-    assert!(
-        garbage.contains("no certificate") && garbage.contains("tls.cert"),
-        "{garbage}"
-    );
+    assert_mentions(&garbage, &["no certificate", "tls.cert"]);
 }
 
 #[test]
 fn plain_http_redirects_to_https_and_answers_health_and_challenges() {
-    let app = spawn_tweaked_app(with_test_certificate);
+    let app = spawn_https_app();
     let plain = format!(
         "http://127.0.0.1:{}",
         app.plain_http_port.expect("a plain listener")
@@ -297,10 +285,7 @@ fn sighup_reloads_the_certificate_files_and_check_config_reports_them() {
     let output = server.wait_with_output().expect("exits");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
-    assert!(
-        stderr.contains("TLS certificate reloaded") && stderr.contains("SIGHUP"),
-        "{stderr}"
-    );
+    assert_mentions(&stderr, &["TLS certificate reloaded", "SIGHUP"]);
     let banner = String::from_utf8_lossy(&output.stdout);
     assert!(
         banner.contains("  HTTPS      CN=127.0.0.1, names 127.0.0.1, expires in"),
@@ -312,15 +297,12 @@ fn sighup_reloads_the_certificate_files_and_check_config_reports_them() {
     let checked = refused.arg("check-config").output().expect("runs");
     let stderr = String::from_utf8_lossy(&checked.stderr);
     assert!(!checked.status.success());
-    assert!(
-        stderr.contains("tls.key") && stderr.contains("key.pem"),
-        "{stderr}"
-    );
+    assert_mentions(&stderr, &["tls.key", "key.pem"]);
 }
 
 #[test]
 fn alpn_offers_http2_and_http11() {
-    let app = spawn_tweaked_app(with_test_certificate);
+    let app = spawn_https_app();
     for (offered, chosen) in [
         (vec![b"h2".to_vec(), b"http/1.1".to_vec()], &b"h2"[..]),
         (vec![b"http/1.1".to_vec()], &b"http/1.1"[..]),
@@ -336,4 +318,9 @@ fn alpn_offers_http2_and_http11() {
         }
         assert_eq!(connection.alpn_protocol(), Some(chosen));
     }
+}
+
+/// An app serving HTTPS with a certificate from the test CA.
+fn spawn_https_app() -> TestApp {
+    spawn_tweaked_app(with_test_certificate)
 }

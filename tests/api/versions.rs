@@ -22,14 +22,12 @@ fn one_drink_has_a_strong_etag_that_moves_with_each_change() {
     let etag = first.header("etag").expect("an ETag").to_owned();
     assert_eq!(etag, "\"drink-1-v1\"");
 
-    let unchanged = app.request(
-        "GET",
+    let unchanged = app.get_with(
         "/drinks/1",
         &[
             ("Authorization", &format!("Bearer {barista}")),
             ("If-None-Match", &etag),
         ],
-        None,
     );
     assert_eq!(unchanged.status, 304);
 
@@ -80,41 +78,18 @@ fn a_stale_if_match_gets_412_and_changes_nothing() {
     let message = patch.assert_error(412);
     assert!(message.contains("If-Match"), "{message}");
     assert_eq!(patch.json()["code"], "precondition_failed");
-    let delete = app.request(
-        "DELETE",
-        "/drinks/2",
-        &[("Authorization", &auth), ("If-Match", stale)],
-        None,
-    );
+    let delete = delete_if_match(&app, &auth, stale);
     delete.assert_error(412);
-    let weak = app.request(
-        "DELETE",
-        "/drinks/2",
-        &[("Authorization", &auth), ("If-Match", "W/\"drink-2-v2\"")],
-        None,
-    );
+    let weak = delete_if_match(&app, &auth, "W/\"drink-2-v2\"");
     weak.assert_error(412);
     let title: String = app
         .database()
-        .query_row("SELECT title FROM drinks WHERE id = 2", [], |row| {
-            row.get(0)
-        })
-        .expect("still there");
+        .scalar("SELECT title FROM drinks WHERE id = 2");
     assert_eq!(title, "Moved On");
 
-    let any = app.request(
-        "DELETE",
-        "/drinks/2",
-        &[("Authorization", &auth), ("If-Match", "*")],
-        None,
-    );
+    let any = delete_if_match(&app, &auth, "*");
     assert_eq!(any.assert_ok()["delete"], 2);
-    let gone = app.request(
-        "DELETE",
-        "/drinks/2",
-        &[("Authorization", &auth), ("If-Match", "*")],
-        None,
-    );
+    let gone = delete_if_match(&app, &auth, "*");
     gone.assert_error(404);
 }
 
@@ -208,10 +183,7 @@ fn a_dashboard_editor_who_lost_the_race_sees_the_conflict_and_can_reapply() {
     assert!(second.text.contains("Apply my edit anyway"));
     let title: String = app
         .database()
-        .query_row("SELECT title FROM drinks WHERE id = 1", [], |row| {
-            row.get(0)
-        })
-        .expect("title");
+        .scalar("SELECT title FROM drinks WHERE id = 1");
     assert_eq!(title, "Anna's Water", "nothing was overwritten");
 
     let current_version = hidden_value(&second.text, "version").expect("the current version");
@@ -222,10 +194,7 @@ fn a_dashboard_editor_who_lost_the_race_sees_the_conflict_and_can_reapply() {
     assert_eq!(reapplied.status, 303, "{}", reapplied.text);
     let title: String = app
         .database()
-        .query_row("SELECT title FROM drinks WHERE id = 1", [], |row| {
-            row.get(0)
-        })
-        .expect("title");
+        .scalar("SELECT title FROM drinks WHERE id = 1");
     assert_eq!(title, "Bo's Water");
 }
 
@@ -266,4 +235,14 @@ fn deleting_a_drink_changed_meanwhile_asks_again() {
     );
     assert_eq!(deleted.status, 303);
     assert!(!app.get("/drinks", None).text.contains("Changed Meanwhile"));
+}
+
+/// `DELETE /drinks/2` with `If-Match: <tag>`.
+fn delete_if_match(app: &TestApp, auth: &str, tag: &str) -> TestResponse {
+    app.request(
+        "DELETE",
+        "/drinks/2",
+        &[("Authorization", auth), ("If-Match", tag)],
+        None,
+    )
 }
