@@ -572,39 +572,27 @@ end
                 );
             }
             Scenario::Create | Scenario::CreateOneClient => {
-                lua.push_str(THREAD_IDS_LUA);
-                let _ = write!(
-                    lua,
-                    r#"
-request = function()
-  return wrk.format("POST", "/drinks", {json_headers}, drink_body(unique_title("Bench {run_id}")))
-end
-"#
+                let post = format!(
+                    r#"wrk.format("POST", "/drinks", {json_headers}, drink_body(unique_title("Bench {run_id}")))"#
                 );
+                write_writer_script(&mut lua, &format!("  return {post}"));
             }
             Scenario::Update => {
-                lua.push_str(THREAD_IDS_LUA);
-                let _ = write!(
-                    lua,
-                    r#"
-request = function()
-  return wrk.format("PATCH", "/drinks/1", {json_headers}, '{{"title":"' .. unique_title("Patched {run_id}") .. '"}}')
-end
-"#
+                let patch = format!(
+                    r#"wrk.format("PATCH", "/drinks/1", {json_headers}, '{{"title":"' .. unique_title("Patched {run_id}") .. '"}}')"#
                 );
+                write_writer_script(&mut lua, &format!("  return {patch}"));
             }
             Scenario::Mixed => {
-                lua.push_str(THREAD_IDS_LUA);
-                let _ = write!(
-                    lua,
-                    r#"
-request = function()
-  if math.random() < 0.05 then
-    return wrk.format("POST", "/drinks", {json_headers}, drink_body(unique_title("Mixed {run_id}")))
-  end
-  return wrk.format("GET", "/drinks", {{["Accept-Encoding"] = "gzip"}})
-end
-"#
+                let post = format!(
+                    r#"wrk.format("POST", "/drinks", {json_headers}, drink_body(unique_title("Mixed {run_id}")))"#
+                );
+                let get = r#"wrk.format("GET", "/drinks", {["Accept-Encoding"] = "gzip"})"#;
+                write_writer_script(
+                    &mut lua,
+                    &format!(
+                        "  if math.random() < 0.05 then\n    return {post}\n  end\n  return {get}"
+                    ),
                 );
             }
         }
@@ -612,6 +600,13 @@ end
         std::fs::write(&path, lua).expect("script");
         path
     }
+}
+
+/// A script for the writing scenarios: the helpers that make titles unique
+/// per wrk thread, then a `request` function with `body`.
+fn write_writer_script(lua: &mut String, body: &str) {
+    lua.push_str(THREAD_IDS_LUA);
+    let _ = write!(lua, "\nrequest = function()\n{body}\nend\n");
 }
 
 fn median(values: &mut [f64]) -> f64 {

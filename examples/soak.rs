@@ -150,6 +150,15 @@ fn writer(
     while !stop.load(Ordering::Relaxed) {
         step += 1;
         let auth = format!("Bearer {}", tokens.read().expect("lock").manager);
+        let delete = |id: i64| {
+            let started = Instant::now();
+            let status = agent
+                .delete(&server.url(&format!("/drinks/{id}")))
+                .header("Authorization", &auth)
+                .call()
+                .map_or(0, |r| r.status().as_u16());
+            record(tallies, "DELETE /drinks/{id}", status, started, &[200]);
+        };
         let title = format!("Soak W{number} #{step}");
         let body = json!({"title": title, "recipe": [{"name": "milk", "color": "white", "parts": 1 + step % 5}]});
         let started = Instant::now();
@@ -182,13 +191,7 @@ fn writer(
             .map_or(0, |r| r.status().as_u16());
         record(tallies, "PATCH /drinks/{id}", status, started, &[200]);
         if step.is_multiple_of(2) {
-            let started = Instant::now();
-            let status = agent
-                .delete(&server.url(&format!("/drinks/{id}")))
-                .header("Authorization", &auth)
-                .call()
-                .map_or(0, |r| r.status().as_u16());
-            record(tallies, "DELETE /drinks/{id}", status, started, &[200]);
+            delete(id);
         } else if status == 200 {
             let mut kept = kept.lock().expect("lock");
             kept.push((number, id, renamed));
@@ -196,13 +199,7 @@ fn writer(
             if mine.len() > KEPT_PER_WRITER {
                 let (_, oldest, _) = kept.remove(mine[0]);
                 drop(kept);
-                let started = Instant::now();
-                let status = agent
-                    .delete(&server.url(&format!("/drinks/{oldest}")))
-                    .header("Authorization", &auth)
-                    .call()
-                    .map_or(0, |r| r.status().as_u16());
-                record(tallies, "DELETE /drinks/{id}", status, started, &[200]);
+                delete(oldest);
             }
         }
     }
@@ -266,7 +263,7 @@ fn main() {
     let kept: Kept = Mutex::new(Vec::new());
     let stop = AtomicBool::new(false);
     let rss_samples = Mutex::new(Vec::new());
-    let mut events: Vec<String> = Vec::new();
+    let events = Mutex::new(Vec::new());
     let outage_checks = AtomicUsize::new(0);
     let started = Instant::now();
     let at = |fraction: f64| total.mul_f64(fraction);
@@ -281,6 +278,14 @@ fn main() {
         }
         let sleep_until =
             |moment: Duration| std::thread::sleep(moment.saturating_sub(started.elapsed()));
+        // Each event is reported with the moment it happened.
+        let note = |event: &str| {
+            let moment = started.elapsed().as_secs_f64();
+            events
+                .lock()
+                .expect("lock")
+                .push(format!("{moment:>5.1}s  {event}"));
+        };
         let sampler = scope.spawn(|| {
             while !stop.load(Ordering::Relaxed) {
                 rss_samples
@@ -294,24 +299,15 @@ fn main() {
         // Rotation 1: publish key B beside A, then clients switch to B tokens.
         sleep_until(at(0.25));
         provider.publish(&[&keys[0], &keys[1]]);
-        events.push(format!(
-            "{:>5.1}s  key B published beside A",
-            started.elapsed().as_secs_f64()
-        ));
+        note("key B published beside A");
         sleep_until(at(0.25) + Duration::from_secs(3));
         *tokens.write().expect("lock") = mint(&keys[1]);
-        events.push(format!(
-            "{:>5.1}s  clients use key B",
-            started.elapsed().as_secs_f64()
-        ));
+        note("clients use key B");
 
         // The outage: known keys keep working; a fresh server cannot check tokens yet.
         sleep_until(at(0.45));
         provider.set_failing(true);
-        events.push(format!(
-            "{:>5.1}s  provider down",
-            started.elapsed().as_secs_f64()
-        ));
+        note("provider down");
         let fresh = start_server(&binary, &work.path().join("fresh.db"), &provider);
         assert!(
             fresh.answers("/healthz", 200, Duration::from_secs(10)),
@@ -341,10 +337,7 @@ fn main() {
         outage_checks.fetch_add(1, Ordering::SeqCst);
         sleep_until(at(0.65));
         provider.set_failing(false);
-        events.push(format!(
-            "{:>5.1}s  provider back",
-            started.elapsed().as_secs_f64()
-        ));
+        note("provider back");
         assert!(
             fresh.answers("/readyz", 200, Duration::from_secs(15)),
             "the fresh server recovers"
@@ -357,16 +350,10 @@ fn main() {
 
         // Rotation 2: C replaces A; clients switch to C tokens.
         provider.publish(&[&keys[1], &keys[2]]);
-        events.push(format!(
-            "{:>5.1}s  key C published, A withdrawn",
-            started.elapsed().as_secs_f64()
-        ));
+        note("key C published, A withdrawn");
         sleep_until(at(0.65) + Duration::from_secs(3));
         *tokens.write().expect("lock") = mint(&keys[2]);
-        events.push(format!(
-            "{:>5.1}s  clients use key C",
-            started.elapsed().as_secs_f64()
-        ));
+        note("clients use key C");
 
         sleep_until(total);
         stop.store(true, Ordering::Relaxed);
@@ -408,7 +395,7 @@ fn main() {
         "\nsoak: {} s, {READERS} readers, {WRITERS} writers\n",
         total.as_secs()
     );
-    for event in &events {
+    for event in events.into_inner().expect("lock") {
         println!("  {event}");
     }
     println!("\n| requests | count | statuses | p50 ms | p99 ms |");
