@@ -22,3 +22,5 @@ pub mod startup;
 pub mod system;
 pub mod telemetry;
 pub mod tls;
+#[cfg(windows)]
+pub mod windows;

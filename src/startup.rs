@@ -554,6 +554,8 @@ where
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
     }
+    #[cfg(windows)]
+    let server = server.shutdown_signal(crate::windows::stop_requested());
     server
 }
 

@@ -38,7 +38,7 @@ impl Settings {
         if let Some(path) = config_file_path(config_file, env) {
             builder = builder.add_source(File::from(path).format(FileFormat::Toml).required(true));
         }
-        let settings: Settings = builder
+        let mut settings: Settings = builder
             .add_source(SeedVariables::from_env(env))
             .add_source(
                 Environment::with_prefix("COFFEE_SHOP")
@@ -52,6 +52,7 @@ impl Settings {
             )
             .build()?
             .try_deserialize()?;
+        anchor_paths(&mut settings);
         settings.validate()?;
         Ok(settings)
     }
@@ -64,8 +65,39 @@ fn config_file_path(explicit: Option<&Path>, env: &HashMap<String, String>) -> O
     if let Some(path) = env.get(CONFIG_PATH_VAR).filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(path));
     }
-    let local = PathBuf::from("config.toml");
+    let local = beside_the_program(PathBuf::from("config.toml"));
     local.is_file().then_some(local)
+}
+
+/// The files the settings name, anchored as `beside_the_program` says.
+fn anchor_paths(settings: &mut Settings) {
+    settings.database.path = beside_the_program(std::mem::take(&mut settings.database.path));
+    for path in [
+        &mut settings.backup.dir,
+        &mut settings.tls.cert,
+        &mut settings.tls.key,
+        &mut settings.tls.acme_dir,
+        &mut settings.tls.acme_ca_file,
+    ] {
+        *path = path.take().map(beside_the_program);
+    }
+}
+
+/// On Windows a relative path in the settings (and the `config.toml` looked
+/// for by default) is taken from the folder that holds `coffee-shop.exe`: a
+/// double-click, a scheduled task and a service each start in a different
+/// folder (a service in `C:\Windows\System32`), and all of them must find
+/// the same data. Elsewhere the working directory decides, as for any Unix
+/// tool (the systemd unit sets it).
+fn beside_the_program(path: PathBuf) -> PathBuf {
+    #[cfg(windows)]
+    if path.is_relative()
+        && let Ok(program) = std::env::current_exe()
+        && let Some(folder) = program.parent()
+    {
+        return folder.join(path);
+    }
+    path
 }
 
 /// The conventional variables (the Flask seed's `AUTH0_DOMAIN` and

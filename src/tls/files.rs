@@ -81,8 +81,9 @@ fn reload(store: &CertificateStore, cert: &Path, key: &Path, why: &str) {
 
 #[cfg(unix)]
 type Hangups = Option<tokio::signal::unix::Signal>;
+/// Elsewhere (Windows) there is no SIGHUP: nothing ever arrives.
 #[cfg(not(unix))]
-type Hangups = ();
+type Hangups = Option<std::convert::Infallible>;
 
 #[cfg(unix)]
 fn hangup_signals() -> Hangups {
@@ -93,7 +94,9 @@ fn hangup_signals() -> Hangups {
 }
 
 #[cfg(not(unix))]
-fn hangup_signals() -> Hangups {}
+fn hangup_signals() -> Hangups {
+    None
+}
 
 #[cfg(unix)]
 async fn next_hangup(hangups: &mut Hangups) {
