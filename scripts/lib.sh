@@ -8,6 +8,8 @@ metrics_venv=target/metrics-venv
 # moto's server mode: the S3-compatible server tests/api/backup.rs starts
 # (testkit/src/s3.rs looks for it here).
 moto_venv=target/moto-venv
+# cargo-zigbuild and zig (ziglang), which cross-compile the aarch64 binary.
+zig_venv=target/zig-venv
 
 # Prints a port on 127.0.0.1 that nothing listens on right now.
 free_port() {

@@ -1,29 +1,36 @@
 #!/usr/bin/env bash
-# Smoke-tests the static binary as a café owner would use it: copied alone into
-# an empty directory, started with no config file and an empty environment, it
-# creates its database, serves /drinks, the admin pages with their embedded
-# assets and the OpenAPI document, and stops cleanly on SIGTERM (closing the
-# database, so no -wal file is left). Then it serves HTTPS from certificate
-# files (a CA and a leaf made here with openssl), verified by curl, with the
-# plain-HTTP listener redirecting to it.
+# smoke-static.sh [BINARY [RUNNER]]: smoke-tests a static binary as a café
+# owner would use it (default: the x86_64 one; CI also runs the aarch64 one
+# under qemu: scripts/smoke-static.sh dist/coffee-shop-*-aarch64-linux
+# qemu-aarch64-static). Copied alone into an empty directory, started with no
+# config file and an empty environment, it creates its database, serves
+# /drinks, the admin pages with their embedded assets and the OpenAPI
+# document, and stops cleanly on SIGTERM (closing the database, so no -wal
+# file is left). `serve --dev` accepts a token from `dev-token` for a POST.
+# Then it serves HTTPS from certificate files (a CA and a leaf made here with
+# openssl), verified by curl, with the plain-HTTP listener redirecting to it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 scripts/setup.sh
-binary=target/x86_64-unknown-linux-musl/release/coffee-shop
+binary=${1:-target/x86_64-unknown-linux-musl/release/coffee-shop}
+runner=()
+if [ -n "${2:-}" ]; then
+  runner=("$(command -v "$2")")
+fi
 [ -x "$binary" ] || scripts/build-static.sh
-if ldd "$binary" 2>&1 | grep -q "=>"; then
-  echo "smoke: $binary has dynamic dependencies" >&2
+if ! file -b "$binary" | grep -Eq "static(ally|-pie) linked"; then
+  echo "smoke: $binary is not statically linked: $(file -b "$binary")" >&2
   exit 1
 fi
 
 dir=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$dir"' EXIT
-cp "$binary" "$dir/"
+cp "$binary" "$dir/coffee-shop"
 port=$(free_port)
-(cd "$dir" && exec env -i COFFEE_SHOP__SERVER__BIND="127.0.0.1:$port" ./coffee-shop >"$dir/log" 2>&1) &
+(cd "$dir" && exec env -i COFFEE_SHOP__SERVER__BIND="127.0.0.1:$port" "${runner[@]}" ./coffee-shop >"$dir/log" 2>&1) &
 server=$!
 
 # Downloaded to files first: `curl | grep -q` fails under pipefail when grep
@@ -52,6 +59,28 @@ if [ -e "$dir/coffee-shop.db-wal" ]; then
   exit 1
 fi
 
+# Development mode: a token from `dev-token` (the key beside the database)
+# is accepted for a POST, and the drink is served.
+port=$(free_port)
+(cd "$dir" && exec env -i COFFEE_SHOP__SERVER__BIND="127.0.0.1:$port" \
+  "${runner[@]}" ./coffee-shop serve --dev >"$dir/dev-log" 2>&1) &
+server=$!
+wait_for_url "http://127.0.0.1:$port/readyz" 300 \
+  || { echo "smoke: serve --dev did not become ready" >&2; cat "$dir/dev-log" >&2; exit 1; }
+token=$(cd "$dir" && env -i "${runner[@]}" ./coffee-shop dev-token --role manager)
+curl -fsS -X POST "http://127.0.0.1:$port/drinks" -H "Authorization: Bearer $token" \
+  -H "Content-Type: application/json" \
+  -d '{"title": "Smoke Flat White", "recipe": [{"name": "milk", "color": "white", "parts": 2}]}' \
+  -o "$dir/created.json" \
+  && fetch /drinks after.json && grep -q '"title":"Smoke Flat White"' "$dir/after.json" \
+  || { echo "smoke: a dev token was not accepted for a POST" >&2; cat "$dir/dev-log" >&2; exit 1; }
+kill -TERM "$server"
+status=0
+wait "$server" || status=$?
+server=
+[ "$status" -eq 0 ] || { echo "smoke: exit status $status after SIGTERM (--dev)" >&2; exit 1; }
+[ -e "$dir/coffee-shop.db-wal" ] && { echo "smoke: a -wal file is left after --dev" >&2; exit 1; }
+
 # HTTPS from files: a CA, and a leaf for 127.0.0.1 that it signs.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=smoke-ca \
   -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
@@ -64,7 +93,7 @@ https_port=$(free_port)
 http_port=$(free_port)
 (cd "$dir" && exec env -i COFFEE_SHOP__TLS__CERT=cert.pem COFFEE_SHOP__TLS__KEY=key.pem \
   COFFEE_SHOP__TLS__HTTPS_BIND="127.0.0.1:$https_port" COFFEE_SHOP__TLS__HTTP_BIND="127.0.0.1:$http_port" \
-  ./coffee-shop >"$dir/tls-log" 2>&1) &
+  "${runner[@]}" ./coffee-shop >"$dir/tls-log" 2>&1) &
 server=$!
 wait_for_url "http://127.0.0.1:$http_port/healthz" \
   && curl -fsS --cacert "$dir/ca.pem" "https://127.0.0.1:$https_port/drinks" -o "$dir/tls-menu.json" \
@@ -79,4 +108,4 @@ wait "$server" || status=$?
 server=
 [ "$status" -eq 0 ] || { echo "smoke: exit status $status after SIGTERM (HTTPS)" >&2; exit 1; }
 
-echo "smoke: the static binary ($(du -h "$binary" | cut -f1), $(stat -c %s "$binary") bytes) started alone, served /drinks, /admin and /openapi.json over HTTP and /drinks over HTTPS, and stopped cleanly"
+echo "smoke: $binary ($(stat -c %s "$binary") bytes${2:+, under $2}) started alone, served /drinks, /admin and /openapi.json over HTTP, took a dev token for a POST, served /drinks over HTTPS, and stopped cleanly"
