@@ -3,7 +3,8 @@
 # owner would use it (default: the x86_64 one; CI also runs the aarch64 one
 # under qemu: scripts/smoke-static.sh dist/coffee-shop-*-aarch64-linux
 # qemu-aarch64-static). Copied alone into an empty directory, started with no
-# config file and an empty environment, it creates its database, serves
+# config file, an empty environment and no network (a network namespace with
+# only loopback), it creates its database, serves
 # /drinks, the admin pages with their embedded assets and the OpenAPI
 # document, and stops cleanly on SIGTERM (closing the database, so no -wal
 # file is left). `serve --dev` accepts a token from `dev-token` for a POST.
@@ -23,6 +24,14 @@ fi
 if ! file -b "$binary" | grep -Eq "static(ally|-pie) linked"; then
   echo "smoke: $binary is not statically linked: $(file -b "$binary")" >&2
   exit 1
+fi
+# No network: the rest runs again in a network namespace of its own with only
+# loopback up, so the binary must manage with nothing beyond the machine.
+if [ -z "${SMOKE_OFFLINE:-}" ]; then
+  isolate=(--net)
+  [ "$(id -u)" -eq 0 ] || isolate+=(--map-root-user)
+  exec env SMOKE_OFFLINE=1 unshare "${isolate[@]}" -- \
+    bash -c 'ip link set lo up && exec "$0" "$@"' "$PWD/scripts/smoke-static.sh" "$@"
 fi
 
 dir=$(mktemp -d)
@@ -108,4 +117,4 @@ wait "$server" || status=$?
 server=
 [ "$status" -eq 0 ] || { echo "smoke: exit status $status after SIGTERM (HTTPS)" >&2; exit 1; }
 
-echo "smoke: $binary ($(stat -c %s "$binary") bytes${2:+, under $2}) started alone, served /drinks, /admin and /openapi.json over HTTP, took a dev token for a POST, served /drinks over HTTPS, and stopped cleanly"
+echo "smoke: $binary ($(stat -c %s "$binary") bytes${2:+, under $2}) started alone and offline, served /drinks, /admin and /openapi.json over HTTP, took a dev token for a POST, served /drinks over HTTPS, and stopped cleanly"
