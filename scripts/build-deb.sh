@@ -12,9 +12,10 @@
 # purge do).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 arch=$1 binary=$2 output=$3
-version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+version=$(crate_version)
 # Reproducible: every date in the package is the commit's.
 SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || date +%s)
 export SOURCE_DATE_EPOCH

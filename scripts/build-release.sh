@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 scripts/setup.sh
-version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+version=$(crate_version)
 max_bytes=$((15 * 1000 * 1000))
 
 scripts/build-static.sh

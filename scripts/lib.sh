@@ -11,6 +11,11 @@ moto_venv=target/moto-venv
 # cargo-zigbuild and zig (ziglang), which cross-compile the aarch64 binary.
 zig_venv=target/zig-venv
 
+# Prints the crate's version, as Cargo.toml states it (the artifacts' names).
+crate_version() {
+  sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1
+}
+
 # Prints a port on 127.0.0.1 that nothing listens on right now.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

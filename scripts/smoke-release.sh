@@ -5,8 +5,9 @@
 # Debian packages (lintian, then install, run and purge the amd64 one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
-version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+version=$(crate_version)
 (cd dist && sha256sum --quiet -c SHA256SUMS)
 scripts/smoke-static.sh "dist/coffee-shop-$version-x86_64-linux"
 scripts/smoke-static.sh "dist/coffee-shop-$version-aarch64-linux" qemu-aarch64-static

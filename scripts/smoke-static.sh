@@ -42,6 +42,20 @@ port=$(free_port)
 (cd "$dir" && exec env -i COFFEE_SHOP__SERVER__BIND="127.0.0.1:$port" "${runner[@]}" ./coffee-shop >"$dir/log" 2>&1) &
 server=$!
 
+# stop_server LABEL: SIGTERM; the server must exit 0 and close the database
+# (no -wal file left).
+stop_server() {
+  kill -TERM "$server"
+  local status=0
+  wait "$server" || status=$?
+  server=
+  [ "$status" -eq 0 ] || { echo "smoke: exit status $status after SIGTERM$1" >&2; exit 1; }
+  if [ -e "$dir/coffee-shop.db-wal" ]; then
+    echo "smoke: the database was not closed cleanly (a -wal file is left)$1" >&2
+    exit 1
+  fi
+}
+
 # Downloaded to files first: `curl | grep -q` fails under pipefail when grep
 # stops reading early.
 fetch() { curl -fsS "http://127.0.0.1:$port$1" -o "$dir/$2"; }
@@ -55,18 +69,7 @@ fetch /admin/static/admin.css admin.css && grep -q "Coffee Shop admin" "$dir/adm
 fetch /openapi.json openapi.json && grep -q '"openapi": "3.1.0"' "$dir/openapi.json" \
   || { echo "smoke: /openapi.json was not served" >&2; exit 1; }
 
-kill -TERM "$server"
-status=0
-wait "$server" || status=$?
-server=
-if [ "$status" -ne 0 ]; then
-  echo "smoke: exit status $status after SIGTERM" >&2
-  exit 1
-fi
-if [ -e "$dir/coffee-shop.db-wal" ]; then
-  echo "smoke: the database was not closed cleanly (a -wal file is left)" >&2
-  exit 1
-fi
+stop_server ""
 
 # Development mode: a token from `dev-token` (the key beside the database)
 # is accepted for a POST, and the drink is served.
@@ -83,12 +86,7 @@ curl -fsS -X POST "http://127.0.0.1:$port/drinks" -H "Authorization: Bearer $tok
   -o "$dir/created.json" \
   && fetch /drinks after.json && grep -q '"title":"Smoke Flat White"' "$dir/after.json" \
   || { echo "smoke: a dev token was not accepted for a POST" >&2; cat "$dir/dev-log" >&2; exit 1; }
-kill -TERM "$server"
-status=0
-wait "$server" || status=$?
-server=
-[ "$status" -eq 0 ] || { echo "smoke: exit status $status after SIGTERM (--dev)" >&2; exit 1; }
-[ -e "$dir/coffee-shop.db-wal" ] && { echo "smoke: a -wal file is left after --dev" >&2; exit 1; }
+stop_server " (--dev)"
 
 # HTTPS from files: a CA, and a leaf for 127.0.0.1 that it signs.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=smoke-ca \
@@ -111,10 +109,6 @@ wait_for_url "http://127.0.0.1:$http_port/healthz" \
 redirect=$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$http_port/drinks")
 [ "$redirect" = "301 https://127.0.0.1:$https_port/drinks" ] \
   || { echo "smoke: plain HTTP answered \"$redirect\", not a redirect to https" >&2; exit 1; }
-kill -TERM "$server"
-status=0
-wait "$server" || status=$?
-server=
-[ "$status" -eq 0 ] || { echo "smoke: exit status $status after SIGTERM (HTTPS)" >&2; exit 1; }
+stop_server " (HTTPS)"
 
 echo "smoke: $binary ($(stat -c %s "$binary") bytes${2:+, under $2}) started alone and offline, served /drinks, /admin and /openapi.json over HTTP, took a dev token for a POST, served /drinks over HTTPS, and stopped cleanly"

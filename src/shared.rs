@@ -10,8 +10,9 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 pub struct Shared<T>(Mutex<T>);
 
 impl<T> Shared<T> {
-    pub fn new(value: T) -> Self {
-        Self(Mutex::new(value))
+    /// Answers what `look` makes of the value, without copying it.
+    pub fn read<R>(&self, look: impl FnOnce(&T) -> R) -> R {
+        look(&self.lock())
     }
 
     /// Changes the value in place, and answers what `change` answers.
@@ -27,6 +28,6 @@ impl<T> Shared<T> {
 impl<T: Clone> Shared<T> {
     /// A copy of the value as it is now.
     pub fn snapshot(&self) -> T {
-        self.lock().clone()
+        self.read(T::clone)
     }
 }

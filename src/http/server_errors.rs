@@ -44,7 +44,7 @@ impl ServerErrors {
     /// The remembered errors, newest first.
     pub fn newest_first(&self) -> Vec<ServerError> {
         self.latest
-            .update(|latest| latest.iter().rev().cloned().collect())
+            .read(|latest| latest.iter().rev().cloned().collect())
     }
 }
 
