@@ -17,7 +17,7 @@ use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
-use coffee_shop::config::{DatabaseSettings, Synchronous};
+use coffee_shop::config::{DatabaseSettings, Settings, Synchronous};
 use coffee_shop::db::{Database, configure_connection, create_drink};
 use coffee_shop::domain::NewDrink;
 use coffee_shop_testkit::process::command_for;
@@ -302,13 +302,19 @@ impl Tokens {
 
 // ---------------------------------------------------------------- the server
 
+/// `[database]` as `config.toml` sets it (SQLite, synchronous = "full").
+fn embedded_database_settings() -> DatabaseSettings {
+    Settings::load_from(None, &Default::default())
+        .expect("the embedded defaults load")
+        .database
+}
+
 fn prepare_database(path: &Path, menu: Menu) {
     let settings = DatabaseSettings {
         path: path.to_owned(),
         sample_menu: true,
         pool_size: 1,
-        busy_timeout_ms: 5000,
-        synchronous: Synchronous::Full,
+        ..embedded_database_settings()
     };
     drop(Database::open(&settings).expect("database"));
     if menu == Menu::Large {
@@ -327,7 +333,7 @@ fn prepare_database(path: &Path, menu: Menu) {
             }))
             .expect("valid drink");
             let tx = conn.transaction().expect("begin");
-            create_drink(&tx, &drink, "bench", u32::MAX).expect("insert");
+            create_drink(&mut &*tx, &drink, "bench", u32::MAX).expect("insert");
             tx.commit().expect("commit");
         }
     }
@@ -456,8 +462,7 @@ fn raw_insert_rate(dir: &Path, duration: Duration) -> f64 {
         path: path.clone(),
         sample_menu: false,
         pool_size: 1,
-        busy_timeout_ms: 5000,
-        synchronous: Synchronous::Full,
+        ..embedded_database_settings()
     };
     drop(Database::open(&settings).expect("database"));
     let mut conn = rusqlite::Connection::open(&path).expect("open");
@@ -479,7 +484,7 @@ fn raw_insert_rate(dir: &Path, duration: Duration) -> f64 {
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .expect("begin");
-        create_drink(&tx, &drink, "raw", u32::MAX).expect("insert");
+        create_drink(&mut &*tx, &drink, "raw", u32::MAX).expect("insert");
         tx.commit().expect("commit");
         inserts += 1;
     }

@@ -32,3 +32,15 @@ wait_for_url() {
   echo "$url did not answer within $tries tries" >&2
   return 1
 }
+
+# Prints the folder of the newest PostgreSQL server programs Debian installed
+# (initdb, pg_ctl, postgres).
+find_postgres_bin() {
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
+    echo "no PostgreSQL server under /usr/lib/postgresql: run scripts/setup.sh" >&2
+    return 1
+  fi
+  echo "$bin"
+}

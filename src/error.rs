@@ -23,6 +23,8 @@ use crate::domain::{FieldError, Permission, ValidationErrors};
 
 /// Seconds a client should wait before retrying while signing keys load.
 const KEYS_RETRY_AFTER_SECS: u32 = 5;
+/// How soon a client may retry a write the database could not take.
+const STORAGE_RETRY_AFTER_SECS: u32 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -136,6 +138,10 @@ impl ApiError {
                 problem: StorageProblem::Full,
                 ..
             } => "storage_full",
+            ApiError::Storage {
+                problem: StorageProblem::Unavailable,
+                ..
+            } => "storage_unavailable",
             ApiError::MetricsTokenRequired => "metrics_token_required",
             ApiError::Internal(_) => "internal",
         }
@@ -166,6 +172,10 @@ impl From<DbError> for ApiError {
                                 "the disk is full, so changes cannot be saved right now (the menu \
                                  can still be read); nothing was changed"
                             }
+                            StorageProblem::Unavailable => {
+                                "the database cannot be reached or is too busy right now (the \
+                                 menu can still be read); nothing was changed: retry shortly"
+                            }
                         },
                     }
                 }
@@ -195,7 +205,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Storage {
-                problem: StorageProblem::ReadOnly,
+                problem: StorageProblem::ReadOnly | StorageProblem::Unavailable,
                 ..
             } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Storage {
@@ -247,6 +257,12 @@ impl ResponseError for ApiError {
             }
             ApiError::Auth(AuthError::KeysUnavailable) => {
                 response.insert_header((RETRY_AFTER, KEYS_RETRY_AFTER_SECS));
+            }
+            ApiError::Storage {
+                problem: StorageProblem::Unavailable,
+                ..
+            } => {
+                response.insert_header((RETRY_AFTER, STORAGE_RETRY_AFTER_SECS));
             }
             ApiError::MetricsTokenRequired => {
                 response.insert_header((WWW_AUTHENTICATE, "Bearer realm=\"coffee-shop metrics\""));

@@ -109,7 +109,7 @@ pub struct Application {
     /// so it is stopped before the database is closed.
     housekeeping: JoinHandle<()>,
     /// Tells `restore` (and a second server) that this one uses the database.
-    _lock: ServerLock,
+    _lock: Option<ServerLock>,
 }
 
 /// Stops every server of an application.
@@ -130,7 +130,11 @@ impl Application {
     /// and, with TLS, the certificate watcher or ACME client).
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         refuse_public_development(&settings)?;
-        let lock = ServerLock::acquire(&settings.database)?;
+        // Many servers share a PostgreSQL database; only a file is held.
+        let lock = match settings.database.url {
+            Some(_) => None,
+            None => Some(ServerLock::acquire(&settings.database)?),
+        };
         let tls = Tls::start(&settings)?;
         let remote = RemoteStore::from_settings(&settings.backup.s3)?;
         let backups = backup_status(&settings, remote.as_ref());
@@ -299,7 +303,7 @@ fn refuse_public_development(settings: &Settings) -> Result<(), StartupError> {
 /// restart does not forget them.
 fn backup_status(settings: &Settings, remote: Option<&RemoteStore>) -> Arc<BackupStatus> {
     let backups = Arc::new(BackupStatus::new(BackupPlan {
-        interval: settings.backup.interval,
+        interval: settings.scheduled_backups(),
         remote: remote.map(RemoteStore::describe),
     }));
     if let Some(newest) = archive::newest(&settings.backup_dir()) {
@@ -577,7 +581,7 @@ impl Listeners {
         let scrape = SideListener::bind_if(metrics, settings.metrics.bind, "metrics.bind")?;
         tracing::info!(
             api = %format!("{}/drinks", served_url(https, address)),
-            database = %settings.database.path.display(),
+            database = %settings.database.shown(),
             "coffee-shop {} is listening",
             crate::system::VERSION
         );
@@ -713,6 +717,9 @@ fn backup_line(settings: &Settings, backups: &BackupStatus) -> String {
         Some((made, _)) => format!("; the last {} ago", in_words(age(SystemTime::now(), made))),
         None => "; none yet".to_owned(),
     };
+    if settings.database.url.is_some() {
+        return "PostgreSQL keeps its own: use the provider's backups, or pg_dump".into();
+    }
     let Some(interval) = settings.backup.interval else {
         return format!("off (backup.interval); `coffee-shop backup` makes one{last}");
     };
@@ -748,7 +755,7 @@ fn banner(
         format!("  Menu API   {base}/drinks"),
         format!("  Admin      {base}/admin"),
         format!("  Health     {base}/readyz"),
-        format!("  Database   {}", settings.database.path.display()),
+        format!("  Database   {}", settings.database.shown()),
     ];
     if let Some(tls) = tls {
         lines.push(format!(

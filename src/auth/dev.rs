@@ -225,12 +225,11 @@ mod tests {
 
     #[test]
     fn the_key_sits_next_to_the_database() {
+        let defaults = crate::config::Settings::load_from(None, &Default::default())
+            .expect("the embedded defaults load");
         let settings = DatabaseSettings {
             path: "/var/lib/cafe/menu.db".into(),
-            sample_menu: false,
-            pool_size: 1,
-            busy_timeout_ms: 0,
-            synchronous: crate::config::Synchronous::Full,
+            ..defaults.database
         };
         assert_eq!(
             DevSigner::key_path(&settings),

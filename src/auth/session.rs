@@ -10,7 +10,7 @@ use futures_util::future::LocalBoxFuture;
 use sha2::{Digest, Sha256};
 
 use super::verify::TokenVerifier;
-use crate::db::{self, Database, StoredSession};
+use crate::db::{Database, StoredSession};
 use crate::domain::{Permission, Permissions};
 use crate::error::PageError;
 
@@ -132,7 +132,7 @@ impl FromRequest for AdminSession {
             let lookup = id_hash.clone();
             let now = jsonwebtoken::get_current_timestamp() as i64;
             let stored = database
-                .run(move |conn| db::find_session(conn, &lookup, now))
+                .read(move |tables| tables.find_session(&lookup, now))
                 .await?;
             match stored {
                 // A session lasts only while whoever vouched for it is still

@@ -43,6 +43,12 @@ pub enum RestoreError {
 }
 
 pub fn restore(settings: &Settings, what: &str) -> Result<Restored, RestoreError> {
+    if settings.database.url.is_some() {
+        return Err(DbError::SqliteOnly {
+            operation: "restore",
+        }
+        .into());
+    }
     // Held until the end: no server can start meanwhile either.
     let _lock = ServerLock::acquire(&settings.database)?;
     let remote = RemoteStore::from_settings(&settings.backup.s3)?;

@@ -51,7 +51,7 @@ pub fn start(
     remote: Option<RemoteStore>,
     status: Arc<BackupStatus>,
 ) -> Option<Scheduler> {
-    let interval = settings.backup.interval?;
+    let interval = settings.scheduled_backups()?;
     let job = Job {
         database: settings.database.clone(),
         dir: settings.backup_dir(),

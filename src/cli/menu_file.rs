@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::CommandResult;
 use crate::config::Settings;
-use crate::db::{self, Database, ImportSummary};
+use crate::db::{Database, ImportSummary};
 use crate::domain::DrinksBody;
 use crate::domain::{Drink, NewDrink};
 
@@ -22,8 +22,7 @@ const MAX_MENU_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// Writes the menu to `file` (refusing to replace one unless `force`), or to stdout.
 pub fn export(settings: &Settings, file: Option<&Path>, force: bool) -> CommandResult {
     let database = Database::open(&settings.database)?;
-    let drinks: Vec<Drink> =
-        actix_web::rt::System::new().block_on(database.run(|conn| db::list_drinks(conn)))?;
+    let drinks: Vec<Drink> = actix_web::rt::System::new().block_on(database.list_drinks())?;
     let mut json =
         serde_json::to_vec_pretty(&DrinksBody::new(drinks.iter().map(Drink::long).collect()))?;
     json.push(b'\n');
@@ -49,10 +48,12 @@ pub fn import(settings: &Settings, file: &Path, replace: bool) -> CommandResult 
     let drinks = read_menu_file(file)?;
     let database = Database::open(&settings.database)?;
     let max_drinks = settings.menu.max_drinks;
-    let summary: ImportSummary = actix_web::rt::System::new()
-        .block_on(database.write(move |conn| {
-            db::import_menu(conn, &drinks, replace, IMPORT_ACTOR, max_drinks)
-        }))?;
+    let summary: ImportSummary = actix_web::rt::System::new().block_on(database.import_menu(
+        drinks,
+        replace,
+        IMPORT_ACTOR,
+        max_drinks,
+    ))?;
     println!(
         "imported {}: {} created, {} updated, {} unchanged, {} deleted",
         file.display(),

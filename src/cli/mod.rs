@@ -171,7 +171,7 @@ fn migrate(settings: &Settings) -> CommandResult {
     let database = Database::open(&settings.database)?;
     println!(
         "{} is at schema version {}",
-        settings.database.path.display(),
+        settings.database.shown(),
         database.schema_version()?
     );
     Ok(())

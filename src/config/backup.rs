@@ -68,6 +68,13 @@ impl S3Settings {
 }
 
 impl Settings {
+    /// How often backups are made by themselves: `backup.interval`, and
+    /// never on PostgreSQL, which has backups of its own (`pg_dump`, the
+    /// provider's); the banner says so.
+    pub fn scheduled_backups(&self) -> Option<Duration> {
+        self.backup.interval.filter(|_| self.database.url.is_none())
+    }
+
     /// Where backups are written.
     pub fn backup_dir(&self) -> PathBuf {
         match &self.backup.dir {

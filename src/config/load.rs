@@ -78,6 +78,7 @@ fn anchor_paths(settings: &mut Settings) {
         &mut settings.tls.key,
         &mut settings.tls.acme_dir,
         &mut settings.tls.acme_ca_file,
+        &mut settings.database.ca_file,
     ] {
         *path = path.take().map(beside_the_program);
     }
@@ -101,7 +102,8 @@ fn beside_the_program(path: PathBuf) -> PathBuf {
 }
 
 /// The conventional variables (the Flask seed's `AUTH0_DOMAIN` and
-/// `API_AUDIENCE`, and S3's credentials), as a config layer that
+/// `API_AUDIENCE`, S3's credentials, and `DATABASE_URL` and libpq's
+/// `PGPASSWORD`), as a config layer that
 /// `COFFEE_SHOP__*` variables still override.
 #[derive(Debug, Clone)]
 struct SeedVariables(Map<String, Value>);
@@ -114,6 +116,8 @@ impl SeedVariables {
             ("API_AUDIENCE", "auth.audience"),
             ("AWS_ACCESS_KEY_ID", "backup.s3.access_key_id"),
             ("AWS_SECRET_ACCESS_KEY", "backup.s3.secret_access_key"),
+            ("DATABASE_URL", "database.url"),
+            ("PGPASSWORD", "database.password"),
         ] {
             if let Some(value) = env.get(variable).filter(|v| !v.trim().is_empty()) {
                 layer.insert(key.to_owned(), Value::from(value.trim()));

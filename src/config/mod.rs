@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 mod backup;
+mod database;
 mod load;
 mod metrics;
 mod tls;
@@ -15,6 +16,7 @@ mod types;
 mod validate;
 
 pub use backup::{BackupSettings, S3Settings};
+pub use database::{DatabaseSettings, DatabaseUrl, PgSslMode, Synchronous};
 pub use load::CONFIG_PATH_VAR;
 pub use metrics::MetricsSettings;
 pub use tls::{AcmeSettings, TlsMode, TlsSettings};
@@ -72,47 +74,6 @@ pub struct ServerSettings {
     /// The base URL people reach the server at (`http://<bind>` when unset).
     #[serde(default, deserialize_with = "types::optional_public_url")]
     pub public_url: Option<PublicUrl>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct DatabaseSettings {
-    pub path: PathBuf,
-    pub sample_menu: bool,
-    pub pool_size: u32,
-    pub busy_timeout_ms: u64,
-    pub synchronous: Synchronous,
-}
-
-impl DatabaseSettings {
-    /// A file beside the database, named after it: `<database file><suffix>`
-    /// (keys the server makes for itself live there).
-    pub fn sibling_file(&self, suffix: &str) -> PathBuf {
-        let mut name = self
-            .path
-            .file_name()
-            .map(|name| name.to_os_string())
-            .unwrap_or_else(|| "coffee-shop.db".into());
-        name.push(suffix);
-        self.path.with_file_name(name)
-    }
-}
-
-/// SQLite's `synchronous` pragma, limited to the two durable choices for WAL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Synchronous {
-    Full,
-    Normal,
-}
-
-impl Synchronous {
-    pub fn pragma_value(self) -> &'static str {
-        match self {
-            Synchronous::Full => "FULL",
-            Synchronous::Normal => "NORMAL",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -62,6 +62,12 @@ impl Settings {
                 "use at least 1 connection",
             ));
         }
+        check_range(
+            "database.connect_timeout_ms",
+            self.database.connect_timeout_ms,
+            100,
+            600_000,
+        )?;
         if self.cors.allowed_origins.is_empty() {
             return Err(invalid(
                 "cors.allowed_origins",

@@ -1,10 +1,9 @@
 //! The `activity` table: who changed which drink, and how.
 
-use rusqlite::Connection;
-
 use super::error::DbError;
 use super::sessions::Person;
-use crate::domain::Drink;
+use super::tables::Tables;
+use crate::domain::{Drink, DrinkId};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Action {
@@ -14,7 +13,7 @@ pub enum Action {
 }
 
 impl Action {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Action::Create => "create",
             Action::Update => "update",
@@ -23,9 +22,19 @@ impl Action {
     }
 }
 
+/// An activity row to write: the drink's long JSON form before and after.
+pub struct NewActivity<'a> {
+    pub actor: &'a str,
+    pub action: Action,
+    pub drink_id: DrinkId,
+    pub drink_title: &'a str,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
 /// Records one change; call it inside the transaction that makes the change.
 pub fn record(
-    conn: &Connection,
+    tables: &mut dyn Tables,
     actor: &str,
     action: Action,
     before: Option<&Drink>,
@@ -40,19 +49,14 @@ pub fn record(
             .transpose()
             .map_err(|e| DbError::Corrupt(format!("activity: {e}")))
     };
-    conn.prepare_cached(
-        "INSERT INTO activity (actor, action, drink_id, drink_title, before, after)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute((
+    tables.insert_activity(&NewActivity {
         actor,
-        action.as_str(),
-        subject.id,
-        subject.title.as_str(),
-        as_json(before)?,
-        as_json(after)?,
-    ))?;
-    Ok(())
+        action,
+        drink_id: subject.id,
+        drink_title: subject.title.as_str(),
+        before: as_json(before)?,
+        after: as_json(after)?,
+    })
 }
 
 /// One row of the activity log, with the person's name when known.
@@ -66,32 +70,4 @@ pub struct ActivityEntry {
     /// The drink's long JSON form before and after the change.
     pub before: Option<String>,
     pub after: Option<String>,
-}
-
-/// A page of the log, newest first, and how many rows there are in all.
-pub fn list_activity(
-    conn: &Connection,
-    offset: i64,
-    limit: i64,
-) -> Result<(Vec<ActivityEntry>, i64), DbError> {
-    let total: i64 = conn.query_row("SELECT count(*) FROM activity", [], |row| row.get(0))?;
-    let mut statement = conn.prepare_cached(
-        "SELECT a.at, a.actor, p.name, p.email, a.action, a.drink_id, a.drink_title, a.before, a.after
-         FROM activity a LEFT JOIN people p ON p.subject = a.actor
-         ORDER BY a.id DESC LIMIT ?1 OFFSET ?2",
-    )?;
-    let entries = statement
-        .query_map((limit, offset), |row| {
-            Ok(ActivityEntry {
-                at: row.get(0)?,
-                actor: Person::from_row(row, 1)?,
-                action: row.get(4)?,
-                drink_id: row.get(5)?,
-                drink_title: row.get(6)?,
-                before: row.get(7)?,
-                after: row.get(8)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((entries, total))
 }

@@ -1,59 +1,43 @@
-//! The `drinks` table. Every change writes its activity row in the same
-//! transaction: the changes take a connection inside one (the writer's).
-
-use rusqlite::{Connection, OptionalExtension, Row};
+//! The menu's rules, on either engine. Every change takes the menu lock and
+//! writes its activity row in the same transaction: the changes take
+//! `Tables` inside one (the writer's).
 
 use super::activity::{self, Action};
-use super::error::{DbError, title_conflict};
+use super::error::DbError;
+use super::tables::Tables;
 use crate::domain::{Drink, DrinkChanges, DrinkId, DrinkTitle, ExpectedVersion, NewDrink, Recipe};
-
-/// Every drink, in id order (the order the Flask API lists them).
-pub fn list_drinks(conn: &Connection) -> Result<Vec<Drink>, DbError> {
-    let mut statement =
-        conn.prepare_cached("SELECT id, title, recipe, version FROM drinks ORDER BY id")?;
-    let rows = statement.query_map([], read_row)?;
-    rows.map(|row| row?).collect()
-}
-
-pub fn find_drink(conn: &Connection, id: DrinkId) -> Result<Option<Drink>, DbError> {
-    conn.prepare_cached("SELECT id, title, recipe, version FROM drinks WHERE id = ?1")?
-        .query_row([id], read_row)
-        .optional()?
-        .transpose()
-}
 
 /// Creates a drink; `TitleTaken` when the title exists ignoring case.
 pub fn create_drink(
-    conn: &Connection,
+    tables: &mut dyn Tables,
     drink: &NewDrink,
     actor: &str,
     max_drinks: u32,
 ) -> Result<Drink, DbError> {
-    // Counted in the writer's transaction: no two creations can both pass.
-    let drinks: i64 = conn
-        .prepare_cached("SELECT count(*) FROM drinks")?
-        .query_row([], |row| row.get(0))?;
-    if drinks >= i64::from(max_drinks) {
+    // Counted under the menu lock: no two creations can both pass.
+    tables.lock_menu()?;
+    if tables.count_drinks()? >= i64::from(max_drinks) {
         return Err(DbError::MenuFull { max: max_drinks });
     }
-    let id = insert_row(conn, &drink.title, &drink.recipe)?;
+    let id = tables.insert_drink(&drink.title, &drink.recipe)?;
     let created = Drink {
         id,
         title: drink.title.clone(),
         recipe: drink.recipe.clone(),
         version: 1,
     };
-    activity::record(conn, actor, Action::Create, None, Some(&created))?;
+    activity::record(tables, actor, Action::Create, None, Some(&created))?;
     Ok(created)
 }
 
 /// The drink, unless `expected` refuses its current version (`Stale`).
 fn current(
-    conn: &Connection,
+    tables: &mut dyn Tables,
     id: DrinkId,
     expected: Option<&ExpectedVersion>,
 ) -> Result<Option<Drink>, DbError> {
-    match find_drink(conn, id)? {
+    tables.lock_menu()?;
+    match tables.find_drink(id)? {
         Some(drink) if expected.is_some_and(|e| !e.allows(drink.version)) => Err(DbError::Stale),
         found => Ok(found),
     }
@@ -63,14 +47,14 @@ fn current(
 /// when `expected` refuses its current version. An empty change set
 /// writes nothing and returns the drink as it is.
 pub fn update_drink(
-    conn: &Connection,
+    tables: &mut dyn Tables,
     id: DrinkId,
     changes: &DrinkChanges,
     actor: &str,
     expected: Option<&ExpectedVersion>,
 ) -> Result<Option<Drink>, DbError> {
-    // Inside the write transaction, so the read below cannot go stale.
-    let Some(before) = current(conn, id, expected)? else {
+    // Under the menu lock, so the read below cannot go stale.
+    let Some(before) = current(tables, id, expected)? else {
         return Ok(None);
     };
     let mut after = changes.apply_to(&before);
@@ -78,35 +62,24 @@ pub fn update_drink(
         return Ok(Some(before));
     }
     after.version = before.version + 1;
-    conn.execute(
-        "UPDATE drinks SET title = ?1, title_key = ?2, recipe = ?3, version = version + 1,
-                updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-         WHERE id = ?4",
-        (
-            after.title.as_str(),
-            after.title.uniqueness_key(),
-            recipe_json(&after.recipe)?,
-            id,
-        ),
-    )
-    .map_err(title_conflict)?;
-    activity::record(conn, actor, Action::Update, Some(&before), Some(&after))?;
+    tables.update_drink_row(&after)?;
+    activity::record(tables, actor, Action::Update, Some(&before), Some(&after))?;
     Ok(Some(after))
 }
 
 /// Deletes a drink; `None` when there is no such drink, `Stale` when
 /// `expected` refuses its current version.
 pub fn delete_drink(
-    conn: &Connection,
+    tables: &mut dyn Tables,
     id: DrinkId,
     actor: &str,
     expected: Option<&ExpectedVersion>,
 ) -> Result<Option<Drink>, DbError> {
-    let Some(before) = current(conn, id, expected)? else {
+    let Some(before) = current(tables, id, expected)? else {
         return Ok(None);
     };
-    conn.execute("DELETE FROM drinks WHERE id = ?1", [id])?;
-    activity::record(conn, actor, Action::Delete, Some(&before), None)?;
+    tables.delete_drink_row(id)?;
+    activity::record(tables, actor, Action::Delete, Some(&before), None)?;
     Ok(Some(before))
 }
 
@@ -126,14 +99,15 @@ pub struct ImportSummary {
 /// `max_drinks`). Each change writes its activity row. The titles in
 /// `drinks` must be distinct (ignoring case).
 pub fn import_menu(
-    conn: &Connection,
+    tables: &mut dyn Tables,
     drinks: &[NewDrink],
     replace: bool,
     actor: &str,
     max_drinks: u32,
 ) -> Result<ImportSummary, DbError> {
     let mut summary = ImportSummary::default();
-    let existing = list_drinks(conn)?;
+    tables.lock_menu()?;
+    let existing = tables.list_drinks()?;
     if replace {
         let wanted: std::collections::HashSet<String> =
             drinks.iter().map(|d| d.title.uniqueness_key()).collect();
@@ -141,7 +115,7 @@ pub fn import_menu(
             .iter()
             .filter(|d| !wanted.contains(&d.title.uniqueness_key()))
         {
-            delete_drink(conn, gone.id, actor, None)?;
+            delete_drink(tables, gone.id, actor, None)?;
             summary.deleted += 1;
         }
     }
@@ -156,12 +130,12 @@ pub fn import_menu(
                 if changes.apply_to(current) == *current {
                     summary.unchanged += 1;
                 } else {
-                    update_drink(conn, current.id, &changes, actor, None)?;
+                    update_drink(tables, current.id, &changes, actor, None)?;
                     summary.updated += 1;
                 }
             }
             None => {
-                create_drink(conn, drink, actor, max_drinks)?;
+                create_drink(tables, drink, actor, max_drinks)?;
                 summary.created += 1;
             }
         }
@@ -169,33 +143,19 @@ pub fn import_menu(
     Ok(summary)
 }
 
-/// Inserts the row alone (no activity): the caller owns the transaction.
-pub(super) fn insert_row(
-    conn: &Connection,
-    title: &DrinkTitle,
-    recipe: &Recipe,
-) -> Result<DrinkId, DbError> {
-    conn.prepare_cached("INSERT INTO drinks (title, title_key, recipe) VALUES (?1, ?2, ?3)")?
-        .execute((title.as_str(), title.uniqueness_key(), recipe_json(recipe)?))
-        .map_err(title_conflict)?;
-    Ok(conn.last_insert_rowid())
-}
-
-fn recipe_json(recipe: &Recipe) -> Result<String, DbError> {
+/// The recipe as stored: its JSON text.
+pub(super) fn recipe_json(recipe: &Recipe) -> Result<String, DbError> {
     serde_json::to_string(recipe).map_err(|e| DbError::Corrupt(format!("recipe: {e}")))
 }
 
-/// Reads a row back through the domain parsers, so a hand-edited database
-/// cannot smuggle an invalid color into the pages.
-fn read_row(row: &Row<'_>) -> rusqlite::Result<Result<Drink, DbError>> {
-    let id: DrinkId = row.get(0)?;
-    let title: String = row.get(1)?;
-    let recipe: String = row.get(2)?;
-    let version: i64 = row.get(3)?;
-    Ok(parse_stored(id, &title, &recipe).map(|drink| Drink { version, ..drink }))
-}
-
-fn parse_stored(id: DrinkId, title: &str, recipe: &str) -> Result<Drink, DbError> {
+/// A stored row, read back through the domain parsers, so a hand-edited
+/// database cannot smuggle an invalid color into the pages.
+pub(super) fn parse_stored(
+    id: DrinkId,
+    title: &str,
+    recipe: &str,
+    version: i64,
+) -> Result<Drink, DbError> {
     let corrupt = |what: String| DbError::Corrupt(format!("drink {id}: {what}"));
     let title = DrinkTitle::parse(title).map_err(|rule| corrupt(format!("title {rule}")))?;
     let recipe: serde_json::Value =
@@ -205,6 +165,6 @@ fn parse_stored(id: DrinkId, title: &str, recipe: &str) -> Result<Drink, DbError
         id,
         title,
         recipe,
-        version: 1,
+        version,
     })
 }

@@ -7,16 +7,19 @@ pub enum DbError {
     TitleTaken,
     #[error("the drink has changed since this copy of it was read")]
     Stale,
-    #[error("cannot open the database {path}")]
+    #[error("cannot open the database {target}")]
     Open {
-        path: String,
+        /// The file, or the PostgreSQL URL without its password.
+        target: String,
         #[source]
-        source: r2d2::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     #[error("no database connection available")]
     Pool(#[from] r2d2::Error),
     #[error("SQLite failed")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL failed")]
+    Postgres(#[from] postgres::Error),
     #[error("cannot migrate the database")]
     Migration(#[from] rusqlite_migration::Error),
     #[error(
@@ -40,6 +43,12 @@ pub enum DbError {
     /// Creating a drink would pass `menu.max_drinks`.
     #[error("the menu already holds {max} drinks, the most menu.max_drinks allows")]
     MenuFull { max: u32 },
+    /// A file-level operation asked of a PostgreSQL database.
+    #[error(
+        "`{operation}` copies the SQLite file, and this server uses PostgreSQL (database.url): \
+         use your provider's backups, or pg_dump and pg_restore"
+    )]
+    SqliteOnly { operation: &'static str },
 }
 
 /// A storage condition the operator must fix; writes fail, reads go on.
@@ -49,6 +58,9 @@ pub enum StorageProblem {
     ReadOnly,
     /// The disk is full.
     Full,
+    /// The database server cannot be reached, is restarting, or is too busy
+    /// (a statement timeout, no free connection): retrying later may work.
+    Unavailable,
 }
 
 impl StorageProblem {
@@ -97,19 +109,9 @@ impl DbError {
         match self {
             DbError::WriteFailed(failure) => failure.storage,
             DbError::Sqlite(error) => StorageProblem::of(error),
+            DbError::Postgres(error) => crate::db::postgres::storage_problem(error),
+            DbError::Pool(_) => Some(StorageProblem::Unavailable),
             _ => None,
         }
-    }
-}
-
-/// Maps a uniqueness violation on the title to `TitleTaken`.
-pub(super) fn title_conflict(error: rusqlite::Error) -> DbError {
-    match &error {
-        rusqlite::Error::SqliteFailure(failure, _)
-            if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
-        {
-            DbError::TitleTaken
-        }
-        _ => DbError::Sqlite(error),
     }
 }

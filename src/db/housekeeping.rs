@@ -4,10 +4,9 @@
 
 use std::time::Duration;
 
-use rusqlite::Connection;
-
 use super::Database;
 use super::error::DbError;
+use super::tables::Tables;
 
 /// How often the tidying runs.
 const EVERY: Duration = Duration::from_secs(3600);
@@ -22,17 +21,13 @@ pub struct Tidied {
 /// Deletes sessions expired at `now` (Unix seconds) and, with
 /// `keep_activity_days`, activity older than that many days.
 pub fn tidy(
-    conn: &Connection,
+    tables: &mut dyn Tables,
     now: i64,
     keep_activity_days: Option<u32>,
 ) -> Result<Tidied, DbError> {
-    let sessions = super::sessions::delete_expired(conn, now)?;
+    let sessions = tables.delete_expired_sessions(now)?;
     let activity = match keep_activity_days {
-        // `at` is stored as strftime('%Y-%m-%dT%H:%M:%fZ'), so text order is time order.
-        Some(days) => conn.execute(
-            "DELETE FROM activity WHERE at < strftime('%Y-%m-%dT%H:%M:%fZ', ?1, 'unixepoch', ?2)",
-            (now, format!("-{days} days")),
-        )?,
+        Some(days) => tables.delete_activity_before(now - i64::from(days) * 86_400)?,
         None => 0,
     };
     Ok(Tidied { sessions, activity })
@@ -45,7 +40,7 @@ pub async fn keep_tidy(database: Database, keep_activity_days: Option<u32>) {
         every.tick().await;
         let now = jsonwebtoken::get_current_timestamp() as i64;
         match database
-            .write(move |conn| tidy(conn, now, keep_activity_days))
+            .change(move |tables| tidy(tables, now, keep_activity_days))
             .await
         {
             Ok(tidied) if tidied != Tidied::default() => {
@@ -70,10 +65,8 @@ mod tests {
     #[test]
     fn only_expired_sessions_and_activity_past_its_days_go() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut conn = Connection::open(dir.path().join("t.db")).expect("open");
-        super::super::migrations::migrations(true)
-            .to_latest(&mut conn)
-            .expect("migrate");
+        let mut conn = rusqlite::Connection::open(dir.path().join("t.db")).expect("open");
+        super::super::sqlite::migrate(&mut conn, true).expect("migrate");
         let now = 1_800_000_000_i64;
         for (id, expires) in [(b"a", now - 1), (b"b", now + 600)] {
             conn.execute(
@@ -98,7 +91,7 @@ mod tests {
             .query_row("SELECT count(*) FROM drinks", [], |r| r.get(0))
             .expect("count");
         // 1_800_000_000 is 2027-01-15T08:00:00Z: keeping 30 days drops only December.
-        let tidied = tidy(&conn, now, Some(30)).expect("tidy");
+        let tidied = tidy(&mut &conn, now, Some(30)).expect("tidy");
         assert_eq!(
             tidied,
             Tidied {
@@ -107,7 +100,7 @@ mod tests {
             }
         );
         assert_eq!(
-            tidy(&conn, now, None).expect("tidy"),
+            tidy(&mut &conn, now, None).expect("tidy"),
             Tidied::default(),
             "activity kept without keep_days"
         );

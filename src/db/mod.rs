@@ -1,256 +1,228 @@
-//! SQLite storage: a pool of connections for reads with the pragmas set at
-//! connection init, a single writer thread that group-commits changes,
-//! embedded migrations, and one module per table family. No database call
-//! runs on an async worker.
+//! Storage: one interface, `Database`, that routes and commands use, over
+//! two engines. SQLite (`sqlite/`) is the embedded default for one café;
+//! PostgreSQL (`postgres/`) serves a chain of servers sharing one database.
+//! The menu's rules are written once (`drinks`, `activity`, `sessions`,
+//! `housekeeping`) over `Tables`, the row operations each engine writes in
+//! its own SQL. No database call runs on an async worker.
 
 mod activity;
-mod backup;
 mod drinks;
 mod error;
 pub mod housekeeping;
-mod lock;
-pub mod migrations;
+mod postgres;
 mod sample_menu;
 mod sessions;
-mod writer;
+mod sqlite;
+mod tables;
 
 use std::path::Path;
 use std::time::Duration;
 
-use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::Connection;
-use rusqlite_migration::SchemaVersion;
+use crate::config::DatabaseSettings;
+use crate::domain::{Drink, DrinkChanges, DrinkId, ExpectedVersion, NewDrink};
 
-use crate::config::{DatabaseSettings, Synchronous};
-
-pub use activity::{ActivityEntry, list_activity};
-pub use backup::backup;
-pub use drinks::{
-    ImportSummary, create_drink, delete_drink, import_menu, list_drinks, update_drink,
-};
+pub use activity::ActivityEntry;
+pub use drinks::{ImportSummary, create_drink};
 pub use error::{DbError, StorageProblem, WriteFailure};
-pub use lock::ServerLock;
-pub use sessions::{
-    NewSession, Person, StoredSession, count_active_sessions, create_session, delete_session,
-    find_session, list_active_sessions,
-};
+pub use sessions::{NewSession, Person, StoredSession, create_session};
+pub use sqlite::migrations::LATEST_VERSION;
+pub use sqlite::{ServerLock, configure_connection, migrations, schema_version};
+pub use tables::Tables;
 
-/// One database file: a pool of connections for reads, and the single writer.
+/// The database: a SQLite file, or a PostgreSQL server. Cheap to clone.
 #[derive(Clone)]
 pub struct Database {
-    pool: r2d2::Pool<SqliteConnectionManager>,
-    writer: writer::Writer,
+    engine: Engine,
+}
+
+#[derive(Clone)]
+enum Engine {
+    Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PostgresStore),
 }
 
 impl Database {
-    /// Opens (creating if needed) the database and brings its schema up to date.
-    /// A database created here gets the sample menu when `sample_menu` is on.
+    /// Opens (creating if needed) the database and brings its schema up to
+    /// date: PostgreSQL with `database.url`, else the SQLite file. A new
+    /// database gets the sample menu when `database.sample_menu` is on.
     pub fn open(settings: &DatabaseSettings) -> Result<Self, DbError> {
-        if let Some(parent) = settings.path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            // A missing folder surfaces as the pool's open error below.
-            let _ = std::fs::create_dir_all(parent);
+        let engine = match &settings.url {
+            Some(url) => Engine::Postgres(postgres::PostgresStore::open(settings, url)?),
+            None => Engine::Sqlite(sqlite::SqliteStore::open(settings)?),
+        };
+        Ok(Self { engine })
+    }
+
+    /// Runs `change` in one transaction; answers once it is committed.
+    pub async fn change<T, F>(&self, change: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Tables) -> Result<T, DbError> + Send + 'static,
+    {
+        match &self.engine {
+            Engine::Sqlite(store) => store.change(change).await,
+            Engine::Postgres(store) => store.change(change).await,
         }
-        enable_wal(settings)?;
-        let pool = Self::connect(settings)?;
-        migrate(&mut *pool.get()?, settings.sample_menu)?;
-        let mut write_connection = rusqlite::Connection::open(&settings.path)?;
-        configure_connection(
-            &mut write_connection,
-            Duration::from_millis(settings.busy_timeout_ms),
-            settings.synchronous,
-        )?;
-        Ok(Self {
-            pool,
-            writer: writer::Writer::start(write_connection)?,
-        })
     }
 
-    fn connect(
-        settings: &DatabaseSettings,
-    ) -> Result<r2d2::Pool<SqliteConnectionManager>, DbError> {
-        let busy_timeout = Duration::from_millis(settings.busy_timeout_ms);
-        let synchronous = settings.synchronous;
-        let manager = SqliteConnectionManager::file(&settings.path)
-            .with_init(move |conn| configure_connection(conn, busy_timeout, synchronous));
-        let pool = r2d2::Pool::builder()
-            .max_size(settings.pool_size)
-            .connection_timeout(Duration::from_secs(10))
-            .build(manager)
-            .map_err(|source| DbError::Open {
-                path: display_path(&settings.path),
-                source,
-            })?;
-        Ok(pool)
-    }
-
-    /// Runs `change` in the writer's transaction; answers once it is committed.
-    pub async fn write<T, F>(&self, change: F) -> Result<T, DbError>
+    /// Runs `read` on the blocking thread pool.
+    pub async fn read<T, F>(&self, read: F) -> Result<T, DbError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
+        F: FnOnce(&mut dyn Tables) -> Result<T, DbError> + Send + 'static,
     {
-        self.writer.write(change).await
+        let database = self.clone();
+        actix_web::web::block(move || database.read_here(read))
+            .await
+            .map_err(|_| DbError::Blocking)?
     }
 
-    /// Counts commits: this process's groups of writes (it moves before any
-    /// write of the group is answered), and other processes' commits, seen
-    /// within about a second.
-    pub fn committed_writes(&self) -> u64 {
-        self.writer.commits()
-    }
-
-    /// Closes the pool and waits (bounded) for the writer to finish and close
-    /// its connection, so SQLite checkpoints the WAL and removes it. Other
-    /// clones still alive keep their connections; returns false if the writer
-    /// did not finish in time.
-    pub fn close(self, wait: Duration) -> bool {
-        let Self { pool, writer } = self;
-        drop(pool);
-        writer.close(wait)
-    }
-
-    /// Runs `job` (a read) with a pooled connection on the blocking thread pool.
-    pub async fn run<T, F>(&self, job: F) -> Result<T, DbError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
-    {
-        let pool = self.pool.clone();
-        actix_web::web::block(move || {
-            let waiting = std::time::Instant::now();
-            let mut conn = pool.get()?;
-            metrics::histogram!(crate::metrics::names::DB_POOL_WAIT_SECONDS)
-                .record(waiting.elapsed().as_secs_f64());
-            job(&mut conn)
-        })
-        .await
-        .map_err(|_| DbError::Blocking)?
+    /// Runs `read` on this thread: never on an async worker.
+    fn read_here<T>(
+        &self,
+        read: impl FnOnce(&mut dyn Tables) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        match &self.engine {
+            Engine::Sqlite(store) => store.read(read),
+            Engine::Postgres(store) => store.read(read),
+        }
     }
 
     /// The schema version the database is at (blocking: for commands).
     pub fn schema_version(&self) -> Result<i64, DbError> {
-        schema_version(&*self.pool.get()?)
+        self.read_here(|tables| tables.schema_version())
+    }
+
+    pub async fn list_drinks(&self) -> Result<Vec<Drink>, DbError> {
+        self.read(|tables| tables.list_drinks()).await
+    }
+
+    pub async fn create_drink(
+        &self,
+        drink: NewDrink,
+        actor: String,
+        max_drinks: u32,
+    ) -> Result<Drink, DbError> {
+        self.change(move |tables| drinks::create_drink(tables, &drink, &actor, max_drinks))
+            .await
+    }
+
+    pub async fn update_drink(
+        &self,
+        id: DrinkId,
+        changes: DrinkChanges,
+        actor: String,
+        expected: Option<ExpectedVersion>,
+    ) -> Result<Option<Drink>, DbError> {
+        self.change(move |tables| {
+            drinks::update_drink(tables, id, &changes, &actor, expected.as_ref())
+        })
+        .await
+    }
+
+    pub async fn delete_drink(
+        &self,
+        id: DrinkId,
+        actor: String,
+        expected: Option<ExpectedVersion>,
+    ) -> Result<Option<Drink>, DbError> {
+        self.change(move |tables| drinks::delete_drink(tables, id, &actor, expected.as_ref()))
+            .await
+    }
+
+    /// See `drinks::import_menu`: one transaction for the whole menu.
+    pub async fn import_menu(
+        &self,
+        menu: Vec<NewDrink>,
+        replace: bool,
+        actor: &'static str,
+        max_drinks: u32,
+    ) -> Result<ImportSummary, DbError> {
+        self.change(move |tables| drinks::import_menu(tables, &menu, replace, actor, max_drinks))
+            .await
+    }
+
+    /// Deletes expired sessions and old activity; see `housekeeping::tidy`.
+    pub async fn tidy(
+        &self,
+        now: i64,
+        keep_activity_days: Option<u32>,
+    ) -> Result<housekeeping::Tidied, DbError> {
+        self.change(move |tables| housekeeping::tidy(tables, now, keep_activity_days))
+            .await
+    }
+
+    /// Counts commits: moves before any write of this server is answered,
+    /// and (within about a second) when another process or server changed
+    /// the menu. The menu cache reloads when it moves.
+    pub fn committed_writes(&self) -> u64 {
+        match &self.engine {
+            Engine::Sqlite(store) => store.committed_writes(),
+            Engine::Postgres(store) => store.committed_writes(),
+        }
     }
 
     /// True when the database answers a query.
     pub async fn is_ready(&self) -> bool {
-        self.run(|conn| Ok(conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?))
-            .await
-            .is_ok()
+        self.read(|tables| tables.schema_version()).await.is_ok()
     }
-}
 
-/// The schema version the database on `conn` is at.
-pub fn schema_version(conn: &Connection) -> Result<i64, DbError> {
-    Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
-}
-
-/// Puts the file in WAL mode (readers never block the writer). The mode is
-/// stored in the file, so this runs once, before any other connection: set
-/// per connection, it can meet a lock held by a write and fail.
-fn enable_wal(settings: &DatabaseSettings) -> Result<(), DbError> {
-    let conn = Connection::open(&settings.path)?;
-    conn.busy_timeout(Duration::from_millis(settings.busy_timeout_ms))?;
-    conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))?;
-    Ok(())
-}
-
-/// Pragmas for every connection: `busy_timeout` first so the others can wait
-/// for a lock, then the durability level and foreign keys (WAL is the file's,
-/// set by `Database::open`). Public so benchmarks can measure raw SQLite with
-/// exactly the server's settings.
-pub fn configure_connection(
-    conn: &mut Connection,
-    busy_timeout: Duration,
-    synchronous: Synchronous,
-) -> Result<(), rusqlite::Error> {
-    conn.busy_timeout(busy_timeout)?;
-    conn.pragma_update(None, "synchronous", synchronous.pragma_value())?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    Ok(())
-}
-
-/// Applies pending migrations; refuses a database from a newer release.
-fn migrate(conn: &mut Connection, sample_menu: bool) -> Result<(), DbError> {
-    let migrations = migrations::migrations(sample_menu);
-    if let SchemaVersion::Outside(found) = migrations.current_version(conn)? {
-        return Err(DbError::TooNew {
-            found: found.get(),
-            supported: migrations::LATEST_VERSION,
-        });
-    }
-    migrations.to_latest(conn)?;
-    Ok(())
-}
-
-fn display_path(path: &Path) -> String {
-    path.display().to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::DatabaseSettings;
-
-    fn settings(dir: &Path, sample_menu: bool) -> DatabaseSettings {
-        DatabaseSettings {
-            path: dir.join("nested/menu.db"),
-            sample_menu,
-            pool_size: 2,
-            busy_timeout_ms: 1000,
-            synchronous: Synchronous::Full,
+    /// Lets go of the database. SQLite: closes the pool and waits (bounded)
+    /// for the writer to finish, so the WAL is checkpointed and removed;
+    /// false if it did not finish in time. PostgreSQL: nothing to wait for.
+    pub fn close(self, wait: Duration) -> bool {
+        match self.engine {
+            Engine::Sqlite(store) => store.close(wait),
+            Engine::Postgres(_) => true,
         }
     }
+}
 
-    #[test]
-    fn migrations_reach_the_latest_version_and_seed_only_once() {
-        let mut conn = Connection::open_in_memory().expect("memory db");
-        migrate(&mut conn, true).expect("migrates");
-        let version: i64 = conn
-            .pragma_query_value(None, "user_version", |row| row.get(0))
-            .expect("version");
-        assert_eq!(version, migrations::LATEST_VERSION as i64);
-        let seeded = list_drinks(&conn).expect("lists").len();
-        assert!(seeded > 0);
-        conn.execute("DELETE FROM drinks", []).expect("empties");
-        migrate(&mut conn, true).expect("idempotent");
-        assert!(
-            list_drinks(&conn).expect("lists").is_empty(),
-            "never reseeded"
-        );
+/// A connection from `pool`, with the wait recorded (either engine).
+fn checkout<M: r2d2::ManageConnection>(
+    pool: &r2d2::Pool<M>,
+) -> Result<r2d2::PooledConnection<M>, DbError> {
+    let waiting = std::time::Instant::now();
+    let connection = pool.get()?;
+    metrics::histogram!(crate::metrics::names::DB_POOL_WAIT_SECONDS)
+        .record(waiting.elapsed().as_secs_f64());
+    Ok(connection)
+}
+
+/// Writes a consistent copy of the SQLite database to `target` (see
+/// `sqlite::backup`); PostgreSQL has its own tools, and says so.
+pub fn backup(settings: &DatabaseSettings, target: &Path, overwrite: bool) -> Result<u64, DbError> {
+    if settings.url.is_some() {
+        return Err(DbError::SqliteOnly {
+            operation: "backup",
+        });
     }
+    sqlite::backup(settings, target, overwrite)
+}
 
-    #[test]
-    fn a_database_from_a_newer_binary_is_refused() {
-        let mut conn = Connection::open_in_memory().expect("memory db");
-        conn.pragma_update(None, "user_version", 99)
-            .expect("set version");
-        assert!(matches!(
-            migrate(&mut conn, false),
-            Err(DbError::TooNew { found: 99, .. })
-        ));
-    }
-
-    #[test]
-    fn pragmas_are_set_on_pooled_connections() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let database = Database::open(&settings(dir.path(), false)).expect("opens");
-        let conn = database.pool.get().expect("connection");
-        let mode: String = conn
-            .pragma_query_value(None, "journal_mode", |row| row.get(0))
-            .expect("journal_mode");
-        let synchronous: i64 = conn
-            .pragma_query_value(None, "synchronous", |row| row.get(0))
-            .expect("synchronous");
-        let foreign_keys: i64 = conn
-            .pragma_query_value(None, "foreign_keys", |row| row.get(0))
-            .expect("foreign_keys");
-        assert_eq!(mode, "wal");
-        assert_eq!(synchronous, 2, "FULL");
-        assert_eq!(foreign_keys, 1);
+/// Checks that the files in `migrations/<engine>/` are embedded in order.
+#[cfg(test)]
+pub(crate) fn assert_embedded_in_order(engine: &str, embedded: &[&str]) {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(engine);
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&folder)
+        .expect("migrations folder exists")
+        .filter_map(|entry| Some(entry.ok()?.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "sql"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), embedded.len(), "embed every file: {files:?}");
+    for (index, (path, embedded)) in files.iter().zip(embedded).enumerate() {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         assert!(
-            list_drinks(&conn).expect("lists").is_empty(),
-            "sample menu was off"
+            name.starts_with(&format!("{:04}_", index + 1)),
+            "files are numbered 0001_, 0002_, ... without gaps: {name}"
         );
+        let on_disk = std::fs::read_to_string(path).expect("readable");
+        assert_eq!(&on_disk, embedded, "{name} is embedded at position {index}");
     }
 }

@@ -1,9 +1,9 @@
 //! The small menu a new database starts with, so the app shows something at once.
 
-use rusqlite::Connection;
 use serde_json::Value;
 
-use super::{DbError, drinks};
+use super::DbError;
+use super::tables::Tables;
 use crate::domain::NewDrink;
 
 /// The sample drinks, as the API's JSON (`sample_menu.json`, embedded).
@@ -19,11 +19,11 @@ fn sample_drinks() -> Result<Vec<Value>, DbError> {
 
 /// Inserts the sample menu, inside the caller's transaction (no activity
 /// rows: nobody made these changes).
-pub fn insert(conn: &Connection) -> Result<(), DbError> {
+pub fn insert(tables: &mut dyn Tables) -> Result<(), DbError> {
     for drink in sample_drinks()? {
         let drink = NewDrink::from_json(&drink)
             .map_err(|e| DbError::Corrupt(format!("sample menu: {e}")))?;
-        drinks::insert_row(conn, &drink.title, &drink.recipe)?;
+        tables.insert_drink(&drink.title, &drink.recipe)?;
     }
     Ok(())
 }

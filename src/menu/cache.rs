@@ -17,7 +17,7 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 
 use super::precompressed::PrecompressedJson;
-use crate::db::{self, Database, DbError};
+use crate::db::{Database, DbError};
 use crate::domain::{Drink, DrinksBody};
 use crate::metrics::names;
 
@@ -79,7 +79,7 @@ impl MenuCache {
         // the read bumps it, so later requests do not take this snapshot.
         let generation = database.committed_writes();
         let snapshot = database
-            .run(move |conn| MenuSnapshot::render(db::list_drinks(conn)?, generation))
+            .read(move |tables| MenuSnapshot::render(tables.list_drinks()?, generation))
             .await?;
         metrics::counter!(names::MENU_REBUILDS).increment(1);
         metrics::gauge!(names::MENU_DRINKS).set(snapshot.drinks.len() as f64);

@@ -10,7 +10,7 @@ use std::sync::Arc;
 pub use cache::MenuSnapshot;
 pub use precompressed::PrecompressedJson;
 
-use crate::db::{self, Database, DbError};
+use crate::db::{Database, DbError};
 use crate::domain::{Drink, DrinkChanges, DrinkId, ExpectedVersion, NewDrink};
 
 /// The drinks: writes go to the database, reads come from the cache.
@@ -47,9 +47,7 @@ impl MenuService {
     /// when the menu already holds `max_drinks`.
     pub async fn create(&self, drink: NewDrink, actor: String) -> Result<Drink, DbError> {
         let max_drinks = self.max_drinks;
-        self.database
-            .write(move |conn| db::create_drink(conn, &drink, &actor, max_drinks))
-            .await
+        self.database.create_drink(drink, actor, max_drinks).await
     }
 
     /// Applies a partial update; `None` when there is no such drink, `Stale`
@@ -62,7 +60,7 @@ impl MenuService {
         expected: Option<ExpectedVersion>,
     ) -> Result<Option<Drink>, DbError> {
         self.database
-            .write(move |conn| db::update_drink(conn, id, &changes, &actor, expected.as_ref()))
+            .update_drink(id, changes, actor, expected)
             .await
     }
 
@@ -74,8 +72,6 @@ impl MenuService {
         actor: String,
         expected: Option<ExpectedVersion>,
     ) -> Result<Option<Drink>, DbError> {
-        self.database
-            .write(move |conn| db::delete_drink(conn, id, &actor, expected.as_ref()))
-            .await
+        self.database.delete_drink(id, actor, expected).await
     }
 }

@@ -63,7 +63,7 @@ pub(crate) async fn readyz(
     let database_check = if database_ready {
         "ok"
     } else {
-        "not ready: the database does not answer"
+        "down: the database does not answer"
     };
     let mut checks = json!({"database": database_check, "signing_keys": keys_check});
     if let Some(state) = &tls_state {

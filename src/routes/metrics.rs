@@ -13,7 +13,7 @@ use subtle::ConstantTimeEq;
 
 use crate::auth::{KeysStatus, TokenVerifier};
 use crate::config::Secret;
-use crate::db::{self, Database};
+use crate::db::Database;
 use crate::error::ApiError;
 use crate::http::json_errors::read_only_resource;
 use crate::metrics::Scrape;
@@ -52,7 +52,7 @@ async fn scrape(
     }
     let now = jsonwebtoken::get_current_timestamp() as i64;
     let sessions_active = database
-        .run(move |conn| db::count_active_sessions(conn, now))
+        .read(move |tables| tables.count_active_sessions(now))
         .await?;
     let facts = &source.facts;
     let scrape = Scrape {

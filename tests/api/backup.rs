@@ -396,7 +396,7 @@ fn managers_download_a_fresh_backup_that_passes_integrity_check() {
     assert_eq!(download.header("cache-control"), Some("no-store"));
     let file = app.db_path.parent().expect("folder").join("downloaded.db");
     std::fs::write(&file, &download.bytes).expect("save it");
-    let conn = rusqlite::Connection::open(&file).expect("a SQLite file");
+    let conn = Stored::file(&file);
     let verdict: String = conn.scalar("PRAGMA integrity_check");
     assert_eq!(verdict, "ok");
     let drinks: i64 = conn.scalar("SELECT count(*) FROM drinks");
@@ -588,7 +588,7 @@ fn an_older_backup_is_migrated_forward_on_restore() {
         text.contains(&format!("schema {previous} → {latest}")),
         "{text}"
     );
-    let conn = rusqlite::Connection::open(dir.path().join("coffee-shop.db")).expect("open");
+    let conn = Stored::file(&dir.path().join("coffee-shop.db"));
     let version: i64 = conn.scalar("PRAGMA user_version");
     assert_eq!(version, latest as i64);
 }

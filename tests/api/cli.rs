@@ -80,7 +80,7 @@ fn migrate_creates_the_database_and_is_idempotent() {
             "{stdout}"
         );
     }
-    let conn = rusqlite::Connection::open(dir.path().join("data/menu.db")).expect("created");
+    let conn = Stored::file(&dir.path().join("data/menu.db"));
     let drinks: i64 = conn.scalar("SELECT count(*) FROM drinks");
     assert!(drinks > 0, "a new database gets the sample menu once");
     let water: String = conn.scalar("SELECT title FROM drinks WHERE id = 1");
@@ -189,7 +189,7 @@ fn backup_during_writes_is_consistent_and_never_overwrites_by_accident() {
     assert!(output.status.success(), "{stderr}");
     assert!(stdout.contains("menu-backup.db"), "{stdout}");
 
-    let conn = rusqlite::Connection::open(&copy).expect("open the copy");
+    let conn = Stored::file(&copy);
     let integrity: String = conn.scalar("PRAGMA integrity_check");
     assert_eq!(integrity, "ok");
     let drinks: i64 = conn.scalar("SELECT count(*) FROM drinks");
@@ -262,7 +262,7 @@ fn sigterm_lets_a_request_in_flight_finish_then_closes_the_database() {
         !dir.path().join("coffee-shop.db-wal").exists(),
         "the database was closed cleanly (WAL checkpointed and removed)"
     );
-    let conn = rusqlite::Connection::open(&database).expect("opens");
+    let conn = Stored::file(&database);
     let stored: i64 = conn.scalar("SELECT count(*) FROM drinks WHERE title = 'Last Order'");
     assert_eq!(stored, 1, "the request finished during shutdown was saved");
 }
@@ -409,7 +409,7 @@ fn without_dev_a_dev_token_is_refused_like_a_forgery() {
     );
     let (status, _, _) = served.terminate_with_output();
     assert!(status.success());
-    let conn = rusqlite::Connection::open(dir.path().join("coffee-shop.db")).expect("opens");
+    let conn = Stored::file(&dir.path().join("coffee-shop.db"));
     let sneaky: i64 = conn.scalar("SELECT count(*) FROM drinks WHERE title = 'Sneaky'");
     assert_eq!(sneaky, 0);
 }
@@ -570,7 +570,7 @@ fn menu_titles(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
-fn activity_rows(conn: &rusqlite::Connection) -> i64 {
+fn activity_rows(conn: &Stored) -> i64 {
     conn.scalar("SELECT count(*) FROM activity")
 }
 

@@ -145,7 +145,9 @@ type LatestActivity = HashMap<i64, (String, Option<Value>)>;
 /// Every drink and the latest activity row for each drink id.
 fn stored(database: &Path) -> (StoredDrinks, LatestActivity) {
     let conn = rusqlite::Connection::open(database).expect("opens");
-    let integrity: String = conn.scalar("PRAGMA integrity_check");
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .expect("integrity_check");
     assert_eq!(integrity, "ok");
     let drinks = rows(&conn, "SELECT id, title, recipe FROM drinks", |row| {
         let recipe: Value = serde_json::from_str(&row.get::<_, String>(2)?).expect("recipe JSON");

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use coffee_shop::config::{Settings, TlsMode};
+use coffee_shop::config::{DatabaseUrl, Settings, TlsMode};
 use coffee_shop::startup::{Application, ApplicationHandle};
 use serde_json::{Value, json};
 
@@ -96,6 +96,10 @@ pub fn test_settings(dir: &tempfile::TempDir, jwks: &JwksServer) -> Settings {
     settings.auth.jwks_url = Some(jwks.jwks_url());
     settings.auth.startup_wait_ms = 2000;
     settings.backup.interval = None;
+    if coffee_shop_testkit::test_engine_is_postgres() {
+        let url = coffee_shop_testkit::TestCluster::get().new_database();
+        settings.database.url = Some(DatabaseUrl::parse(&url).expect("a test database URL"));
+    }
     settings
 }
 
@@ -287,9 +291,14 @@ impl TestApp {
         into_test_response(agent().run(request).expect("the server answers"))
     }
 
-    /// Opens the app's database file directly, to check what was stored.
-    pub fn database(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(&self.db_path).expect("open the database file")
+    /// The app's database, opened directly, to check what was stored.
+    pub fn database(&self) -> Stored {
+        match &self.settings.database.url {
+            Some(url) => Stored::Postgres(url.expose().to_owned()),
+            None => Stored::Sqlite(
+                rusqlite::Connection::open(&self.db_path).expect("open the database file"),
+            ),
+        }
     }
 }
 
@@ -309,14 +318,72 @@ pub fn each<'a>(list: &'a Value, key: &str) -> Vec<&'a str> {
 
 /// One value from a query with no parameters, e.g. a `count(*)`: the tests
 /// check what was stored this way.
-pub trait Scalar {
-    fn scalar<T: rusqlite::types::FromSql>(&self, sql: &str) -> T;
+/// A test app's database, on either engine: SQL written for both (no
+/// parameters, no engine-only functions) reads and changes it.
+pub enum Stored {
+    Sqlite(rusqlite::Connection),
+    /// The database's URL.
+    Postgres(String),
 }
 
-impl Scalar for rusqlite::Connection {
-    fn scalar<T: rusqlite::types::FromSql>(&self, sql: &str) -> T {
-        self.query_row(sql, [], |row| row.get(0))
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+impl Stored {
+    /// A SQLite file (a backup, a copy, a database a command made).
+    pub fn file(path: &std::path::Path) -> Self {
+        Stored::Sqlite(rusqlite::Connection::open(path).expect("open the SQLite file"))
+    }
+
+    /// The first column of the only row `sql` returns.
+    pub fn scalar<T: FromStored>(&self, sql: &str) -> T {
+        let text = match self {
+            Stored::Sqlite(conn) => conn
+                .query_row(sql, [], |row| {
+                    Ok(match row.get_ref(0)? {
+                        rusqlite::types::ValueRef::Null => None,
+                        rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
+                        rusqlite::types::ValueRef::Real(x) => Some(x.to_string()),
+                        rusqlite::types::ValueRef::Text(text) | rusqlite::types::ValueRef::Blob(text) => {
+                            Some(String::from_utf8_lossy(text).into_owned())
+                        }
+                    })
+                })
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            Stored::Postgres(url) => coffee_shop_testkit::postgres::query_optional_text(url, sql),
+        };
+        T::from_stored(text).unwrap_or_else(|| panic!("{sql}: an unexpected value"))
+    }
+
+    /// Runs `sql`, a change.
+    pub fn execute(&self, sql: &str) {
+        match self {
+            Stored::Sqlite(conn) => {
+                conn.execute_batch(sql)
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            }
+            Stored::Postgres(url) => coffee_shop_testkit::postgres::run_on(url, sql),
+        }
+    }
+}
+
+/// A value read back as text (`None` for NULL).
+pub trait FromStored: Sized {
+    fn from_stored(text: Option<String>) -> Option<Self>;
+}
+
+impl FromStored for i64 {
+    fn from_stored(text: Option<String>) -> Option<Self> {
+        text?.parse().ok()
+    }
+}
+
+impl FromStored for String {
+    fn from_stored(text: Option<String>) -> Option<Self> {
+        text
+    }
+}
+
+impl FromStored for Option<String> {
+    fn from_stored(text: Option<String>) -> Option<Self> {
+        Some(text)
     }
 }
 

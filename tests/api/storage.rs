@@ -97,10 +97,7 @@ fn an_older_database_is_upgraded_in_place() {
         ]}]),
         "kept as it was, never reseeded or reordered"
     );
-    let version: i64 = app
-        .database()
-        .pragma_query_value(None, "user_version", |row| row.get(0))
-        .expect("version");
+    let version: i64 = app.database().scalar("PRAGMA user_version");
     assert_eq!(version, LATEST_VERSION as i64);
     // The upgraded schema works: the change writes its activity row.
     app.patch(

@@ -110,12 +110,10 @@ fn a_key_rotation_shows_as_a_refresh() {
 #[test]
 fn server_errors_are_listed_by_request_id_and_turn_the_verdict_amber() {
     let (_provider, app, browser) = signed_in_dashboard(manager());
-    app.database()
-        .execute(
-            "INSERT INTO drinks (title, title_key, recipe) VALUES ('Bad', 'bad', ?1)",
-            [json!([{"name": "x", "color": "expression(x)", "parts": 1}]).to_string()],
-        )
-        .expect("a corrupt row behind the API's back");
+    app.database().execute(&format!(
+        "INSERT INTO drinks (title, title_key, recipe) VALUES ('Bad', 'bad', '{}')",
+        json!([{"name": "x", "color": "expression(x)", "parts": 1}])
+    ));
     let failed = app.get("/drinks?token=never-shown", None);
     assert_eq!(failed.status, 500);
     let request_id = failed

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::context::Admin;
 use super::render;
 use super::views::{IngredientLine, Layout, Moment};
-use crate::db::{self, ActivityEntry, Database};
+use crate::db::{ActivityEntry, Database};
 use crate::domain::Permission;
 use crate::error::PageError;
 use crate::paths;
@@ -29,7 +29,7 @@ pub async fn activity_page(
     admin.require(Permission::GetDrinksDetail)?;
     let page = query.page.unwrap_or(1).clamp(1, i64::MAX / PER_PAGE);
     let (entries, total) = database
-        .run(move |conn| db::list_activity(conn, (page - 1) * PER_PAGE, PER_PAGE))
+        .read(move |tables| tables.activity_page((page - 1) * PER_PAGE, PER_PAGE))
         .await?;
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     render(&ActivityPage {

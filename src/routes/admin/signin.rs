@@ -389,9 +389,9 @@ impl SignInContext {
         let expires_at = principal.expires_at as i64;
         let now = jsonwebtoken::get_current_timestamp() as i64;
         self.database
-            .write(move |conn| {
+            .change(move |tables| {
                 db::create_session(
-                    conn,
+                    tables,
                     &NewSession {
                         id_hash: &id_hash,
                         subject: &subject,
@@ -434,7 +434,7 @@ pub async fn sign_out(
     let state = &post.admin.state;
     let id_hash = post.admin.session.id_hash.clone();
     database
-        .write(move |conn| db::delete_session(conn, &id_hash))
+        .change(move |tables| tables.delete_session(&id_hash))
         .await?;
     let destination = match &state.oidc {
         Some(oidc) => oidc.logout_url(),

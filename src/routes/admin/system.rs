@@ -13,7 +13,7 @@ use super::render;
 use super::views::{Layout, Moment};
 use crate::auth::TokenVerifier;
 use crate::auth::jwks::{FetchHistory, KeyStore};
-use crate::db::{self, Database, StoredSession};
+use crate::db::{Database, StoredSession};
 use crate::domain::Permissions;
 use crate::elapsed::{age, in_words};
 use crate::error::{PageError, error_chain};
@@ -38,11 +38,11 @@ pub async fn system_page(
     // A database that does not answer is a finding on the page, not an
     // error page; the cause goes to the log.
     let stored = database
-        .run(move |conn| {
+        .read(move |tables| {
             Ok(StoredFacts {
-                schema_version: db::schema_version(conn)?,
-                sessions_active: db::count_active_sessions(conn, unix_now)?,
-                sessions: db::list_active_sessions(conn, unix_now, SESSIONS_SHOWN)?,
+                schema_version: tables.schema_version()?,
+                sessions_active: tables.count_active_sessions(unix_now)?,
+                sessions: tables.list_active_sessions(unix_now, SESSIONS_SHOWN)?,
             })
         })
         .await
@@ -129,8 +129,11 @@ impl ServerView {
 }
 
 pub struct DatabaseView {
+    pub engine: &'static str,
+    /// The SQLite file, or the PostgreSQL URL without its password.
     pub file: String,
-    pub size: String,
+    /// On disk, for SQLite (PostgreSQL's server knows its own).
+    pub size: Option<String>,
     /// `None` when the database did not answer.
     pub schema_version: Option<i64>,
 }
@@ -138,8 +141,13 @@ pub struct DatabaseView {
 impl DatabaseView {
     fn of(facts: &ServerFacts, stored: Option<&StoredFacts>) -> Self {
         Self {
-            file: facts.database.path.display().to_string(),
-            size: size_in_words(facts.database_bytes()),
+            engine: facts.database.engine(),
+            file: facts.database.shown(),
+            size: facts
+                .database
+                .url
+                .is_none()
+                .then(|| size_in_words(facts.database_bytes())),
             schema_version: stored.map(|stored| stored.schema_version),
         }
     }

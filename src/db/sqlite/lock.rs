@@ -5,8 +5,8 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 
-use super::error::DbError;
 use crate::config::DatabaseSettings;
+use crate::db::error::DbError;
 
 /// Held by the serving process.
 #[derive(Debug)]

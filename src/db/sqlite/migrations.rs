@@ -5,15 +5,15 @@
 use rusqlite::Transaction;
 use rusqlite_migration::{HookError, M, Migrations};
 
-use super::sample_menu;
+use crate::db::sample_menu;
 
 /// Every migration file, oldest first. Never edit a released one: add a new file.
 const MIGRATION_FILES: [&str; 5] = [
-    include_str!("../../migrations/0001_drinks.sql"),
-    include_str!("../../migrations/0002_activity.sql"),
-    include_str!("../../migrations/0003_dashboard.sql"),
-    include_str!("../../migrations/0004_drink_versions.sql"),
-    include_str!("../../migrations/0005_session_issuer.sql"),
+    include_str!("../../../migrations/sqlite/0001_drinks.sql"),
+    include_str!("../../../migrations/sqlite/0002_activity.sql"),
+    include_str!("../../../migrations/sqlite/0003_dashboard.sql"),
+    include_str!("../../../migrations/sqlite/0004_drink_versions.sql"),
+    include_str!("../../../migrations/sqlite/0005_session_issuer.sql"),
 ];
 
 /// The schema version this binary brings databases to.
@@ -38,7 +38,7 @@ pub fn migrations(sample_menu: bool) -> Migrations<'static> {
 }
 
 fn seed_sample_menu(tx: &Transaction) -> Result<(), HookError> {
-    sample_menu::insert(tx).map_err(|error| HookError::Hook(error.to_string()))
+    sample_menu::insert(&mut &**tx).map_err(|error| HookError::Hook(error.to_string()))
 }
 
 #[cfg(test)]
@@ -53,29 +53,6 @@ mod tests {
 
     #[test]
     fn every_file_in_the_migrations_folder_is_embedded_in_order() {
-        let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
-        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(folder)
-            .expect("migrations folder exists")
-            .filter_map(|entry| Some(entry.ok()?.path()))
-            .filter(|path| path.extension().is_some_and(|ext| ext == "sql"))
-            .collect();
-        files.sort();
-        assert_eq!(
-            files.len(),
-            MIGRATION_FILES.len(),
-            "embed every file: {files:?}"
-        );
-        for (index, (path, embedded)) in files.iter().zip(MIGRATION_FILES).enumerate() {
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default();
-            assert!(
-                name.starts_with(&format!("{:04}_", index + 1)),
-                "files are numbered 0001_, 0002_, ... without gaps: {name}"
-            );
-            let on_disk = std::fs::read_to_string(path).expect("readable");
-            assert_eq!(on_disk, embedded, "{name} is embedded at position {index}");
-        }
+        crate::db::assert_embedded_in_order("sqlite", &MIGRATION_FILES);
     }
 }

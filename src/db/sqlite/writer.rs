@@ -22,7 +22,7 @@ use metrics::{gauge, histogram};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use super::error::{DbError, WriteFailure};
+use crate::db::error::{DbError, WriteFailure};
 use crate::metrics::names;
 
 /// Most changes committed together; bounds how long one group can take.

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::error::DbError;
 use crate::config::DatabaseSettings;
+use crate::db::error::DbError;
 
 /// Writes a consistent, compacted copy of the database to `target` with
 /// `VACUUM INTO`, which reads one snapshot while writers carry on. An existing
