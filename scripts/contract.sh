@@ -2,15 +2,27 @@
 # The OpenAPI contract, fuzzed: schemathesis (pinned, from PyPI, in a virtual
 # environment under target/ that scripts/setup.sh installs) runs every check
 # against the release binary, reading the document the binary serves at
-# /openapi.json, with a manager token from development mode. Fails on any
-# failure; a fixed example budget and seed keep it to a few minutes and
-# reproducible.
+# /openapi.json, with a manager token from development mode: once on SQLite,
+# once on PostgreSQL (a throwaway cluster from scripts/with-postgres.sh).
+# Fails on any failure; a fixed example budget and seed keep it to a few
+# minutes and reproducible.
+#   scripts/contract.sh            both passes
+#   scripts/contract.sh --one-pass one pass, on what COFFEE_SHOP__DATABASE__URL says
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-scripts/setup.sh
-cargo build --release --locked
+if [ "${1:-}" != "--one-pass" ]; then
+  scripts/setup.sh
+  cargo build --release --locked
+  echo "contract: pass 1, SQLite"
+  COFFEE_SHOP__DATABASE__URL="" scripts/contract.sh --one-pass
+  echo "contract: pass 2, PostgreSQL"
+  # shellcheck disable=SC2016 # expanded by the inner shell, where the cluster's URL is set
+  exec scripts/with-postgres.sh bash -c \
+    'COFFEE_SHOP__DATABASE__URL="$COFFEE_SHOP_TEST_DATABASE_URL" exec scripts/contract.sh --one-pass'
+fi
+
 binary="$PWD/target/release/coffee-shop"
 work="$(mktemp -d)"
 port=$(free_port)

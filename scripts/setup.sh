@@ -4,6 +4,8 @@
 # only looks, in about a second. .ci/run calls it at the start.
 #   apt     curl, file, openssl, chromium, wrk, musl-tools, python3-venv, nodejs, npm,
 #           pebble (the ACME test CA the HTTPS tests get certificates from),
+#           postgresql (initdb and pg_ctl for scripts/with-postgres.sh's
+#           throwaway cluster; Debian's own "main" cluster is not created),
 #           and for the release artifacts (scripts/build-release.sh) and their
 #           smoke tests: mingw-w64 (the Windows linker), wine (runs the .exe),
 #           qemu-user-static (runs the aarch64 binary), lintian (checks the .debs)
@@ -47,6 +49,7 @@ need_apt curl command -v curl
 need_apt file command -v file
 need_apt openssl command -v openssl # the static smoke test's certificates
 need_apt pebble command -v pebble-challtestsrv # tests/api/acme.rs
+need_apt postgresql compgen -G "/usr/lib/postgresql/*/bin/initdb" # scripts/with-postgres.sh
 need_apt chromium test -x /usr/bin/chromium # the path e2e/ drives
 need_apt wrk command -v wrk
 need_apt musl-tools command -v musl-gcc # the C compiler bundled SQLite needs for musl
@@ -61,6 +64,11 @@ need_apt_bare lintian command -v lintian
 if [ $((${#apt_missing[@]} + ${#apt_missing_bare[@]})) -gt 0 ]; then
   echo "setup: apt-get install ${apt_missing[*]} ${apt_missing_bare[*]}"
   apt-get update
+  # The tests start a cluster of their own; nothing should run beforehand.
+  if [[ " ${apt_missing[*]} " == *" postgresql "* ]]; then
+    mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
+  fi
   if [ ${#apt_missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y "${apt_missing[@]}"
   fi

@@ -17,7 +17,7 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 
 use super::precompressed::PrecompressedJson;
-use crate::db::{Database, DbError};
+use crate::db::{Database, DbError, StorageProblem};
 use crate::domain::{Drink, DrinksBody};
 use crate::metrics::names;
 
@@ -78,9 +78,21 @@ impl MenuCache {
         // Read the generation before the data: a write that commits during
         // the read bumps it, so later requests do not take this snapshot.
         let generation = database.committed_writes();
-        let snapshot = database
+        let read = database
             .read(move |tables| MenuSnapshot::render(tables.list_drinks()?, generation))
-            .await?;
+            .await;
+        let snapshot = match (read, self.snapshot.load_full()) {
+            (Ok(snapshot), _) => snapshot,
+            // The database server is unreachable (PostgreSQL restarting, a
+            // network down): the last menu read is still the café's menu.
+            (Err(error), Some(last))
+                if error.storage_problem() == Some(StorageProblem::Unavailable) =>
+            {
+                tracing::warn!(%error, "serving the last menu read: the database does not answer");
+                return Ok(last);
+            }
+            (Err(error), _) => return Err(error),
+        };
         metrics::counter!(names::MENU_REBUILDS).increment(1);
         metrics::gauge!(names::MENU_DRINKS).set(snapshot.drinks.len() as f64);
         let snapshot = Arc::new(snapshot);

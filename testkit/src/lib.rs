@@ -14,6 +14,7 @@ pub mod keys;
 pub mod loopback;
 pub mod postgres;
 pub mod process;
+pub mod relay;
 pub mod s3;
 pub mod tls;
 
@@ -21,5 +22,6 @@ pub use jwks::JwksServer;
 pub use keys::{TestKey, now};
 pub use postgres::{TestCluster, test_engine_is_postgres};
 pub use process::{ServerProcess, free_port};
+pub use relay::Relay;
 pub use s3::S3Server;
 pub use tls::{IssuedCertificate, TestCa};

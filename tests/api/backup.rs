@@ -530,48 +530,6 @@ fn a_long_run_keeps_the_database_backups_and_memory_bounded() {
 }
 
 #[test]
-fn expired_sessions_and_activity_past_keep_days_are_deleted_and_the_menu_kept() {
-    let (app, token) = spawn_app_as(MANAGER);
-    app.post(
-        "/drinks",
-        Some(&token),
-        &json!({"title": "Kept Forever", "recipe": [{"name": "tea", "color": "green", "parts": 1}]}),
-    )
-    .assert_ok();
-    let menu = app.get("/drinks", None).assert_ok();
-    let (mut settings, jwks, dir) = app.stop();
-    {
-        let conn = rusqlite::Connection::open(&settings.database.path).expect("open");
-        conn.execute(
-            "INSERT INTO sessions (id_hash, subject, permissions, csrf_token, expires_at, issuer, key_id)
-             VALUES (x'01', 'gone', '', 'c', 1, 'i', 'k')",
-            [],
-        )
-        .expect("an expired session");
-        conn.execute("UPDATE activity SET at = '2001-01-01T00:00:00.000Z'", [])
-            .expect("old activity");
-    }
-    settings.activity.keep_days = Some(30);
-    let app = spawn_app_with(settings, jwks, dir);
-    let count = |table: &str| -> i64 {
-        app.database()
-            .scalar(&format!("SELECT count(*) FROM {table}"))
-    };
-    assert!(
-        wait_until(Duration::from_secs(10), || count("sessions") == 0
-            && count("activity") == 0),
-        "{} sessions, {} activity rows",
-        count("sessions"),
-        count("activity")
-    );
-    assert_eq!(
-        app.get("/drinks", None).assert_ok(),
-        menu,
-        "the menu is untouched"
-    );
-}
-
-#[test]
 fn an_older_backup_is_migrated_forward_on_restore() {
     let dir = tempfile::tempdir().expect("temp dir");
     let older = dir.path().join("older.db");

@@ -41,7 +41,7 @@ fn import_into(app: &TestApp, file: &Path, flags: &[&str]) -> (Output, String, S
         .arg("import")
         .args(flags)
         .arg(file)
-        .env("COFFEE_SHOP__DATABASE__PATH", &app.db_path))
+        .envs(app.database_env()))
 }
 
 fn run(command: &mut Command) -> (Output, String, String) {
@@ -165,10 +165,7 @@ fn backup_during_writes_is_consistent_and_never_overwrites_by_accident() {
     let copy = dir.path().join("menu-backup.db");
     let backup = |force: bool| {
         let mut command = coffee_shop(dir.path());
-        command
-            .arg("backup")
-            .arg(&copy)
-            .env("COFFEE_SHOP__DATABASE__PATH", &app.db_path);
+        command.arg("backup").arg(&copy).envs(app.database_env());
         if force {
             command.arg("--force");
         }

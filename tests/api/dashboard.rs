@@ -108,7 +108,9 @@ fn the_full_sign_in_flow_lands_on_the_menu_with_a_safe_cookie() {
         "plain http here: {session_cookie}"
     );
     let session_id = browser.cookie("coffee_session").expect("stored");
-    let stored_length: i64 = app.database().scalar("SELECT length(id_hash) FROM sessions");
+    let stored_length: i64 = app
+        .database()
+        .scalar("SELECT length(id_hash) FROM sessions");
     assert_eq!(stored_length, 32, "a SHA-256 hash");
     let stored_as_sent: i64 = app.database().scalar(&format!(
         "SELECT count(*) FROM sessions WHERE id_hash = '{session_id}'"

@@ -88,8 +88,9 @@ fn a_manager_creates_a_drink_and_gets_its_long_form() {
 
     let id = created["id"].as_i64().expect("an id");
     let column = |name: &str| -> String {
-        app.database()
-            .scalar(&format!("SELECT {name} FROM activity WHERE drink_id = {id}"))
+        app.database().scalar(&format!(
+            "SELECT {name} FROM activity WHERE drink_id = {id}"
+        ))
     };
     let (actor, action, after) = (column("actor"), column("action"), column("after"));
     assert_eq!(

@@ -293,12 +293,20 @@ impl TestApp {
 
     /// The app's database, opened directly, to check what was stored.
     pub fn database(&self) -> Stored {
-        match &self.settings.database.url {
-            Some(url) => Stored::Postgres(url.expose().to_owned()),
-            None => Stored::Sqlite(
-                rusqlite::Connection::open(&self.db_path).expect("open the database file"),
-            ),
+        Stored::of(&self.settings)
+    }
+
+    /// The variables that point a command (`import`, `export`) at the
+    /// app's database, on either engine.
+    pub fn database_env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![(
+            "COFFEE_SHOP__DATABASE__PATH",
+            self.db_path.display().to_string(),
+        )];
+        if let Some(url) = &self.settings.database.url {
+            env.push(("COFFEE_SHOP__DATABASE__URL", url.expose().to_owned()));
         }
+        env
     }
 }
 
@@ -327,6 +335,31 @@ pub enum Stored {
 }
 
 impl Stored {
+    /// The database `settings` name.
+    pub fn of(settings: &Settings) -> Self {
+        match &settings.database.url {
+            Some(url) => Stored::Postgres(url.expose().to_owned()),
+            None => Stored::file(&settings.database.path),
+        }
+    }
+
+    /// The schema version the database is at.
+    pub fn schema_version(&self) -> i64 {
+        match self {
+            Stored::Sqlite(_) => self.scalar("PRAGMA user_version"),
+            Stored::Postgres(_) => self.scalar("SELECT max(version) FROM schema_migrations"),
+        }
+    }
+
+    /// `bytes` as a literal for a binary column.
+    pub fn bytes_literal(&self, bytes: &[u8]) -> String {
+        let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+        match self {
+            Stored::Sqlite(_) => format!("x'{hex}'"),
+            Stored::Postgres(_) => format!("'\\x{hex}'::bytea"),
+        }
+    }
+
     /// A SQLite file (a backup, a copy, a database a command made).
     pub fn file(path: &std::path::Path) -> Self {
         Stored::Sqlite(rusqlite::Connection::open(path).expect("open the SQLite file"))
@@ -341,7 +374,8 @@ impl Stored {
                         rusqlite::types::ValueRef::Null => None,
                         rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
                         rusqlite::types::ValueRef::Real(x) => Some(x.to_string()),
-                        rusqlite::types::ValueRef::Text(text) | rusqlite::types::ValueRef::Blob(text) => {
+                        rusqlite::types::ValueRef::Text(text)
+                        | rusqlite::types::ValueRef::Blob(text) => {
                             Some(String::from_utf8_lossy(text).into_owned())
                         }
                     })

@@ -37,8 +37,8 @@ fn a_manager_sees_how_the_server_is_doing() {
     );
     for shown in [
         concat!("coffee-shop ", env!("CARGO_PKG_VERSION")),
-        "SQLite",
-        "coffee-shop.db</code>",
+        app.settings.database.engine(),
+        format!("{}</code>", app.settings.database.shown()).as_str(),
         &format!("<code>{}</code>", provider.issuer()),
         "<code>key-a</code>",
         "succeeded",
@@ -46,13 +46,19 @@ fn a_manager_sees_how_the_server_is_doing() {
         "Mia Manager",
         "data-label=\"Role\">Manager</td>",
         "Off: this server speaks plain HTTP",
-        "Scheduled backups are off (backup.interval).",
-        "href=\"/admin/backup\" download>Download a backup</a>",
         "None since the server started.",
     ] {
         assert!(html.contains(shown), "{shown:?} is shown");
     }
-    let schema_version: i64 = app.database().scalar("PRAGMA user_version");
+    let backups: &[&str] = match app.settings.database.url {
+        None => &[
+            "Scheduled backups are off (backup.interval).",
+            "href=\"/admin/backup\" download>Download a backup</a>",
+        ],
+        Some(_) => &["PostgreSQL keeps its own", "<code>pg_dump</code>"],
+    };
+    assert_mentions(html, backups);
+    let schema_version = app.database().schema_version();
     assert!(html.contains(&format!("Schema version</dt><dd>{schema_version}</dd>")));
     let menu = browser.get("/admin");
     assert!(

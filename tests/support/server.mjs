@@ -53,6 +53,10 @@ export function spawnServer(binary, { args = [], workDir, port, issuer, audience
       COFFEE_SHOP__AUTH__ISSUER: issuer,
       COFFEE_SHOP__AUTH__JWKS_URL: `${issuer}/jwks`,
       COFFEE_SHOP__AUTH__AUDIENCE: audience,
+      // scripts/compat.sh's PostgreSQL pass points the server at its cluster.
+      ...(process.env.COFFEE_SHOP__DATABASE__URL
+        ? { COFFEE_SHOP__DATABASE__URL: process.env.COFFEE_SHOP__DATABASE__URL }
+        : {}),
       ...env,
     },
   });

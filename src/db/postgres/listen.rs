@@ -44,16 +44,16 @@ impl Drop for Listener {
 }
 
 fn listen(target: &Target, commits: &AtomicU64, stop: &AtomicBool) {
-    let mut reported = false;
+    let mut state = Connection::First;
     while !stop.load(Ordering::Acquire) {
-        match watch(target, commits, stop) {
+        match watch(target, commits, stop, &mut state) {
             Ok(()) => return,
             Err(error) => {
                 // Said once per outage, not every second.
-                if !reported {
+                if state != Connection::Lost {
                     tracing::warn!(database = %target.shown, %error,
                         "not hearing about menu changes from other servers; reconnecting");
-                    reported = true;
+                    state = Connection::Lost;
                 }
                 std::thread::sleep(CHECK);
             }
@@ -61,13 +61,30 @@ fn listen(target: &Target, commits: &AtomicU64, stop: &AtomicBool) {
     }
 }
 
+/// How the listener's connection has gone so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Connection {
+    First,
+    Up,
+    Lost,
+}
+
 /// Watches one connection until it fails (`Err`) or the listener stops.
-fn watch(target: &Target, commits: &AtomicU64, stop: &AtomicBool) -> Result<(), postgres::Error> {
+fn watch(
+    target: &Target,
+    commits: &AtomicU64,
+    stop: &AtomicBool,
+    state: &mut Connection,
+) -> Result<(), postgres::Error> {
     let mut client = target.connect()?;
     client.batch_execute(concat!("LISTEN ", menu_channel!()))?;
     let mut seen = menu_version(&mut client)?;
-    // Changes made while this server was not listening are missed: reload.
-    commits.fetch_add(1, Ordering::AcqRel);
+    if *state == Connection::Lost {
+        // Changes made while this server was not listening were missed.
+        commits.fetch_add(1, Ordering::AcqRel);
+        tracing::info!(database = %target.shown, "hearing about menu changes again");
+    }
+    *state = Connection::Up;
     while !stop.load(Ordering::Acquire) {
         // Woken early by a notification; drained so one wake-up covers many.
         {

@@ -59,6 +59,12 @@ impl PostgresStore {
             target: target.shown.clone(),
             source,
         };
+        // One connection first: its error names the cause (refused, a
+        // password, a certificate), where the pool's would only time out.
+        let mut client = target.connect().map_err(|e| open_error(Box::new(e)))?;
+        migrations::migrate(&mut client, settings.sample_menu)
+            .map_err(|e| open_error(Box::new(e)))?;
+        drop(client);
         let manager = PostgresConnectionManager::new(target.config.clone(), target.tls.clone());
         let pool = r2d2::Pool::builder()
             .max_size(settings.pool_size)
@@ -66,13 +72,10 @@ impl PostgresStore {
             // them: PostgreSQL's max_connections is shared.
             .min_idle(Some(settings.pool_size.min(2)))
             .connection_timeout(Duration::from_millis(settings.connect_timeout_ms))
+            .error_handler(Box::new(LogConnectionErrors))
             .build(manager)
             .map_err(|e| open_error(Box::new(e)))?;
         let pool = PoolOffThread(Some(pool));
-        let mut client = pool.get()?;
-        migrations::migrate(&mut client, settings.sample_menu)
-            .map_err(|e| open_error(Box::new(e)))?;
-        drop(client);
         let commits = Arc::new(AtomicU64::new(0));
         let listener = listen::Listener::start(target, Arc::clone(&commits))?;
         Ok(Self {
@@ -120,6 +123,17 @@ impl PostgresStore {
     /// Moves on each commit of this server and each menu change by another.
     pub fn committed_writes(&self) -> u64 {
         self.commits.load(Ordering::Acquire)
+    }
+}
+
+/// Logs why the pool could not connect, with the cause (r2d2's own log
+/// line says only "error connecting to server").
+#[derive(Debug)]
+struct LogConnectionErrors;
+
+impl r2d2::HandleError<postgres::Error> for LogConnectionErrors {
+    fn handle_error(&self, error: postgres::Error) {
+        tracing::warn!(error = %crate::error::error_chain(&error), "cannot connect to PostgreSQL");
     }
 }
 

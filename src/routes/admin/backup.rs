@@ -63,7 +63,10 @@ fn snapshot(database: &DatabaseSettings, dir: &std::path::Path) -> Result<File, 
         ".download-{}.snapshot",
         archive::stamp(SystemTime::now())
     ));
-    db::backup(database, &path, false).map_err(PageError::internal)?;
+    db::backup(database, &path, false).map_err(|error| match error {
+        db::DbError::SqliteOnly { .. } => PageError::NotFound(error.to_string()),
+        other => PageError::internal(other),
+    })?;
     let file = File::open(&path).map_err(PageError::internal)?;
     let _ = std::fs::remove_file(&path);
     Ok(file)
