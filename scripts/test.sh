@@ -20,14 +20,17 @@ export COFFEE_SHOP_BINARY="$PWD/target/release/coffee-shop"
 # SQLite (the chain tests use the cluster), then the integration tests again
 # with every test app on PostgreSQL, less those about SQLite's own file
 # (backups, restore, upgrades in place, the crash test on a file) and the
-# chain tests, which already ran there.
+# chain tests, which already ran there; last, alone, the crash tests that
+# restart the cluster under load.
 # shellcheck disable=SC2016 # expanded by the inner shell
 scripts/with-postgres.sh bash -ec '
-  cargo test --locked --all-targets
+  cargo test --locked --all-targets -- --skip crash::on_postgres
   echo "tests: the integration tests again, on PostgreSQL"
   COFFEE_SHOP_TEST_ENGINE=postgres cargo test --locked --test api -- \
     --skip backup:: --skip storage:: --skip crash:: --skip chain:: \
-    --skip cli::backup_during_writes'
+    --skip cli::backup_during_writes
+  echo "tests: crash safety on PostgreSQL (restarts the cluster)"
+  cargo test --locked --test api crash::on_postgres -- --test-threads=1'
 scripts/compat.sh
 scripts/contract.sh
 scripts/e2e.sh

@@ -94,21 +94,26 @@ pub fn run_on(url: &str, sql: &str) {
     .expect("the PostgreSQL thread");
 }
 
-/// The first column of the first row `sql` returns, as text (`None` for NULL).
-pub fn query_optional_text(url: &str, sql: &str) -> Option<String> {
+/// Every row `sql` returns, each column as text (`None` for NULL).
+pub fn query_rows(url: &str, sql: &str) -> Vec<Vec<Option<String>>> {
     let (url, sql) = (url.to_owned(), sql.to_owned());
     std::thread::spawn(move || {
         let mut client = postgres::Client::connect(&url, postgres::NoTls)
             .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
-        let rows = client
+        let messages = client
             .simple_query(&sql)
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        rows.iter()
-            .find_map(|message| match message {
-                postgres::SimpleQueryMessage::Row(row) => Some(row.get(0).map(str::to_owned)),
+        messages
+            .iter()
+            .filter_map(|message| match message {
+                postgres::SimpleQueryMessage::Row(row) => Some(
+                    (0..row.len())
+                        .map(|column| row.get(column).map(str::to_owned))
+                        .collect(),
+                ),
                 _ => None,
             })
-            .unwrap_or_else(|| panic!("{sql}: no row"))
+            .collect()
     })
     .join()
     .expect("the PostgreSQL thread")

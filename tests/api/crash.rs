@@ -1,20 +1,25 @@
 //! Crash safety: the binary is killed with SIGKILL in the middle of
-//! concurrent creates, updates and deletes, several times, and restarted.
+//! concurrent creates, updates and deletes, several times, and restarted;
+//! on PostgreSQL too, and there, separately, the database server itself is
+//! restarted (immediate shutdown: in-flight transactions die) under load.
 //! Every write that was acknowledged must be there with its content,
 //! nothing that failed may be half-applied, and the activity log must
 //! agree with the drinks table. `COFFEE_SHOP_BINARY` picks the binary
 //! (scripts/test.sh points it at the release build).
+//!
+//! The tests named `on_postgres_` restart the shared test cluster, so
+//! scripts/test.sh runs them alone, after the others.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use coffee_shop_testkit::ServerProcess;
 use coffee_shop_testkit::process::command_for;
+use coffee_shop_testkit::{ServerProcess, TestCluster};
 
 use crate::helpers::*;
 
@@ -27,8 +32,40 @@ fn binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_coffee-shop")))
 }
 
-fn start(database: &Path, jwks: &JwksServer) -> ServerProcess {
-    let mut command = command_for(&binary(), database, jwks);
+/// Where the crashing servers keep the menu.
+enum Target {
+    /// A SQLite file, in a temp dir.
+    File(tempfile::TempDir),
+    /// A new database on the test cluster.
+    Postgres(String),
+}
+
+impl Target {
+    fn file() -> Self {
+        Target::File(tempfile::tempdir().expect("temp dir"))
+    }
+
+    fn postgres() -> Self {
+        Target::Postgres(TestCluster::get().new_database())
+    }
+
+    fn stored(&self) -> Stored {
+        match self {
+            Target::File(dir) => Stored::file(&dir.path().join("crash.db")),
+            Target::Postgres(url) => Stored::Postgres(url.clone()),
+        }
+    }
+}
+
+fn start(target: &Target, jwks: &JwksServer) -> ServerProcess {
+    let (dir, url) = match target {
+        Target::File(dir) => (dir.path().to_owned(), None),
+        Target::Postgres(url) => (std::env::temp_dir(), Some(url)),
+    };
+    let mut command = command_for(&binary(), &dir.join("crash.db"), jwks);
+    if let Some(url) = url {
+        command.env("COFFEE_SHOP__DATABASE__URL", url);
+    }
     command
         .env("RUST_LOG", "error")
         .env("COFFEE_SHOP__SERVER__WORKERS", "2")
@@ -143,55 +180,77 @@ type StoredDrinks = HashMap<i64, Value>;
 type LatestActivity = HashMap<i64, (String, Option<Value>)>;
 
 /// Every drink and the latest activity row for each drink id.
-fn stored(database: &Path) -> (StoredDrinks, LatestActivity) {
-    let conn = rusqlite::Connection::open(database).expect("opens");
-    let integrity: String = conn
-        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-        .expect("integrity_check");
-    assert_eq!(integrity, "ok");
-    let drinks = rows(&conn, "SELECT id, title, recipe FROM drinks", |row| {
-        let recipe: Value = serde_json::from_str(&row.get::<_, String>(2)?).expect("recipe JSON");
-        let id = row.get::<_, i64>(0)?;
-        Ok((
-            id,
-            json!({"id": id, "title": row.get::<_, String>(1)?, "recipe": recipe}),
-        ))
-    });
+fn stored(target: &Target) -> (StoredDrinks, LatestActivity) {
+    let database = target.stored();
+    if let Stored::Sqlite(_) = database {
+        let integrity: String = database.scalar("PRAGMA integrity_check");
+        assert_eq!(integrity, "ok");
+    }
+    let json = |text: &Option<String>| {
+        text.as_deref()
+            .map(|t| serde_json::from_str::<Value>(t).expect("JSON"))
+    };
+    let drinks = database
+        .rows("SELECT id, title, recipe FROM drinks")
+        .iter()
+        .map(|row| {
+            let id = id_of(&row[0]);
+            (
+                id,
+                json!({"id": id, "title": row[1], "recipe": json(&row[2])}),
+            )
+        })
+        .collect();
     // Rows come oldest first, so the last one per drink stays.
-    let latest = rows(
-        &conn,
-        "SELECT drink_id, action, after FROM activity ORDER BY id",
-        |row| {
-            let after = row.get::<_, Option<String>>(2)?;
-            let after = after.map(|a| serde_json::from_str::<Value>(&a).expect("after JSON"));
-            Ok((row.get::<_, i64>(0)?, (row.get::<_, String>(1)?, after)))
-        },
-    );
+    let latest = database
+        .rows("SELECT drink_id, action, after FROM activity ORDER BY id")
+        .iter()
+        .map(|row| {
+            (
+                id_of(&row[0]),
+                (row[1].clone().unwrap_or_default(), json(&row[2])),
+            )
+        })
+        .collect();
     (drinks, latest)
 }
 
-/// `sql`'s rows as a map, each row read by `read` into a key and a value.
-fn rows<V>(
-    conn: &rusqlite::Connection,
-    sql: &str,
-    read: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<(i64, V)>,
-) -> HashMap<i64, V> {
-    let mut statement = conn.prepare(sql).expect("query");
-    statement
-        .query_map([], |row| read(row))
-        .expect("rows")
-        .map(|row| row.expect("row"))
-        .collect()
+fn id_of(column: &Option<String>) -> i64 {
+    column
+        .as_deref()
+        .and_then(|id| id.parse().ok())
+        .expect("an id")
 }
 
 fn same_content(a: &Value, b: &Value) -> bool {
     a["title"] == b["title"] && a["recipe"] == b["recipe"]
 }
 
+/// How a round of load ends.
+#[derive(Clone, Copy)]
+enum Crash {
+    /// The server is killed with SIGKILL, and started again.
+    KillServer,
+    /// The database server restarts (immediate shutdown); the server runs on.
+    RestartPostgres,
+}
+
 #[test]
 fn acknowledged_writes_survive_kill_9_and_nothing_is_half_applied() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database = dir.path().join("crash.db");
+    survives(&Target::file(), Crash::KillServer);
+}
+
+#[test]
+fn on_postgres_acknowledged_writes_survive_kill_9() {
+    survives(&Target::postgres(), Crash::KillServer);
+}
+
+#[test]
+fn on_postgres_acknowledged_writes_survive_a_database_restart() {
+    survives(&Target::postgres(), Crash::RestartPostgres);
+}
+
+fn survives(target: &Target, crash: Crash) {
     let jwks = JwksServer::start(&[&keys()[0]]);
     let token = keys()[0].sign(&json!({
         "iss": jwks.issuer(), "sub": "auth0|crash", "aud": AUDIENCE,
@@ -199,10 +258,12 @@ fn acknowledged_writes_survive_kill_9_and_nothing_is_half_applied() {
     }));
     let mut clients: Vec<Vec<Known>> = vec![Vec::new(); CLIENTS];
     let mut acknowledged_writes = 0;
+    let mut running = None;
     for round in 0..ROUNDS {
-        let server = start(&database, &jwks);
+        let server = running.take().unwrap_or_else(|| start(target, &jwks));
         let base = server.url("");
-        assert!(server.answers("/readyz", 200, Duration::from_secs(10)));
+        assert!(server.answers("/readyz", 200, Duration::from_secs(15)));
+        let mut server = Some(server);
         let stop = AtomicBool::new(false);
         let killed_at = Instant::now() + Duration::from_millis(600 + 150 * round as u64);
         std::thread::scope(|scope| {
@@ -211,11 +272,15 @@ fn acknowledged_writes_survive_kill_9_and_nothing_is_half_applied() {
                 scope.spawn(move || client(base, token, number, round, drinks, stop));
             }
             std::thread::sleep(killed_at.saturating_duration_since(Instant::now()));
-            server.kill();
+            match crash {
+                Crash::KillServer => server.take().into_iter().for_each(ServerProcess::kill),
+                Crash::RestartPostgres => TestCluster::get().ctl("restart -m immediate -w"),
+            }
             stop.store(true, Ordering::Relaxed);
         });
+        running = server;
         // A killed client's in-doubt change is settled by what is stored.
-        let (drinks, _) = stored(&database);
+        let (drinks, _) = stored(target);
         for known in clients.iter_mut().flatten() {
             acknowledged_writes += usize::from(known.in_doubt.is_none());
             let Some(outcome) = known.in_doubt.take() else {
@@ -252,7 +317,7 @@ fn acknowledged_writes_survive_kill_9_and_nothing_is_half_applied() {
         "the load was real: {acknowledged_writes} answers"
     );
 
-    let (drinks, latest) = stored(&database);
+    let (drinks, latest) = stored(target);
     for known in clients.iter().flatten() {
         match (&known.acknowledged, known.id) {
             (Some(expected), Some(id)) => {

@@ -365,25 +365,44 @@ impl Stored {
         Stored::Sqlite(rusqlite::Connection::open(path).expect("open the SQLite file"))
     }
 
-    /// The first column of the only row `sql` returns.
+    /// The first column of the first row `sql` returns.
     pub fn scalar<T: FromStored>(&self, sql: &str) -> T {
-        let text = match self {
-            Stored::Sqlite(conn) => conn
-                .query_row(sql, [], |row| {
-                    Ok(match row.get_ref(0)? {
-                        rusqlite::types::ValueRef::Null => None,
-                        rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
-                        rusqlite::types::ValueRef::Real(x) => Some(x.to_string()),
-                        rusqlite::types::ValueRef::Text(text)
-                        | rusqlite::types::ValueRef::Blob(text) => {
-                            Some(String::from_utf8_lossy(text).into_owned())
-                        }
-                    })
-                })
-                .unwrap_or_else(|e| panic!("{sql}: {e}")),
-            Stored::Postgres(url) => coffee_shop_testkit::postgres::query_optional_text(url, sql),
-        };
+        let first = self
+            .rows(sql)
+            .into_iter()
+            .next()
+            .and_then(|row| row.into_iter().next());
+        let text = first.unwrap_or_else(|| panic!("{sql}: no row"));
         T::from_stored(text).unwrap_or_else(|| panic!("{sql}: an unexpected value"))
+    }
+
+    /// Every row `sql` returns, each column as text (`None` for NULL).
+    pub fn rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        use rusqlite::types::ValueRef;
+        match self {
+            Stored::Sqlite(conn) => {
+                let mut statement = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                let columns = statement.column_count();
+                statement
+                    .query_map([], |row| {
+                        (0..columns)
+                            .map(|column| {
+                                Ok(match row.get_ref(column)? {
+                                    ValueRef::Null => None,
+                                    ValueRef::Integer(n) => Some(n.to_string()),
+                                    ValueRef::Real(x) => Some(x.to_string()),
+                                    ValueRef::Text(text) | ValueRef::Blob(text) => {
+                                        Some(String::from_utf8_lossy(text).into_owned())
+                                    }
+                                })
+                            })
+                            .collect()
+                    })
+                    .and_then(|rows| rows.collect())
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }
+            Stored::Postgres(url) => coffee_shop_testkit::postgres::query_rows(url, sql),
+        }
     }
 
     /// Runs `sql`, a change.
