@@ -28,6 +28,8 @@ use serde_json::json;
 mod https;
 #[path = "bench/metrics.rs"]
 mod metrics;
+#[path = "bench/postgres.rs"]
+mod postgres_engine;
 
 #[derive(Parser)]
 #[command(about = "Benchmarks the coffee-shop release binary with wrk")]
@@ -137,11 +139,18 @@ fn main() {
         work: work.path(),
         jwks: &jwks,
         menu_script: &scripts.for_scenario(Scenario::Menu, &None, &format!("{run_id}-https")),
+        detail_script: &scripts.for_scenario(
+            Scenario::DetailSameToken,
+            &None,
+            &format!("{run_id}-detail"),
+        ),
+        create_script: &scripts.for_scenario(Scenario::Create, &None, &format!("{run_id}-pg")),
         shape: (options.threads, options.connections),
         seconds,
     };
     https::report(&same_run);
     metrics::report(&same_run);
+    postgres_engine::report(&same_run);
 
     if let Some(other) = &options.compare {
         let other = std::fs::canonicalize(other)
@@ -354,8 +363,10 @@ pub struct Setup<'a> {
     pub pristine: &'a Path,
     pub work: &'a Path,
     pub jwks: &'a JwksServer,
-    /// wrk's script for GET /drinks.
+    /// wrk's scripts for GET /drinks, GET /drinks-detail and POST /drinks.
     pub menu_script: &'a Path,
+    pub detail_script: &'a Path,
+    pub create_script: &'a Path,
     pub shape: (u32, u32),
     pub seconds: u64,
 }
@@ -366,6 +377,7 @@ pub struct Setup<'a> {
 /// The table's first row; the caller may print more rows under it.
 fn compare_same_run(
     title: &str,
+    row: &str,
     columns: (&str, &str),
     target: &str,
     mut variant: impl FnMut() -> f64,
@@ -395,7 +407,7 @@ fn compare_same_run(
     );
     println!(
         "| {:<52} | {:>10.0} | {:>10.0} | {:>6.2} | {:>6} |",
-        "GET /drinks, keep-alive (median of 3)",
+        row,
         median(&mut variants),
         median(&mut baselines),
         median(&mut ratios),
@@ -468,11 +480,22 @@ fn raw_insert_rate(dir: &Path, duration: Duration) -> f64 {
     let mut conn = rusqlite::Connection::open(&path).expect("open");
     configure_connection(&mut conn, Duration::from_millis(5000), Synchronous::Full)
         .expect("pragmas");
+    insert_rate(duration, |drink| {
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .expect("begin");
+        create_drink(&mut &*tx, drink, "raw", u32::MAX).expect("insert");
+        tx.commit().expect("commit");
+    })
+}
+
+/// Inserts drinks one after another for `duration` with `insert` (the very
+/// statements a POST runs: the drink and its activity row, one transaction
+/// and one commit each); returns inserts per second.
+pub fn insert_rate(duration: Duration, mut insert: impl FnMut(&NewDrink)) -> f64 {
     let started = Instant::now();
     let mut inserts = 0u64;
     while started.elapsed() < duration {
-        // The very statements a POST runs (the drink and its activity row),
-        // one transaction and one commit each.
         let drink = NewDrink::from_json(&json!({
             "title": format!("Raw {inserts}"),
             "recipe": [
@@ -481,11 +504,7 @@ fn raw_insert_rate(dir: &Path, duration: Duration) -> f64 {
             ]
         }))
         .expect("valid drink");
-        let tx = conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .expect("begin");
-        create_drink(&mut &*tx, &drink, "raw", u32::MAX).expect("insert");
-        tx.commit().expect("commit");
+        insert(&drink);
         inserts += 1;
     }
     inserts as f64 / started.elapsed().as_secs_f64()

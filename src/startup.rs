@@ -321,6 +321,16 @@ fn admin_state(
 ) -> Result<AdminState, StartupError> {
     let base_url = settings.base_url(address);
     let dashboard_client = settings.dashboard_client_at(&base_url)?;
+    if settings.database.url.is_some()
+        && dashboard_client.is_some()
+        && settings.dashboard.cookie_secret.is_none()
+    {
+        // Each server would seal sign-ins with a key of its own.
+        tracing::warn!(
+            "dashboard.cookie_secret is unset: a sign-in started on one server of the chain \
+             cannot finish on another; set the same secret on every server"
+        );
+    }
     let allowed_origin = AllowedOrigin::for_server(settings, address);
     let keys = AdminKeys {
         dev_signer,

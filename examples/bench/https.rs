@@ -69,6 +69,7 @@ pub fn report(setup: &Setup) {
     };
     compare_same_run(
         "HTTPS (sample menu, same run)",
+        "GET /drinks, keep-alive (median of 3)",
         ("HTTPS /s", "HTTP /s"),
         ">= 0.6",
         tls_rate,

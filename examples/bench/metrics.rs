@@ -35,6 +35,7 @@ pub fn report(setup: &Setup) {
     };
     compare_same_run(
         "Metrics (sample menu, same run)",
+        "GET /drinks, keep-alive (median of 3)",
         ("on /s", "off /s"),
         ">= 0.95",
         rate_on,
