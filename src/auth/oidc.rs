@@ -2,7 +2,6 @@
 //! PKCE. Endpoints come from the provider's discovery document; the code is
 //! exchanged server-side. Every call here blocks: run it on the blocking pool.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -18,10 +17,6 @@ use crate::config::DashboardClient;
 
 /// How long a started sign-in may take to come back.
 pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(600);
-/// Most finished sign-ins remembered (so their cookie cannot be used
-/// twice); beyond it the oldest is forgotten, and a replay of it still
-/// meets the provider's single-use code.
-const MAX_FINISHED: usize = 10_000;
 /// A discovery document or token answer larger than this is refused.
 const MAX_RESPONSE_BYTES: u64 = 64 * 1024;
 
@@ -82,8 +77,6 @@ pub struct OidcClient {
     pub client: DashboardClient,
     agent: ureq::Agent,
     discovery: Mutex<Option<Discovery>>,
-    /// States of sign-ins already finished, with when they expire.
-    finished: Mutex<HashMap<String, u64>>,
 }
 
 /// `bytes` random bytes from the OS generator, base64url: state, nonce, PKCE
@@ -107,7 +100,6 @@ impl OidcClient {
             client,
             agent,
             discovery: Mutex::new(None),
-            finished: Mutex::new(HashMap::new()),
         }
     }
 
@@ -170,31 +162,6 @@ impl OidcClient {
         };
         let url = format!("{}{separator}{query}", discovery.authorization_endpoint);
         Ok((pending, url))
-    }
-
-    /// Marks `pending` as finished; false when it already was (a replayed
-    /// cookie) or has expired. Only a validly sealed, unexpired sign-in
-    /// gets here, and the memory is bounded.
-    pub fn finish(&self, pending: &PendingSignIn) -> bool {
-        if pending.has_expired() {
-            return false;
-        }
-        let Ok(mut finished) = self.finished.lock() else {
-            return false;
-        };
-        let now = jsonwebtoken::get_current_timestamp();
-        finished.retain(|_, expires_at| *expires_at > now);
-        if finished.len() >= MAX_FINISHED
-            && let Some(oldest) = finished
-                .iter()
-                .min_by_key(|(_, expires_at)| **expires_at)
-                .map(|(state, _)| state.clone())
-        {
-            finished.remove(&oldest);
-        }
-        finished
-            .insert(pending.state.clone(), pending.expires_at)
-            .is_none()
     }
 
     /// Exchanges the authorization code (with the PKCE verifier) for tokens.

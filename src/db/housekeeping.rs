@@ -1,4 +1,5 @@
-//! Data that cannot grow without bound: expired sessions go, and with
+//! Data that cannot grow without bound: expired sessions (and finished
+//! sign-ins) go, and with
 //! `activity.keep_days` set, activity older than that. The menu itself is
 //! never touched. Runs through the writer at start-up, then every hour.
 
@@ -26,6 +27,7 @@ pub fn tidy(
     keep_activity_days: Option<u32>,
 ) -> Result<Tidied, DbError> {
     let sessions = tables.delete_expired_sessions(now)?;
+    tables.delete_finished_sign_ins(now)?;
     let activity = match keep_activity_days {
         Some(days) => tables.delete_activity_before(now - i64::from(days) * 86_400)?,
         None => 0,

@@ -55,6 +55,12 @@ pub trait Tables {
     fn list_active_sessions(&mut self, now: i64, limit: i64)
     -> Result<Vec<StoredSession>, DbError>;
 
+    /// Records a sign-in (by a hash of its state) as finished until
+    /// `expires_at`; false when it already was: the cookie is a replay.
+    fn finish_sign_in(&mut self, state_hash: &[u8], expires_at: i64) -> Result<bool, DbError>;
+    /// Forgets finished sign-ins expired at `now`; returns how many.
+    fn delete_finished_sign_ins(&mut self, now: i64) -> Result<usize, DbError>;
+
     /// The schema version the database is at.
     fn schema_version(&mut self) -> Result<i64, DbError>;
 }

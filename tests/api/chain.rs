@@ -192,6 +192,10 @@ fn a_sign_in_started_on_one_server_finishes_on_another_and_the_session_works_on_
         finished.text
     );
     let session = on_second.cookie("coffee_session").expect("a session");
+    // The same callback replayed on the first server: single use, chain-wide.
+    let replay = Browser::new(&first);
+    replay.set_cookie("coffee_signin", &pending);
+    assert_eq!(replay.get(&path).status, 400, "a sign-in finishes once");
 
     on_first.set_cookie("coffee_session", &session);
     let page = on_first.get("/admin/activity");
@@ -229,18 +233,7 @@ fn the_database_going_away_costs_writes_not_the_menu_and_recovery_needs_no_resta
         menu,
         "the cached menu is served"
     );
-    let refused = app.post("/drinks", Some(&token), &drink("Lost In Transit"));
-    refused.assert_error(503);
-    assert_eq!(
-        refused.json()["code"],
-        "storage_unavailable",
-        "{}",
-        refused.text
-    );
-    assert!(
-        refused.header("retry-after").is_some(),
-        "says when to retry"
-    );
+    assert_unavailable(&app.post("/drinks", Some(&token), &drink("Lost In Transit")));
     let ready = app.get("/readyz", None);
     assert_eq!(ready.status, 503, "{}", ready.text);
     assert!(
@@ -271,19 +264,14 @@ fn the_database_going_away_costs_writes_not_the_menu_and_recovery_needs_no_resta
     assert_eq!(stray, 0);
 }
 
-#[test]
-fn a_statement_past_its_timeout_answers_503_not_a_hang() {
-    let url = TestCluster::get().new_database();
-    let app = server_on(&url, |settings| {
-        settings.database.statement_timeout_ms = 300
-    });
-    let token = app.token(MANAGER);
-    // Another session holds the menu's lock, as a stuck transaction would.
+/// Another session holds the menu's lock, as a stuck transaction would,
+/// until the returned sender is dropped or sent to.
+fn hold_menu_lock(url: &str) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
     let (release, held) = std::sync::mpsc::channel::<()>();
     let (locked, wait_locked) = std::sync::mpsc::channel::<()>();
-    let holder_url = url.clone();
+    let url = url.to_owned();
     let holder = std::thread::spawn(move || {
-        let mut client = postgres::Client::connect(&holder_url, postgres::NoTls).expect("connect");
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
         let mut transaction = client.transaction().expect("begin");
         transaction
             .batch_execute("SELECT * FROM menu_state FOR UPDATE")
@@ -292,8 +280,10 @@ fn a_statement_past_its_timeout_answers_503_not_a_hang() {
         let _ = held.recv();
     });
     wait_locked.recv().expect("locked");
-    let started = Instant::now();
-    let refused = app.post("/drinks", Some(&token), &drink("Stuck"));
+    (release, holder)
+}
+
+fn assert_unavailable(refused: &TestResponse) {
     refused.assert_error(503);
     assert_eq!(
         refused.json()["code"],
@@ -301,6 +291,22 @@ fn a_statement_past_its_timeout_answers_503_not_a_hang() {
         "{}",
         refused.text
     );
+    assert!(
+        refused.header("retry-after").is_some(),
+        "says when to retry"
+    );
+}
+
+#[test]
+fn a_statement_past_its_timeout_answers_503_not_a_hang() {
+    let url = TestCluster::get().new_database();
+    let app = server_on(&url, |settings| {
+        settings.database.statement_timeout_ms = 300
+    });
+    let token = app.token(MANAGER);
+    let (release, holder) = hold_menu_lock(&url);
+    let started = Instant::now();
+    assert_unavailable(&app.post("/drinks", Some(&token), &drink("Stuck")));
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "{:?}",
@@ -310,6 +316,32 @@ fn a_statement_past_its_timeout_answers_503_not_a_hang() {
     holder.join().expect("holder");
     app.post("/drinks", Some(&token), &drink("Unstuck"))
         .assert_ok();
+}
+
+#[test]
+fn no_free_connection_answers_503_not_a_hang() {
+    let url = TestCluster::get().new_database();
+    let app = server_on(&url, |settings| {
+        settings.database.pool_size = 1;
+        settings.database.connect_timeout_ms = 500;
+    });
+    let token = app.token(MANAGER);
+    let (release, holder) = hold_menu_lock(&url);
+    std::thread::scope(|scope| {
+        // This change waits for the lock on the pool's only connection.
+        let waiting = scope.spawn(|| app.post("/drinks", Some(&token), &drink("Patient")));
+        std::thread::sleep(Duration::from_millis(300));
+        let started = Instant::now();
+        assert_unavailable(&app.post("/drinks", Some(&token), &drink("Impatient")));
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        release.send(()).expect("release");
+        waiting.join().expect("the waiting change").assert_ok();
+    });
+    holder.join().expect("holder");
 }
 
 #[test]

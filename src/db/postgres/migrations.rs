@@ -9,12 +9,13 @@ use crate::db::error::DbError;
 use crate::db::sample_menu;
 
 /// Every migration file, oldest first. Never edit a released one: add a new file.
-pub(super) const MIGRATION_FILES: [&str; 5] = [
+pub(super) const MIGRATION_FILES: [&str; 6] = [
     include_str!("../../../migrations/postgres/0001_drinks.sql"),
     include_str!("../../../migrations/postgres/0002_activity.sql"),
     include_str!("../../../migrations/postgres/0003_dashboard.sql"),
     include_str!("../../../migrations/postgres/0004_drink_versions.sql"),
     include_str!("../../../migrations/postgres/0005_session_issuer.sql"),
+    include_str!("../../../migrations/postgres/0006_finished_sign_ins.sql"),
 ];
 
 /// Held for the migration transaction by every server that starts.

@@ -240,6 +240,23 @@ impl Tables for Transaction<'_> {
             .collect::<Result<_, _>>()?)
     }
 
+    fn finish_sign_in(&mut self, state_hash: &[u8], expires_at: i64) -> Result<bool, DbError> {
+        let inserted = self.execute(
+            "INSERT INTO finished_sign_ins (state_hash, expires_at) VALUES ($1, $2)
+             ON CONFLICT (state_hash) DO NOTHING",
+            &[&state_hash, &expires_at],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    fn delete_finished_sign_ins(&mut self, now: i64) -> Result<usize, DbError> {
+        let deleted = self.execute(
+            "DELETE FROM finished_sign_ins WHERE expires_at <= $1",
+            &[&now],
+        )?;
+        Ok(usize::try_from(deleted).unwrap_or(usize::MAX))
+    }
+
     fn schema_version(&mut self) -> Result<i64, DbError> {
         super::migrations::schema_version(self)
     }

@@ -8,12 +8,13 @@ use rusqlite_migration::{HookError, M, Migrations};
 use crate::db::sample_menu;
 
 /// Every migration file, oldest first. Never edit a released one: add a new file.
-const MIGRATION_FILES: [&str; 5] = [
+const MIGRATION_FILES: [&str; 6] = [
     include_str!("../../../migrations/sqlite/0001_drinks.sql"),
     include_str!("../../../migrations/sqlite/0002_activity.sql"),
     include_str!("../../../migrations/sqlite/0003_dashboard.sql"),
     include_str!("../../../migrations/sqlite/0004_drink_versions.sql"),
     include_str!("../../../migrations/sqlite/0005_session_issuer.sql"),
+    include_str!("../../../migrations/sqlite/0006_finished_sign_ins.sql"),
 ];
 
 /// The schema version this binary brings databases to.

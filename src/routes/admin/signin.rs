@@ -163,7 +163,7 @@ async fn finish_callback(
         started_in_this_browser(&context.request, state, returned_state).ok_or_else(expired)?;
     if let Some(error) = &query.error {
         // Single use, even when the provider says no.
-        oidc.finish(&pending);
+        context.finish(&pending).await?;
         tracing::warn!(
             error = ?error,
             description = ?query.error_description,
@@ -179,7 +179,7 @@ async fn finish_callback(
     let Some(code) = &query.code else {
         return Err(expired());
     };
-    if !oidc.finish(&pending) {
+    if !context.finish(&pending).await? {
         return Err(expired());
     }
     let (principal, identity, key_id) =
@@ -362,6 +362,21 @@ struct SignedIn {
 }
 
 impl SignInContext {
+    /// Marks `pending` as finished, in the database, so its cookie cannot
+    /// be used twice on any server; false when it already was (a replay) or
+    /// has expired. Only a validly sealed sign-in gets here.
+    async fn finish(&self, pending: &PendingSignIn) -> Result<bool, PageError> {
+        if pending.has_expired() {
+            return Ok(false);
+        }
+        let state_hash = hash_session_id(&pending.state);
+        let expires_at = i64::try_from(pending.expires_at).unwrap_or(i64::MAX);
+        Ok(self
+            .database
+            .change(move |tables| tables.finish_sign_in(&state_hash, expires_at))
+            .await?)
+    }
+
     /// Stores a new session (a new id at every sign-in, ending the browser's
     /// previous one) and sends the browser on.
     async fn start_session(
