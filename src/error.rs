@@ -163,25 +163,38 @@ impl From<DbError> for ApiError {
                     tracing::error!(error = %error_chain(&other), "a write failed: the database cannot be written");
                     ApiError::Storage {
                         problem,
-                        message: match problem {
-                            StorageProblem::ReadOnly => {
-                                "the database is read-only, so changes cannot be saved right now \
-                                 (the menu can still be read); nothing was changed"
-                            }
-                            StorageProblem::Full => {
-                                "the disk is full, so changes cannot be saved right now (the menu \
-                                 can still be read); nothing was changed"
-                            }
-                            StorageProblem::Unavailable => {
-                                "the database cannot be reached or is too busy right now (the \
-                                 menu can still be read); nothing was changed: retry shortly"
-                            }
-                        },
+                        message: storage_message(problem),
                     }
                 }
                 None => ApiError::internal(other),
             },
         }
+    }
+}
+
+/// What a person is told when the database cannot take a change.
+fn storage_message(problem: StorageProblem) -> &'static str {
+    match problem {
+        StorageProblem::ReadOnly => {
+            "the database is read-only, so changes cannot be saved right now \
+             (the menu can still be read); nothing was changed"
+        }
+        StorageProblem::Full => {
+            "the disk is full, so changes cannot be saved right now (the menu \
+             can still be read); nothing was changed"
+        }
+        StorageProblem::Unavailable => {
+            "the database cannot be reached or is too busy right now (the \
+             menu can still be read); nothing was changed: retry shortly"
+        }
+    }
+}
+
+/// The status for a storage problem: 507 for a full disk, else 503.
+fn storage_status(problem: StorageProblem) -> StatusCode {
+    match problem {
+        StorageProblem::Full => StatusCode::INSUFFICIENT_STORAGE,
+        StorageProblem::ReadOnly | StorageProblem::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 
@@ -204,14 +217,7 @@ impl ResponseError for ApiError {
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Storage {
-                problem: StorageProblem::ReadOnly | StorageProblem::Unavailable,
-                ..
-            } => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Storage {
-                problem: StorageProblem::Full,
-                ..
-            } => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::Storage { problem, .. } => storage_status(*problem),
             ApiError::MetricsTokenRequired => StatusCode::UNAUTHORIZED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -309,6 +315,10 @@ pub enum PageError {
     /// A 400, so that it never counts as a server error.
     #[error("{0}")]
     SignInNotCompleted(String),
+    /// The database cannot take the change (or, for PostgreSQL, answer at
+    /// all) right now; nothing was changed.
+    #[error("{}", storage_message(*.0))]
+    Storage(StorageProblem),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -328,6 +338,7 @@ impl PageError {
             PageError::NotFound(_) => "Not found",
             PageError::BadForm(_) => "That did not work",
             PageError::SignInFailed(_) | PageError::SignInNotCompleted(_) => "Sign-in did not work",
+            PageError::Storage(_) => "The menu cannot be changed right now",
             PageError::Internal(_) => "Something went wrong",
         }
     }
@@ -335,7 +346,13 @@ impl PageError {
 
 impl From<DbError> for PageError {
     fn from(error: DbError) -> Self {
-        PageError::internal(error)
+        match error.storage_problem() {
+            Some(problem) => {
+                tracing::error!(error = %error_chain(&error), "an admin page could not use the database");
+                PageError::Storage(problem)
+            }
+            None => PageError::internal(error),
+        }
     }
 }
 
@@ -349,6 +366,7 @@ impl ResponseError for PageError {
             PageError::NotFound(_) => StatusCode::NOT_FOUND,
             PageError::BadForm(_) | PageError::SignInNotCompleted(_) => StatusCode::BAD_REQUEST,
             PageError::SignInFailed(_) => StatusCode::BAD_GATEWAY,
+            PageError::Storage(problem) => storage_status(*problem),
             PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -363,6 +381,9 @@ impl ResponseError for PageError {
         if let PageError::SignInRequired { next } = self {
             let query = serde_html_form::to_string([("next", next.as_str())]).unwrap_or_default();
             response.insert_header((LOCATION, format!("{}?{query}", crate::paths::SIGN_IN)));
+        }
+        if let PageError::Storage(StorageProblem::Unavailable) = self {
+            response.insert_header((RETRY_AFTER, STORAGE_RETRY_AFTER_SECS));
         }
         response
             .content_type("text/plain; charset=utf-8")

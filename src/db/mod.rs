@@ -19,10 +19,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::config::DatabaseSettings;
-use crate::domain::{Drink, DrinkChanges, DrinkId, ExpectedVersion, NewDrink};
+use crate::domain::{Drink, NewDrink};
 
 pub use activity::ActivityEntry;
-pub use drinks::{ImportSummary, create_drink};
+pub use drinks::{ImportSummary, create_drink, delete_drink, update_drink};
 pub use error::{DbError, StorageProblem, WriteFailure};
 pub use sessions::{NewSession, Person, StoredSession, create_session};
 pub use sqlite::migrations::LATEST_VERSION;
@@ -95,39 +95,6 @@ impl Database {
 
     pub async fn list_drinks(&self) -> Result<Vec<Drink>, DbError> {
         self.read(|tables| tables.list_drinks()).await
-    }
-
-    pub async fn create_drink(
-        &self,
-        drink: NewDrink,
-        actor: String,
-        max_drinks: u32,
-    ) -> Result<Drink, DbError> {
-        self.change(move |tables| drinks::create_drink(tables, &drink, &actor, max_drinks))
-            .await
-    }
-
-    pub async fn update_drink(
-        &self,
-        id: DrinkId,
-        changes: DrinkChanges,
-        actor: String,
-        expected: Option<ExpectedVersion>,
-    ) -> Result<Option<Drink>, DbError> {
-        self.change(move |tables| {
-            drinks::update_drink(tables, id, &changes, &actor, expected.as_ref())
-        })
-        .await
-    }
-
-    pub async fn delete_drink(
-        &self,
-        id: DrinkId,
-        actor: String,
-        expected: Option<ExpectedVersion>,
-    ) -> Result<Option<Drink>, DbError> {
-        self.change(move |tables| drinks::delete_drink(tables, id, &actor, expected.as_ref()))
-            .await
     }
 
     /// See `drinks::import_menu`: one transaction for the whole menu.

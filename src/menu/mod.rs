@@ -10,7 +10,7 @@ use std::sync::Arc;
 pub use cache::MenuSnapshot;
 pub use precompressed::PrecompressedJson;
 
-use crate::db::{Database, DbError};
+use crate::db::{self, Database, DbError};
 use crate::domain::{Drink, DrinkChanges, DrinkId, ExpectedVersion, NewDrink};
 
 /// The drinks: writes go to the database, reads come from the cache.
@@ -47,7 +47,9 @@ impl MenuService {
     /// when the menu already holds `max_drinks`.
     pub async fn create(&self, drink: NewDrink, actor: String) -> Result<Drink, DbError> {
         let max_drinks = self.max_drinks;
-        self.database.create_drink(drink, actor, max_drinks).await
+        self.database
+            .change(move |tables| db::create_drink(tables, &drink, &actor, max_drinks))
+            .await
     }
 
     /// Applies a partial update; `None` when there is no such drink, `Stale`
@@ -60,7 +62,7 @@ impl MenuService {
         expected: Option<ExpectedVersion>,
     ) -> Result<Option<Drink>, DbError> {
         self.database
-            .update_drink(id, changes, actor, expected)
+            .change(move |tables| db::update_drink(tables, id, &changes, &actor, expected.as_ref()))
             .await
     }
 
@@ -72,6 +74,8 @@ impl MenuService {
         actor: String,
         expected: Option<ExpectedVersion>,
     ) -> Result<Option<Drink>, DbError> {
-        self.database.delete_drink(id, actor, expected).await
+        self.database
+            .change(move |tables| db::delete_drink(tables, id, &actor, expected.as_ref()))
+            .await
     }
 }

@@ -208,20 +208,24 @@ fn a_sign_in_started_on_one_server_finishes_on_another_and_the_session_works_on_
     assert_eq!(on_second.get("/admin/activity").status, 200);
 }
 
-#[test]
-fn the_database_going_away_costs_writes_not_the_menu_and_recovery_needs_no_restart() {
-    let cluster = TestCluster::get();
-    let url = cluster.new_database();
-    let direct = DatabaseUrl::parse(&url).expect("a URL");
-    let upstream = direct
-        .expose()
+/// A relay between a server and the database at `url`, and the URL that
+/// goes through it (plain TCP: the relay cuts connections, not TLS).
+fn relayed(url: &str) -> (Relay, String) {
+    let upstream: std::net::SocketAddr = url
         .split_once('@')
         .and_then(|(_, rest)| rest.split_once('/'))
         .map(|(authority, _)| authority.parse().expect("host:port"))
         .expect("the cluster's address");
     let relay = Relay::start(upstream);
-    let through_relay = url.replace(&upstream.to_string(), &format!("127.0.0.1:{}", relay.port));
-    let app = server_on(&format!("{through_relay}?sslmode=disable"), |settings| {
+    let through = url.replace(&upstream.to_string(), &format!("127.0.0.1:{}", relay.port));
+    (relay, format!("{through}?sslmode=disable"))
+}
+
+#[test]
+fn the_database_going_away_costs_writes_not_the_menu_and_recovery_needs_no_restart() {
+    let url = TestCluster::get().new_database();
+    let (relay, through_relay) = relayed(&url);
+    let app = server_on(&through_relay, |settings| {
         settings.database.connect_timeout_ms = 1000;
     });
     let token = app.token(MANAGER);
@@ -262,6 +266,32 @@ fn the_database_going_away_costs_writes_not_the_menu_and_recovery_needs_no_resta
         .database()
         .scalar("SELECT count(*) FROM activity WHERE drink_title = 'Lost In Transit'");
     assert_eq!(stray, 0);
+}
+
+#[test]
+fn the_admin_pages_say_503_while_the_database_is_away_and_work_after() {
+    let provider = OidcProvider::start();
+    let url = TestCluster::get().new_database();
+    let (relay, through_relay) = relayed(&url);
+    let app = spawn_dashboard_with(&provider, |settings| {
+        settings.database.url = DatabaseUrl::parse(&through_relay).ok();
+        settings.database.connect_timeout_ms = 1000;
+    });
+    let browser = Browser::new(&app);
+    browser.sign_in(&provider, User::new("auth0|mia", "Mia Manager", MANAGER));
+    relay.cut();
+    let page = browser.get("/admin/activity");
+    assert_eq!(page.status, 503, "{}", page.text);
+    assert_mentions(
+        &page.text,
+        &["cannot be changed right now", "retry shortly"],
+    );
+    assert!(page.header("retry-after").is_some());
+    relay.restore();
+    let back = wait_until(Duration::from_secs(15), || {
+        browser.get("/admin/activity").status == 200
+    });
+    assert!(back, "the pages work again without a restart");
 }
 
 /// Another session holds the menu's lock, as a stuck transaction would,
