@@ -35,13 +35,6 @@ fn titles(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
-/// The `coffee-shop` binary with a clean environment, in a temp folder.
-fn coffee_shop(dir: &std::path::Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_coffee-shop"));
-    command.env_clear().current_dir(dir).env("RUST_LOG", "warn");
-    command
-}
-
 fn output_of(command: &mut Command) -> (bool, String) {
     let output = command.output().expect("runs");
     let text = format!(

@@ -8,13 +8,6 @@ use coffee_shop_testkit::{ServerProcess, free_port};
 
 use crate::helpers::*;
 
-/// The binary with a clean environment, run from `dir` (so no stray config.toml).
-fn coffee_shop(dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_coffee-shop"));
-    command.env_clear().current_dir(dir).env("RUST_LOG", "warn");
-    command
-}
-
 /// Serves `command` (env set by the caller) on a free loopback port, with
 /// its output captured, once it answers /healthz.
 fn serve(mut command: Command) -> ServerProcess {

@@ -112,8 +112,10 @@ fn the_full_sign_in_flow_lands_on_the_menu_with_a_safe_cookie() {
         .database()
         .scalar("SELECT length(id_hash) FROM sessions");
     assert_eq!(stored_length, 32, "a SHA-256 hash");
-    let stored_as_sent: i64 = app.database().scalar(&format!(
-        "SELECT count(*) FROM sessions WHERE id_hash = '{session_id}'"
+    let stored = app.database();
+    let stored_as_sent: i64 = stored.scalar(&format!(
+        "SELECT count(*) FROM sessions WHERE id_hash = {}",
+        stored.bytes_literal(session_id.as_bytes())
     ));
     assert_eq!(stored_as_sent, 0, "only a hash is stored");
 

@@ -310,6 +310,13 @@ impl TestApp {
     }
 }
 
+/// The binary with a clean environment, run from `dir` (so no stray config.toml).
+pub fn coffee_shop(dir: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_coffee-shop"));
+    command.env_clear().current_dir(dir).env("RUST_LOG", "warn");
+    command
+}
+
 /// Asserts that `text` (a message, a log, a page) contains every one of
 /// `words`, naming the first that is missing.
 pub fn assert_mentions(text: &str, words: &[&str]) {

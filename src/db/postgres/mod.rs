@@ -45,10 +45,9 @@ impl PostgresStore {
     /// it may be called anywhere.
     pub fn open(settings: &DatabaseSettings, url: &DatabaseUrl) -> Result<Self, DbError> {
         let target = Target::new(settings, url)?;
-        let settings = settings.clone();
         std::thread::scope(|scope| {
             scope
-                .spawn(|| Self::open_here(&settings, target))
+                .spawn(|| Self::open_here(settings, target))
                 .join()
                 .map_err(|_| DbError::Blocking)?
         })
